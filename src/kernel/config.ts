@@ -1,0 +1,49 @@
+/**
+ * Kconfig-like options, one typed object per run. Models may add options of
+ * their own (e.g. MMU_NOTIFIER); they live beside these under the index signature.
+ */
+export interface KernelConfig {
+  readonly PREEMPT_RT: boolean;
+  readonly DEBUG_ATOMIC_SLEEP: boolean;
+  readonly PROVE_LOCKING: boolean;
+  /** PROVE_RCU: RCU_LOCKDEP_WARN ("suspicious RCU usage"); follows PROVE_LOCKING in the kernel. */
+  readonly PROVE_RCU: boolean;
+  readonly KASAN: boolean;
+  readonly DEBUG_KMEMLEAK: boolean;
+  readonly DEBUG_OBJECTS_RCU_HEAD: boolean;
+  /** Injected allocation failures (failslab) become explored choices. */
+  readonly FAULT_INJECTION: boolean;
+  readonly DETECT_HUNG_TASK: boolean;
+  readonly NR_CPUS: number;
+  readonly HZ: number;
+  readonly hung_task_timeout_secs: number;
+  readonly [option: string]: boolean | number | string;
+}
+
+export const defaultConfig: KernelConfig = {
+  PREEMPT_RT: false,
+  DEBUG_ATOMIC_SLEEP: true,
+  PROVE_LOCKING: true,
+  PROVE_RCU: true,
+  KASAN: true,
+  DEBUG_KMEMLEAK: true,
+  DEBUG_OBJECTS_RCU_HEAD: true,
+  FAULT_INJECTION: true,
+  DETECT_HUNG_TASK: true,
+  NR_CPUS: 2,
+  HZ: 1000,
+  hung_task_timeout_secs: 120,
+};
+
+export function makeConfig(over: Partial<Record<string, boolean | number | string>> = {}): KernelConfig {
+  return { ...defaultConfig, ...over } as KernelConfig;
+}
+
+/** The kernel release string printed in reports. */
+export function utsRelease(c: KernelConfig): string {
+  return `6.17.0-kernsim${c.PREEMPT_RT ? '-rt' : ''}`;
+}
+
+export function utsVersion(c: KernelConfig): string {
+  return `#1 ${c.PREEMPT_RT ? 'PREEMPT_RT' : 'PREEMPT(full)'}`;
+}

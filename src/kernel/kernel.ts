@@ -1,0 +1,56 @@
+/**
+ * The booted kernel: a machine plus its configuration.
+ * One kernel runs per thread at a time, so the state is module-level (like the kernel's own globals).
+ */
+import { Machine, type MachineOptions, current, type Task } from '../sim/index.js';
+import type { KernelConfig } from './config.js';
+
+export interface Kernel {
+  readonly config: KernelConfig;
+  readonly machine: Machine;
+}
+
+let booted: Kernel | null = null;
+const bootHooks: ((k: Kernel) => void)[] = [];
+
+/** Registers per-boot initialisation (static objects of kernel subsystems). */
+export function onBoot(hook: (k: Kernel) => void): void {
+  bootHooks.push(hook);
+}
+
+export function boot(config: KernelConfig, opts: Omit<MachineOptions, 'nrCpus'>): Kernel {
+  const machine = new Machine({ ...opts, nrCpus: config.NR_CPUS }).activate();
+  booted = { config, machine };
+  for (const h of bootHooks) h(booted);
+  return booted;
+}
+
+export function kernel(): Kernel {
+  if (!booted) throw new Error('kernel not booted');
+  return booted;
+}
+
+export function kconfig(): KernelConfig {
+  return kernel().config;
+}
+
+export function IS_ENABLED(option: string): boolean {
+  return Boolean(kernel().config[option]);
+}
+
+export { current };
+export type { Task };
+
+/** jiffies at the current virtual time. */
+export function jiffies(): number {
+  const k = kernel();
+  return Math.floor(k.machine.now / (1e9 / k.config.HZ));
+}
+
+export function jiffiesToNs(j: number): number {
+  return (j * 1e9) / kernel().config.HZ;
+}
+
+export function HZ(): number {
+  return kernel().config.HZ;
+}

@@ -1,0 +1,102 @@
+/**
+ * Lockdep annotations (include/linux/lockdep.h): lock classes, the held-lock
+ * stack and lock maps. The validator itself lives in check/lockdep.ts and
+ * observes the lock_acquire/lock_release events emitted here.
+ */
+import { current, locationOf, machine } from '../../sim/index.js';
+import type { LockClass } from '../events.js';
+import { kconfig } from '../kernel.js';
+
+const classes = new Map<string, LockClass>();
+let nextClass = 1;
+
+/** The lock class of a name (lockdep keys classes by the lock's static init site; we key by name). */
+export function lockClass(name: string, type: string, wait: string): LockClass {
+  const key = `${type}:${name}`;
+  let c = classes.get(key);
+  if (!c) {
+    c = { id: nextClass++, name, type, wait };
+    classes.set(key, c);
+  }
+  return c;
+}
+
+/** Wait-type pairs as lockdep prints them: {inner:outer}. */
+export function waitTypeOf(type: string): string {
+  switch (type) {
+    case 'raw_spinlock':
+      return '{2:2}';
+    case 'spinlock':
+    case 'rwlock':
+      return kconfig().PREEMPT_RT ? '{3:3}' : '{3:3}';
+    case 'mutex':
+    case 'rwsem':
+      return '{4:4}';
+    default:
+      return '{0:0}';
+  }
+}
+
+/** struct lockdep_map: a pseudo-lock (fs_reclaim, mmu_notifier_invalidate_range_start, srcu, rcu_read_lock). */
+export class lockdep_map {
+  readonly cls: LockClass;
+  constructor(name: string, type = 'lockdep_map') {
+    this.cls = lockClass(name, type, '{0:0}');
+  }
+}
+
+/** lock_acquire(): pushes on the held-lock stack and tells the validator. */
+export function lock_acquire(cls: LockClass, lock: object, read: 0 | 1 | 2, trylock: boolean, sync = false): void {
+  const t = current();
+  const at = locationOf(t.frames);
+  const m = machine();
+  if (!sync) t.held.push({ lock, name: cls.name, at, read: read !== 0, step: m.stepIndex });
+  m.emit({ type: 'lock_acquire', cls, lock, read, trylock, sync, task: t, at } as never);
+}
+
+export function lock_acquired(cls: LockClass, lock: object): void {
+  machine().emit({ type: 'lock_acquired', cls, lock, task: current() } as never);
+}
+
+export function lock_contended(cls: LockClass, lock: object): void {
+  machine().emit({ type: 'lock_contended', cls, lock, task: current() } as never);
+}
+
+/** lock_release(): removes the innermost matching entry from the held-lock stack. */
+export function lock_release(cls: LockClass, lock: object): void {
+  const t = current();
+  for (let i = t.held.length - 1; i >= 0; i--) {
+    if ((t.held[i] as { lock: object }).lock === lock) {
+      t.held.splice(i, 1);
+      break;
+    }
+  }
+  machine().emit({ type: 'lock_release', cls, lock, task: t } as never);
+}
+
+export function lock_map_acquire(map: lockdep_map): void {
+  lock_acquire(map.cls, map, 0, false);
+}
+
+export function lock_map_acquire_read(map: lockdep_map): void {
+  lock_acquire(map.cls, map, 2, false);
+}
+
+export function lock_map_release(map: lockdep_map): void {
+  lock_release(map.cls, map);
+}
+
+/** lock_map_sync(): an empty write acquisition (what __synchronize_srcu does to its srcu map). */
+export function lock_map_sync(map: lockdep_map): void {
+  lock_acquire(map.cls, map, 0, false, true);
+}
+
+export function lock_is_held(lock: object): boolean {
+  const held = current().held;
+  for (let i = 0; i < held.length; i++) if ((held[i] as { lock: object }).lock === lock) return true;
+  return false;
+}
+
+export function lockdep_assert_held(lock: object): boolean {
+  return lock_is_held(lock);
+}

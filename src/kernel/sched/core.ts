@@ -1,0 +1,150 @@
+/**
+ * Scheduler primitives (kernel/sched/core.c, include/linux/sched.h):
+ * task states, schedule(), wake-ups, might_sleep() and kthreads.
+ */
+import {
+  type KGen,
+  type Task,
+  type TaskBody,
+  type Waitable,
+  TASK_INTERRUPTIBLE,
+  TASK_RUNNING,
+  TASK_UNINTERRUPTIBLE,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  current,
+  machine,
+  markInternal,
+} from '../../sim/index.js';
+import { jiffiesToNs } from '../kernel.js';
+
+export { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE };
+export const TASK_IDLE = TASK_UNINTERRUPTIBLE | 0x400; // TASK_NOLOAD: not a hung task
+export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
+/** include/linux/sched.h: MIGHT_RESCHED_RCU_SHIFT */
+export const MIGHT_RESCHED_RCU_SHIFT = 8;
+
+markInternal('schedule', 'schedule_timeout', '__might_resched', '__might_sleep', 'msleep', 'cond_resched');
+
+/** __might_resched(): the sleep check point; check/might_sleep.ts decides whether it is legal. */
+export function __might_resched(file: string, line: number, offsets: number): void {
+  const t = current();
+  t.frames.push('__might_resched');
+  machine().emit({ type: 'might_resched', file, line, offsets, task: t } as never);
+  t.frames.pop();
+}
+
+/** might_sleep() at a given kernel source location. */
+export function might_sleep(file = 'kernel/sched/core.c', line = 8773): void {
+  __might_resched(file, line, 0);
+}
+
+export function set_current_state(state: number): void {
+  const t = current();
+  machine().access(t.stateId, ACCESS_WRITE);
+  t.state = state;
+}
+
+export function __set_current_state(state: number): void {
+  set_current_state(state);
+}
+
+/**
+ * schedule(): gives up the CPU. A task whose state is not TASK_RUNNING is
+ * dequeued until wake_up_process(); one that is running just yields.
+ */
+export function* schedule(on: Waitable | null = null): KGen {
+  const t = current();
+  const m = machine();
+  t.frames.push('schedule');
+  m.emit({ type: 'schedule', task: t } as never);
+  if (t.state !== TASK_RUNNING) m.block(on);
+  yield undefined;
+  m.access(t.stateId, ACCESS_READ);
+  t.frames.pop();
+}
+
+/** wake_up_process(): returns whether the task was woken. */
+export function wake_up_process(t: Task): boolean {
+  return machine().wake(t);
+}
+
+/** wake_up_state(): wakes only if the task sleeps in one of the given states. */
+export function wake_up_state(t: Task, state: number): boolean {
+  if ((t.state & state) === 0 && t.state !== TASK_RUNNING) return false;
+  return machine().wake(t);
+}
+
+/** schedule_timeout(): sleeps (in the state set by the caller) for at most `timeout` jiffies. Returns jiffies left. */
+export function* schedule_timeout(timeout: number): KGen<number> {
+  const t = current();
+  t.frames.push('schedule_timeout');
+  const m = machine();
+  if (timeout === MAX_SCHEDULE_TIMEOUT) {
+    yield* schedule();
+    t.frames.pop();
+    return timeout;
+  }
+  const expires = m.now + jiffiesToNs(timeout);
+  let fired = false;
+  const timer = m.addTimer(expires, function* process_timeout() {
+    fired = true;
+    wake_up_process(t);
+  });
+  yield* schedule();
+  timer.cancel();
+  t.frames.pop();
+  if (fired) return 0;
+  return Math.max(0, Math.ceil(((expires - m.now) * 1) / jiffiesToNs(1)));
+}
+
+export function* schedule_timeout_uninterruptible(timeout: number): KGen<number> {
+  set_current_state(TASK_UNINTERRUPTIBLE);
+  return yield* schedule_timeout(timeout);
+}
+
+export function* schedule_timeout_interruptible(timeout: number): KGen<number> {
+  set_current_state(TASK_INTERRUPTIBLE);
+  return yield* schedule_timeout(timeout);
+}
+
+export function* schedule_timeout_idle(timeout: number): KGen<number> {
+  set_current_state(TASK_IDLE);
+  return yield* schedule_timeout(timeout);
+}
+
+/** msleep(): might_sleep() then an uninterruptible sleep of `ms` milliseconds. */
+export function* msleep(ms: number): KGen {
+  const t = current();
+  t.frames.push('msleep');
+  might_sleep('kernel/time/sleep_timeout.c', 310);
+  const m = machine();
+  const expires = m.now + ms * 1e6;
+  const timer = m.addTimer(expires, function* process_timeout() {
+    wake_up_process(t);
+  });
+  set_current_state(TASK_UNINTERRUPTIBLE);
+  yield* schedule();
+  timer.cancel();
+  t.frames.pop();
+}
+
+/** cond_resched(): a voluntary preemption point. */
+export function* cond_resched(): KGen {
+  __might_resched('kernel/sched/core.c', 7480, 0);
+  yield undefined;
+}
+
+/** kthread_run(): creates and starts a kernel thread. */
+export function kthread_run(fn: () => TaskBody, name: string, cpu?: number): Task {
+  return machine().spawn(name, fn, cpu === undefined ? { kthread: true } : { kthread: true, cpu });
+}
+
+/** Creates a user task (a process or thread of one). */
+export function spawn_user(comm: string, fn: () => TaskBody, cpu?: number): Task {
+  return machine().spawn(comm, fn, cpu === undefined ? {} : { cpu });
+}
+
+export function task_pid_nr(t: Task): number {
+  return t.pid;
+}

@@ -1,0 +1,1 @@
+/** Imports every built-in scenario module so that each registers itself. */

@@ -1,0 +1,30 @@
+/** Named kernel configurations. */
+import { type KernelConfig, makeConfig } from '../kernel/config.js';
+
+export interface NamedConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly config: KernelConfig;
+}
+
+export const configs: readonly NamedConfig[] = [
+  {
+    name: 'rt',
+    description: 'PREEMPT_RT + DEBUG_ATOMIC_SLEEP + PROVE_LOCKING + KASAN',
+    config: makeConfig({ PREEMPT_RT: true, MMU_NOTIFIER: true }),
+  },
+  {
+    name: 'nonrt',
+    description: 'DEBUG_ATOMIC_SLEEP + PROVE_LOCKING + KASAN, without PREEMPT_RT',
+    config: makeConfig({ PREEMPT_RT: false, MMU_NOTIFIER: true }),
+  },
+  {
+    name: 'nomn',
+    description: 'rt without MMU_NOTIFIER: the OOM path runs through the !CONFIG_MMU_NOTIFIER stubs',
+    config: makeConfig({ PREEMPT_RT: true, MMU_NOTIFIER: false }),
+  },
+];
+
+export function findConfig(name: string): NamedConfig | undefined {
+  return configs.find((c) => c.name === name);
+}

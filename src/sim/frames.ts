@@ -1,0 +1,69 @@
+/**
+ * Simulated call stacks.
+ *
+ * Model functions are generator functions wrapped with kfunc(), which pushes
+ * the function's name on the current task's frame stack on entry and pops it
+ * on return. Frames are deliberately not popped when the body throws, so an
+ * Oops report still shows where it happened. Names registered as internal
+ * (locking, scheduler, sanitizer and SRCU machinery) are skipped when a
+ * finding's title looks for "the first frame outside the machinery".
+ */
+import { current } from './machine.js';
+import type { KGen } from './task.js';
+
+const internal = new Set<string>();
+
+/** Marks frame names as detection machinery (skipped when titling findings). */
+export function markInternal(...names: string[]): void {
+  for (const n of names) internal.add(n);
+}
+
+export function isInternal(name: string): boolean {
+  return internal.has(name);
+}
+
+/**
+ * Wraps a generator function so calls push a named frame. The name is the
+ * function's own name, so a model reads `export const f = kfunc(function* f() {...})`.
+ */
+export function kfunc<A extends unknown[], R>(
+  body: (...args: A) => KGen<R>,
+  name: string = body.name,
+): (...args: A) => KGen<R> {
+  const wrapped = {
+    *[name](...args: A): KGen<R> {
+      const frames = current().frames;
+      frames.push(name);
+      const r = yield* body(...args);
+      frames.pop();
+      return r;
+    },
+  }[name];
+  if (!wrapped) throw new Error(`kfunc: cannot wrap ${name}`);
+  return wrapped;
+}
+
+/** Same as kfunc, but marks the function as machinery. */
+export function kinternal<A extends unknown[], R>(
+  body: (...args: A) => KGen<R>,
+  name: string = body.name,
+): (...args: A) => KGen<R> {
+  markInternal(name);
+  return kfunc(body, name);
+}
+
+/** The innermost frame outside the machinery, or the innermost frame, or "?". */
+export function locationOf(frames: readonly string[]): string {
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const f = frames[i] as string;
+    if (!internal.has(f)) return f;
+  }
+  return frames[frames.length - 1] ?? '?';
+}
+
+/** A kernel-style call trace, innermost first. */
+export function formatTrace(frames: readonly string[], indent = ' '): string {
+  const lines: string[] = [];
+  for (let i = frames.length - 1; i >= 0; i--) lines.push(`${indent}${frames[i]}`);
+  return lines.join('\n');
+}

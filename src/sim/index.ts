@@ -1,0 +1,5 @@
+export * from './frames.js';
+export * from './machine.js';
+export * from './memory.js';
+export * from './strategy.js';
+export * from './task.js';

@@ -1,0 +1,403 @@
+/**
+ * The deterministic machine: tasks, CPUs, virtual time, timers and choices.
+ *
+ * Every decision with more than one outcome goes through the Strategy and is
+ * recorded; feeding the recorded choices back reproduces the run exactly.
+ * Nothing here knows about Linux subsystems.
+ */
+import type { Strategy, ChoicePoint } from './strategy.js';
+import { ACCESS_WRITE } from './strategy.js';
+import { type Pending, type TaskBody, type Waitable, Task, TASK_RUNNING, TASK_DEAD } from './task.js';
+
+export interface Report {
+  /** might_sleep, lockdep, kasan, hung_task, deadlock, kmemleak, warn, oops, ... */
+  readonly kind: string;
+  /** syzbot-style title, used to deduplicate findings. */
+  readonly title: string;
+  /** The full kernel-style report. */
+  readonly text: string;
+  readonly step: number;
+  readonly pid: number;
+}
+
+export interface SimEvent {
+  readonly type: string;
+}
+
+export type Observer = (ev: SimEvent) => void;
+
+export interface MachineOptions {
+  readonly strategy: Strategy;
+  readonly nrCpus?: number;
+  /** Steps after which the run stops as incomplete (a livelock guard). */
+  readonly maxSteps?: number;
+  /** Record trace events (function entry/exit and the like) for visualisation. */
+  readonly trace?: boolean;
+}
+
+export type RunEnd = 'done' | 'step-limit' | 'stopped';
+
+export interface RunResult {
+  readonly end: RunEnd;
+  readonly steps: number;
+  readonly choices: readonly number[];
+  readonly reports: readonly Report[];
+  /** Hash of the executed schedule and footprints: equal runs have equal digests. */
+  readonly digest: string;
+  readonly timeNs: number;
+}
+
+interface Timer {
+  readonly expires: number;
+  readonly seq: number;
+  readonly fn: () => Generator<Pending, void, undefined>;
+  cancelled: boolean;
+}
+
+/** Raised inside a task to end it (after a BUG or Oops has been reported). */
+export class TaskKilled extends Error {
+  constructor() {
+    super('task killed');
+  }
+}
+
+let active: Machine | null = null;
+
+/** The machine currently running (there is one per thread). */
+export function machine(): Machine {
+  if (!active) throw new Error('no simulated machine is running');
+  return active;
+}
+
+/** The task executing the current step (Linux's `current`). */
+export function current(): Task {
+  return machine().current;
+}
+
+/** Hook that turns an exception thrown by task code into a report (set by the kernel layer). */
+export type ExceptionHandler = (task: Task, err: unknown) => Report;
+
+export class Machine {
+  readonly nrCpus: number;
+  readonly maxSteps: number;
+  readonly trace: boolean;
+  readonly tasks: Task[] = [];
+  readonly reports: Report[] = [];
+  readonly choices: number[] = [];
+  readonly observers: Observer[] = [];
+  readonly endHooks: (() => void)[] = [];
+  /** Per-run data slots for upper layers, keyed by a symbol they own. */
+  readonly ext = new Map<symbol, unknown>();
+  onException: ExceptionHandler | null = null;
+
+  /** Virtual time in nanoseconds. */
+  now = 0;
+  stepIndex = 0;
+  current: Task;
+  private nextId = 1;
+  private nextPid = 1;
+  private readonly footprint: number[] = [];
+  private readonly timers: Timer[] = [];
+  private timerSeq = 0;
+  private timerBusy = false;
+  private readonly timerTask: Task;
+  private readonly strategy: Strategy;
+  private readonly cpuHolder: (Task | null)[];
+  private stopped = false;
+  private rrCpu = 0;
+  private digestA = 0x811c9dc5;
+  private digestB = 0x12345678;
+  private readonly enabled: number[] = [];
+  private readonly byPid = new Map<number, Task>();
+  private readonly schedPoint = {
+    kind: 'schedule' as const,
+    enabled: this.enabled as readonly number[],
+    current: -1,
+    currentEnabled: false,
+    step: 0,
+  };
+
+  constructor(opts: MachineOptions) {
+    this.strategy = opts.strategy;
+    this.nrCpus = opts.nrCpus ?? 2;
+    this.maxSteps = opts.maxSteps ?? 200_000;
+    this.trace = opts.trace ?? false;
+    this.cpuHolder = new Array<Task | null>(this.nrCpus).fill(null);
+    this.timerTask = new Task(0, 'swapper/0', 0, true, this.timerLoop(), this.newId());
+    this.byPid.set(0, this.timerTask);
+    this.current = this.timerTask;
+  }
+
+  /** Makes this machine the active one for the calling thread. */
+  activate(): this {
+    active = this;
+    return this;
+  }
+
+  newId(): number {
+    return this.nextId++;
+  }
+
+  task(pid: number): Task | undefined {
+    return this.byPid.get(pid);
+  }
+
+  /** Creates a task; it first runs when the strategy picks it. */
+  spawn(comm: string, body: () => TaskBody, opts: { cpu?: number; kthread?: boolean } = {}): Task {
+    const cpu = opts.cpu ?? this.rrCpu++ % this.nrCpus;
+    if (cpu < 0 || cpu >= this.nrCpus) throw new Error(`spawn ${comm}: no CPU ${cpu}`);
+    const pid = this.nextPid++;
+    const t = new Task(pid, comm, cpu, opts.kthread ?? false, body(), this.newId());
+    this.tasks.push(t);
+    this.byPid.set(pid, t);
+    this.emit({ type: 'spawn', task: t } as SimEvent);
+    // Run the new task up to its first scheduling point: code before its first
+    // visible operation is local, so it is not a step of its own.
+    const parent = this.current;
+    this.current = t;
+    this.advance(t);
+    this.current = parent;
+    return t;
+  }
+
+  emit(ev: SimEvent): void {
+    const obs = this.observers;
+    for (let i = 0; i < obs.length; i++) (obs[i] as Observer)(ev);
+  }
+
+  /** Records an access of the running step (for dependency tracking). */
+  access(id: number, kind: number): void {
+    this.footprint.push(id * 8 + kind);
+  }
+
+  report(r: Omit<Report, 'step' | 'pid'>): void {
+    const full: Report = { ...r, step: this.stepIndex, pid: this.current.pid };
+    this.reports.push(full);
+    this.emit({ type: 'report', report: full } as SimEvent);
+  }
+
+  /** Asks the strategy for a data outcome in [0, options). No choice point when options is 1. */
+  chooseData(options: number, label: string, fault: boolean): number {
+    if (options <= 1) return 0;
+    const p: ChoicePoint = {
+      kind: 'data',
+      options,
+      label,
+      fault,
+      task: this.current.pid,
+      step: this.stepIndex,
+    };
+    const v = this.strategy.choose(p);
+    if (!Number.isInteger(v) || v < 0 || v >= options)
+      throw new Error(`strategy returned ${v} for a choice of ${options} (${label})`);
+    this.choices.push(v);
+    this.mix(0x40000000 + v);
+    this.emit({ type: 'choice', label, value: v, fault } as SimEvent);
+    return v;
+  }
+
+  /** Dequeues the current task until wake() (the caller then yields). */
+  block(on: Waitable | null): void {
+    const t = this.current;
+    t.blocked = true;
+    t.waitingOn = on;
+    t.blockedSince = this.now;
+    this.access(t.stateId, ACCESS_WRITE);
+    this.emit({ type: 'block', task: t, on } as SimEvent);
+  }
+
+  /** Makes a blocked task runnable again. Returns whether it was blocked. */
+  wake(t: Task): boolean {
+    this.access(t.stateId, ACCESS_WRITE);
+    t.state = TASK_RUNNING;
+    if (!t.blocked || t.dead) return false;
+    t.blocked = false;
+    t.waitingOn = null;
+    this.emit({ type: 'wake', task: t, by: this.current } as SimEvent);
+    return true;
+  }
+
+  /** Arms a timer: fn runs (as the timer softirq, pid 0) once virtual time reaches expiresNs. */
+  addTimer(expiresNs: number, fn: () => Generator<Pending, void, undefined>): { cancel(): boolean } {
+    const tm: Timer = { expires: expiresNs, seq: this.timerSeq++, fn, cancelled: false };
+    this.timers.push(tm);
+    return {
+      cancel: () => {
+        const was = !tm.cancelled && this.timers.includes(tm);
+        tm.cancelled = true;
+        return was;
+      },
+    };
+  }
+
+  /** Stops the run after the current step. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private *timerLoop(): TaskBody {
+    for (;;) {
+      const tm = this.popTimer();
+      if (tm) {
+        if (tm.expires > this.now) this.now = tm.expires;
+        this.timerBusy = true;
+        this.emit({ type: 'timer', expires: tm.expires } as SimEvent);
+        yield* tm.fn();
+        this.timerBusy = false;
+      }
+      yield undefined;
+    }
+  }
+
+  private popTimer(): Timer | undefined {
+    let best = -1;
+    for (let i = 0; i < this.timers.length; i++) {
+      const t = this.timers[i] as Timer;
+      if (t.cancelled) continue;
+      const b = best < 0 ? undefined : (this.timers[best] as Timer);
+      if (!b || t.expires < b.expires || (t.expires === b.expires && t.seq < b.seq)) best = i;
+    }
+    if (best < 0) {
+      this.timers.length = 0;
+      return undefined;
+    }
+    const [tm] = this.timers.splice(best, 1);
+    return tm;
+  }
+
+  private timersPending(): boolean {
+    for (const t of this.timers) if (!t.cancelled) return true;
+    return false;
+  }
+
+  private runnable(t: Task): boolean {
+    if (t.dead || t.blocked) return false;
+    if (t === this.timerTask) {
+      if (!this.timerBusy && !this.timersPending()) return false;
+    }
+    const holder = this.cpuHolder[t.cpu];
+    if (holder && holder !== t) return false;
+    const p = t.pending;
+    if (p !== undefined && !p.canAcquire(t)) return false;
+    return true;
+  }
+
+  private collectEnabled(): void {
+    const en = this.enabled;
+    en.length = 0;
+    if (this.runnable(this.timerTask)) en.push(0);
+    const ts = this.tasks;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i] as Task;
+      if (this.runnable(t)) en.push(t.pid);
+    }
+  }
+
+  private mix(v: number): void {
+    this.digestA = Math.imul(this.digestA ^ v, 0x01000193) >>> 0;
+    this.digestB = (Math.imul(this.digestB, 31) + v) >>> 0;
+  }
+
+  /** Runs until no task can run, the step limit, or stop(). */
+  run(): RunResult {
+    this.activate();
+    let end: RunEnd = 'done';
+    const stepRec = { index: 0, pid: 0, accesses: this.footprint as readonly number[] };
+    for (;;) {
+      if (this.stopped) {
+        end = 'stopped';
+        break;
+      }
+      if (this.stepIndex >= this.maxSteps) {
+        end = 'step-limit';
+        break;
+      }
+      this.collectEnabled();
+      const en = this.enabled;
+      if (en.length === 0) break;
+      let pid: number;
+      const cur = this.current.pid;
+      if (en.length === 1) {
+        pid = en[0] as number;
+      } else {
+        const sp = this.schedPoint;
+        sp.current = cur;
+        sp.currentEnabled = en.includes(cur);
+        sp.step = this.stepIndex;
+        pid = this.strategy.choose(sp);
+        if (!en.includes(pid)) throw new Error(`strategy chose pid ${pid}, not among [${en.join(',')}]`);
+        this.choices.push(pid);
+      }
+      const t = this.byPid.get(pid) as Task;
+      this.execute(t);
+      stepRec.index = this.stepIndex;
+      stepRec.pid = pid;
+      this.mix(pid);
+      const fp = this.footprint;
+      for (let i = 0; i < fp.length; i++) this.mix(fp[i] as number);
+      this.strategy.stepped?.(stepRec);
+      this.stepIndex++;
+    }
+    for (const h of this.endHooks) {
+      this.current = this.timerTask;
+      h();
+    }
+    this.emit({ type: 'end', end } as SimEvent);
+    return {
+      end,
+      steps: this.stepIndex,
+      choices: this.choices,
+      reports: this.reports,
+      digest: this.digestA.toString(16).padStart(8, '0') + this.digestB.toString(16).padStart(8, '0'),
+      timeNs: this.now,
+    };
+  }
+
+  private execute(t: Task): void {
+    this.current = t;
+    this.footprint.length = 0;
+    if (this.trace) this.emit({ type: 'step', task: t, index: this.stepIndex } as SimEvent);
+    t.steps++;
+    this.advance(t);
+  }
+
+  /** Resumes a task until its next scheduling point, its end, or an exception. */
+  private advance(t: Task): void {
+    t.pending = undefined;
+    let r: IteratorResult<Pending, void>;
+    try {
+      r = t.gen.next();
+    } catch (err) {
+      if (!(err instanceof TaskKilled)) {
+        const rep = this.onException
+          ? this.onException(t, err)
+          : {
+              kind: 'oops',
+              title: `Oops in ${t.frames[t.frames.length - 1] ?? t.comm}`,
+              text: String(err),
+              step: this.stepIndex,
+              pid: t.pid,
+            };
+        this.reports.push(rep);
+        this.emit({ type: 'report', report: rep } as SimEvent);
+      }
+      this.exitTask(t);
+      return;
+    }
+    if (r.done) {
+      this.exitTask(t);
+      return;
+    }
+    t.pending = r.value;
+    this.cpuHolder[t.cpu] = !t.blocked && !t.preemptible() ? t : null;
+  }
+
+  private exitTask(t: Task): void {
+    t.dead = true;
+    t.state = TASK_DEAD;
+    t.blocked = false;
+    if (this.cpuHolder[t.cpu] === t) this.cpuHolder[t.cpu] = null;
+    this.access(t.stateId, ACCESS_WRITE);
+    this.emit({ type: 'exit', task: t } as SimEvent);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The only interface between the machine and an exploration strategy.
+ *
+ * A strategy is a pure decision oracle (as in shuttle): at every choice point
+ * with more than one possible outcome it returns the outcome. Replay is just
+ * another strategy that returns recorded outcomes.
+ */
+
+/** Which task runs next. `enabled` are pids in increasing order; the answer is a pid. */
+export interface SchedulePoint {
+  readonly kind: 'schedule';
+  readonly enabled: readonly number[];
+  /** Pid of the task that ran the previous step, or -1 before the first. */
+  readonly current: number;
+  /** Whether `current` is among `enabled` (switching away from it is a preemption). */
+  readonly currentEnabled: boolean;
+  /** Index of the step about to run. */
+  readonly step: number;
+}
+
+/** A data choice inside a task (an injected fault, an error return). The answer is in [0, options). */
+export interface DataPoint {
+  readonly kind: 'data';
+  readonly options: number;
+  /** What is being decided, e.g. "kmalloc(GFP_ATOMIC) fails". */
+  readonly label: string;
+  /** Outcomes other than 0 count against a fault budget. */
+  readonly fault: boolean;
+  readonly task: number;
+  readonly step: number;
+}
+
+export type ChoicePoint = SchedulePoint | DataPoint;
+
+/** Access kinds recorded in step footprints (code = objectId * 8 + kind). */
+export const ACCESS_READ = 0;
+export const ACCESS_WRITE = 1;
+/** Exclusive acquisition of a lock-like object (conflicts with every acquisition). */
+export const ACCESS_ACQUIRE = 2;
+/** Shared acquisition (conflicts only with exclusive acquisitions). */
+export const ACCESS_ACQUIRE_SHARED = 3;
+/** Release: orders later acquisitions after it, races with nothing. */
+export const ACCESS_RELEASE = 4;
+
+export interface StepRecord {
+  readonly index: number;
+  readonly pid: number;
+  /** Access codes of the step (objectId * 8 + kind), in program order; may repeat. */
+  readonly accesses: readonly number[];
+}
+
+export interface Strategy {
+  choose(point: ChoicePoint): number;
+  /** Observes each executed step (dynamic partial-order reduction needs the footprints). */
+  stepped?(step: StepRecord): void;
+}
+
+/** Always the first option: keeps running the current task; no faults. */
+export class FirstChoice implements Strategy {
+  choose(p: ChoicePoint): number {
+    if (p.kind === 'data') return 0;
+    return p.currentEnabled ? p.current : (p.enabled[0] as number);
+  }
+}
