@@ -32,10 +32,14 @@ export function kfunc<A extends unknown[], R>(
 ): (...args: A) => KGen<R> {
   const wrapped = {
     *[name](...args: A): KGen<R> {
-      const frames = current().frames;
+      const t = current();
+      const frames = t.frames;
       frames.push(name);
       const r = yield* body(...args);
       frames.pop();
+      const sc = t.scoped;
+      while (sc.length > 0 && (sc[sc.length - 1] as { depth: number }).depth > frames.length)
+        (sc.pop() as { release: () => void }).release();
       return r;
     },
   }[name];
@@ -66,4 +70,10 @@ export function formatTrace(frames: readonly string[], indent = ' '): string {
   const lines: string[] = [];
   for (let i = frames.length - 1; i >= 0; i--) lines.push(`${indent}${frames[i]}`);
   return lines.join('\n');
+}
+
+/** Ties an object's lifetime to the current frame: `release` runs when that frame returns. */
+export function inCurrentFrame(release: () => void): void {
+  const t = current();
+  t.scoped.push({ depth: t.frames.length, release });
 }

@@ -18,6 +18,12 @@ export interface Report {
   readonly text: string;
   readonly step: number;
   readonly pid: number;
+  /**
+   * Earlier runs (their choice sequences) this finding also depends on, e.g.
+   * a lockdep cycle closed with a dependency recorded in another run. A
+   * replay runs them first, in the same checker state.
+   */
+  readonly prelude?: readonly (readonly number[])[];
 }
 
 export interface SimEvent {
@@ -104,6 +110,8 @@ export class Machine {
   private readonly strategy: Strategy;
   private readonly cpuHolder: (Task | null)[];
   private stopped = false;
+  /** Titles reported in this run. */
+  readonly seen = new Set<string>();
   private rrCpu = 0;
   private digestA = 0x811c9dc5;
   private digestB = 0x12345678;
@@ -171,6 +179,7 @@ export class Machine {
   }
 
   report(r: Omit<Report, 'step' | 'pid'>): void {
+    this.seen.add(r.title);
     const full: Report = { ...r, step: this.stepIndex, pid: this.current.pid };
     this.reports.push(full);
     this.emit({ type: 'report', report: full } as SimEvent);

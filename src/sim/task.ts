@@ -75,6 +75,8 @@ export class Task {
   readonly frames: string[] = [];
   /** Number of steps this task has executed. */
   steps = 0;
+  /** Objects living in a frame: released when the frame at `depth` returns. */
+  readonly scoped: { depth: number; release: () => void }[] = [];
   /** Free-form per-task data for upper layers (e.g. mm, signal state). */
   readonly data: Record<string, unknown> = {};
 
