@@ -8,7 +8,7 @@
  * (locking, scheduler, sanitizer and SRCU machinery) are skipped when a
  * finding's title looks for "the first frame outside the machinery".
  */
-import { current } from './machine.js';
+import { type SimEvent, current, machine } from './machine.js';
 import type { KGen } from './task.js';
 
 const internal = new Set<string>();
@@ -32,11 +32,15 @@ export function kfunc<A extends unknown[], R>(
 ): (...args: A) => KGen<R> {
   const wrapped = {
     *[name](...args: A): KGen<R> {
-      const t = current();
+      const m = machine();
+      const t = m.current;
       const frames = t.frames;
       frames.push(name);
+      // Trace-only: function entry/exit for the recorder (report/recorder.ts).
+      if (m.trace) m.emit({ type: 'enter', name, task: t } as SimEvent);
       const r = yield* body(...args);
       frames.pop();
+      if (m.trace) m.emit({ type: 'exit', name, task: t } as SimEvent);
       const sc = t.scoped;
       while (sc.length > 0 && (sc[sc.length - 1] as { depth: number }).depth > frames.length)
         (sc.pop() as { release: () => void }).release();
