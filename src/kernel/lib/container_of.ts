@@ -1,0 +1,75 @@
+/**
+ * container_of() (include/linux/container_of.h) for simulated memory.
+ *
+ * JavaScript has no pointer arithmetic, so the kernel layer remembers, for
+ * every object embedded in a struct, which struct and which member it is.
+ * Allocators in this layer (kmalloc & co., DEFINE_ON_STACK, track_struct)
+ * register the members of the objects they create; container_of(ptr, member)
+ * then reads like the C.
+ */
+import { allocationOf, isTracked, rawOf, track } from '../../sim/index.js';
+
+interface Parent {
+  readonly container: object;
+  readonly member: string;
+}
+
+const parents = new WeakMap<object, Parent>();
+
+function plain(v: unknown): v is object {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}
+
+/** Records that `obj` is `container->member` (for objects built outside register_members). */
+export function set_container(obj: object, container: object, member: string): void {
+  parents.set(obj, { container, member });
+}
+
+/**
+ * Registers every embedded struct of `obj` (recursively) so container_of()
+ * finds its way back. For a tracked object only members in the same
+ * allocation count (pointers to other allocations are not members).
+ */
+export function register_members(obj: object): void {
+  const raw = rawOf(obj) as Record<string, unknown>;
+  const a = allocationOf(obj);
+  for (const k of Object.keys(raw)) {
+    const v = raw[k];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
+    const member = a ? isTracked(v) && allocationOf(v) === a : plain(v);
+    if (!member) continue;
+    parents.set(v, { container: obj, member: k });
+    register_members(v);
+  }
+}
+
+/** track() plus register_members(): places a struct in simulated memory so container_of() works on it. */
+export function track_struct<T extends object>(obj: T, kind: string, label: string, size?: number): T {
+  const t = track(obj, kind, label, size);
+  register_members(t);
+  return t;
+}
+
+/** container_of(ptr, type, member): the struct whose `member` is `ptr`. */
+export function container_of<T extends object>(ptr: object, member: string): T {
+  const p = parents.get(ptr);
+  if (!p)
+    throw new Error(
+      `container_of: object is not a registered member '${member}' (allocate the struct with kmalloc/DEFINE_ON_STACK/track_struct)`,
+    );
+  if (p.member !== member) throw new Error(`container_of: object is member '${p.member}', not '${member}'`);
+  return p.container as T;
+}
+
+/** The member name an embedded object was registered under, if any (for diagnostics). */
+export function member_name(ptr: object): string | undefined {
+  return parents.get(ptr)?.member;
+}
+
+/** The registered container of an embedded object, if any. */
+export function container_or_null<T extends object>(ptr: object, member: string): T | null {
+  const p = parents.get(ptr);
+  return p && p.member === member ? (p.container as T) : null;
+}

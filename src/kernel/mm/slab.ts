@@ -1,0 +1,171 @@
+/**
+ * The slab and vmalloc allocators as a model sees them (mm/slub.c,
+ * mm/vmalloc.c, mm/util.c: kvmalloc_node, mm/failslab.c, mm/kmemleak.c).
+ *
+ * An allocation takes the object's initial value and its type label and
+ * returns the tracked object (or null on failure):
+ *
+ *   const kvm = kvzalloc(() => ({ ...fields }), GFP_KERNEL_ACCOUNT, 'struct kvm', 'vmalloc');
+ *
+ * Allocations are plain functions (no scheduling point). A sleeping gfp runs
+ * might_alloc() (might_sleep + the fs_reclaim lockdep map). With
+ * CONFIG_FAULT_INJECTION a failable allocation is a data choice, as
+ * failslab decides it (ignore-gfp-wait=Y unless FAIL_GFP_WAIT is set).
+ * Frees emit 'free', and a free of anything that is not a live allocation of
+ * the right kind emits 'bad_free' (the KASAN checker reports it).
+ */
+import {
+  type Allocation,
+  allocationOf,
+  current,
+  inCurrentFrame,
+  locationOf,
+  machine,
+  release,
+} from '../../sim/index.js';
+import { kconfig } from '../kernel.js';
+import { track_struct } from '../lib/container_of.js';
+import {
+  type gfp_t,
+  __GFP_DIRECT_RECLAIM,
+  __GFP_NOFAIL,
+  GFP_KERNEL,
+  gfp_name,
+  gfpflags_allow_blocking,
+  might_alloc,
+} from './gfp.js';
+
+export * from './gfp.js';
+
+/** PAGE_SIZE: kvmalloc() of more than this is vmalloc-backed. */
+export const PAGE_SIZE = 4096;
+
+/** Objects returned by the allocators here, with the allocation each one heads. */
+const heads = new WeakMap<object, Allocation>();
+
+/** mm/failslab.c: should_failslab(), with ignore-gfp-wait=Y unless FAIL_GFP_WAIT. */
+function should_fail(fn: string, gfp: gfp_t): boolean {
+  const c = kconfig();
+  if (!c.FAULT_INJECTION) return false;
+  if (gfp & __GFP_NOFAIL) return false;
+  if (gfp & __GFP_DIRECT_RECLAIM && !c.FAIL_GFP_WAIT) return false;
+  const where = locationOf(current().frames);
+  return machine().chooseData(2, `${fn}(${gfp_name(gfp)}) fails in ${where}`, true) === 1;
+}
+
+function allocate<T extends object>(
+  fn: string,
+  init: () => T,
+  gfp: gfp_t,
+  label: string,
+  kind: 'slab' | 'vmalloc',
+  size: number | undefined,
+): T | null {
+  might_alloc(gfp);
+  if (should_fail(fn, gfp)) return null;
+  const obj = track_struct(init(), kind, label, size);
+  const a = allocationOf(obj) as Allocation;
+  heads.set(obj, a);
+  machine().emit({ type: 'alloc', alloc: a } as never);
+  return obj;
+}
+
+function free(fn: string, obj: object | null | undefined, kinds: readonly string[]): void {
+  if (obj === null || obj === undefined) return;
+  const m = machine();
+  const a = heads.get(obj);
+  if (!a?.live || !kinds.includes(a.kind)) {
+    // Double free, a free of the wrong kind of memory, of an interior pointer, or of something never allocated.
+    m.emit({ type: 'bad_free', alloc: a ?? allocationOf(obj), label: fn, task: m.current } as never);
+    return;
+  }
+  release(a);
+  m.emit({ type: 'free', alloc: a, task: m.current } as never);
+}
+
+/** kmalloc(size, gfp): a slab object initialised by `init`. `size` (bytes) only matters for reports. */
+export function kmalloc<T extends object>(init: () => T, gfp: gfp_t, label: string, size?: number): T | null {
+  return allocate('kmalloc', init, gfp, label, 'slab', size);
+}
+
+/** kzalloc(): kmalloc with __GFP_ZERO. `init` gives the zeroed value (null pointers, 0 counters). */
+export function kzalloc<T extends object>(init: () => T, gfp: gfp_t, label: string, size?: number): T | null {
+  return allocate('kzalloc', init, gfp, label, 'slab', size);
+}
+
+/** kfree(): NULL is a no-op; anything but a live slab object is a bad free. */
+export function kfree(obj: object | null | undefined): void {
+  free('kfree', obj, ['slab']);
+}
+
+/** vmalloc(): always GFP_KERNEL (may sleep). */
+export function vmalloc<T extends object>(init: () => T, label: string, size?: number): T | null {
+  return allocate('vmalloc', init, GFP_KERNEL, label, 'vmalloc', size);
+}
+
+export function vzalloc<T extends object>(init: () => T, label: string, size?: number): T | null {
+  return allocate('vzalloc', init, GFP_KERNEL, label, 'vmalloc', size);
+}
+
+/** vfree(): NULL is a no-op; anything but a live vmalloc area is a bad free. */
+export function vfree(obj: object | null | undefined): void {
+  free('vfree', obj, ['vmalloc']);
+}
+
+/**
+ * How a kvmalloc() is backed: 'slab' or 'vmalloc' explicitly, or a size in
+ * bytes (more than PAGE_SIZE → vmalloc, as kvmalloc_node falls back to
+ * vmalloc for large objects). Default: slab. A non-blocking gfp never falls
+ * back to vmalloc.
+ */
+export type KvBacking = 'slab' | 'vmalloc' | number;
+
+function kvkind(gfp: gfp_t, backing: KvBacking | undefined): { kind: 'slab' | 'vmalloc'; size: number | undefined } {
+  const size = typeof backing === 'number' ? backing : undefined;
+  const big = backing === 'vmalloc' || (size !== undefined && size > PAGE_SIZE);
+  return { kind: big && gfpflags_allow_blocking(gfp) ? 'vmalloc' : 'slab', size };
+}
+
+export function kvmalloc<T extends object>(init: () => T, gfp: gfp_t, label: string, backing?: KvBacking): T | null {
+  const { kind, size } = kvkind(gfp, backing);
+  return allocate('kvmalloc', init, gfp, label, kind, size);
+}
+
+export function kvzalloc<T extends object>(init: () => T, gfp: gfp_t, label: string, backing?: KvBacking): T | null {
+  const { kind, size } = kvkind(gfp, backing);
+  return allocate('kvzalloc', init, gfp, label, kind, size);
+}
+
+/** kvfree(): frees either kind. */
+export function kvfree(obj: object | null | undefined): void {
+  free('kvfree', obj, ['slab', 'vmalloc']);
+}
+
+/** kmemleak_not_leak(): the kmemleak checker ignores this allocation (sets flags.not_leak). */
+export function kmemleak_not_leak(obj: object | null | undefined): void {
+  if (!obj) return;
+  const a = allocationOf(obj);
+  if (a) a.flags.not_leak = true;
+}
+
+/** Whether obj is a live allocation made here (slab or vmalloc). */
+export function is_live_allocation(obj: object): boolean {
+  return heads.get(obj)?.live ?? false;
+}
+
+/**
+ * A local variable of the calling kfunc frame: `const oom_list = DEFINE_ON_STACK(() => HLIST_HEAD(), 'oom_list')`.
+ * Tracked with kind 'stack'; it dies when the kfunc frame that created it
+ * returns, so a later access is a KASAN stack-use-after-return.
+ */
+export function DEFINE_ON_STACK<T extends object>(init: () => T, label: string): T {
+  const obj = track_struct(init(), 'stack', label);
+  const a = allocationOf(obj) as Allocation;
+  inCurrentFrame(() => release(a));
+  return obj;
+}
+
+/** A static (global) object: tracked with kind 'static', never freed. */
+export function DEFINE_STATIC<T extends object>(init: () => T, label: string): T {
+  return track_struct(init(), 'static', label);
+}

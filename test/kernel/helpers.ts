@@ -1,0 +1,52 @@
+/** Shared helpers for the kernel primitive tests. */
+import { makeConfig } from '../../src/kernel/config.js';
+import { type Kernel, boot } from '../../src/kernel/kernel.js';
+import { type ChoicePoint, FirstChoice, type RunResult, type SimEvent, type Strategy } from '../../src/sim/index.js';
+
+/** FirstChoice that records every choice point it is asked about, and can answer data choices. */
+export class Recorder implements Strategy {
+  readonly points: ChoicePoint[] = [];
+  private readonly base = new FirstChoice();
+  private readonly data: (p: ChoicePoint) => number;
+  constructor(data: (p: ChoicePoint) => number = () => 0) {
+    this.data = data;
+  }
+  choose(p: ChoicePoint): number {
+    this.points.push(p);
+    return p.kind === 'data' ? this.data(p) : this.base.choose(p);
+  }
+  dataLabels(): string[] {
+    return this.points.flatMap((p) => (p.kind === 'data' ? [p.label] : []));
+  }
+}
+
+/** Switches to the next enabled pid after the current one at every step (spin-waits make progress). */
+export class RoundRobin implements Strategy {
+  choose(p: ChoicePoint): number {
+    if (p.kind === 'data') return 0;
+    const later = p.enabled.find((pid) => pid > p.current);
+    return later ?? (p.enabled[0] as number);
+  }
+}
+
+/** Runs the machine and fails the test if task code threw (an Oops). */
+export function runClean(k: Kernel): RunResult {
+  const r = k.machine.run();
+  const oops = r.reports.filter((x) => x.kind === 'oops');
+  if (oops.length) throw new Error(`task code threw: ${oops.map((o) => o.text).join('\n')}`);
+  return r;
+}
+
+export function bootWith(
+  strategy: Strategy = new FirstChoice(),
+  over: Partial<Record<string, boolean | number | string>> = {},
+): { k: Kernel; events: SimEvent[] } {
+  const k = boot(makeConfig(over), { strategy, maxSteps: 10_000 });
+  const events: SimEvent[] = [];
+  k.machine.observers.push((ev) => events.push(ev));
+  return { k, events };
+}
+
+export function ofType<T extends SimEvent>(events: SimEvent[], type: string): T[] {
+  return events.filter((e) => e.type === type) as T[];
+}
