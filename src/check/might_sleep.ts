@@ -1,0 +1,81 @@
+/**
+ * might_sleep checker: __might_resched() (kernel/sched/core.c) and the
+ * "scheduling while atomic" check of schedule_debug().
+ *
+ * The condition is the kernel's: silent when
+ *   preempt_count() + (rcu_preempt_depth() << MIGHT_RESCHED_RCU_SHIFT) == offsets
+ *   && !irqs_disabled() && !current->non_block_count
+ * and at most one report per HZ of virtual time (prev_jiffy). Timer callbacks
+ * run as pid 0 (the timer softirq), so pid 0 counts as being in softirq.
+ */
+import type { MightReschedEvent, ScheduleEvent } from '../kernel/events.js';
+import { SOFTIRQ_OFFSET, type SimEvent, type Task, locationOf } from '../sim/index.js';
+import type { RunLog } from './format.js';
+
+const MIGHT_RESCHED_RCU_SHIFT = 8;
+const MIGHT_RESCHED_PREEMPT_MASK = (1 << MIGHT_RESCHED_RCU_SHIFT) - 1;
+
+/** preempt_count() as the kernel sees it: the timer task runs in softirq context. */
+function preemptCountOf(t: Task): number {
+  const pc = t.preempt_count;
+  return t.pid === 0 && (pc & 0xff00) === 0 ? pc | SOFTIRQ_OFFSET : pc;
+}
+
+function hex(n: number): string {
+  return n.toString(16);
+}
+
+export function installMightSleep(log: RunLog): void {
+  const { m, config } = log;
+  const hzNs = 1e9 / config.HZ;
+  let prevJiffy = Number.NEGATIVE_INFINITY;
+
+  function mightResched(ev: MightReschedEvent): void {
+    if (!config.DEBUG_ATOMIC_SLEEP) return;
+    const t = ev.task;
+    const pc = preemptCountOf(t);
+    const rcu = t.rcu_read_lock_nesting;
+    if (pc + (rcu << MIGHT_RESCHED_RCU_SHIFT) === ev.offsets && !t.irqs_disabled && t.non_block_count === 0) return;
+    const jiffies = Math.floor(m.now / hzNs);
+    if (jiffies < prevJiffy + config.HZ) return;
+    prevJiffy = jiffies;
+    const lines = [
+      `BUG: sleeping function called from invalid context at ${ev.file}:${ev.line}`,
+      `in_atomic(): ${pc !== 0 ? 1 : 0}, irqs_disabled(): ${t.irqs_disabled ? 1 : 0}, non_block: ${t.non_block_count}, pid: ${t.pid}, name: ${t.comm}`,
+      `preempt_count: ${hex(pc)}, expected: ${hex(ev.offsets & MIGHT_RESCHED_PREEMPT_MASK)}`,
+      `RCU nest depth: ${rcu}, expected: ${ev.offsets >> MIGHT_RESCHED_RCU_SHIFT}`,
+    ];
+    const held = log.showHeldLocks(t);
+    if (held !== null) lines.push(held);
+    lines.push(log.dumpStack(t, ['dump_stack_lvl']));
+    m.report({
+      kind: 'might_sleep',
+      title: `BUG: sleeping function called from invalid context in ${locationOf(t.frames)}`,
+      text: lines.join('\n'),
+    });
+    log.taint('W');
+  }
+
+  function schedule(ev: ScheduleEvent): void {
+    const t = ev.task;
+    if (t.preempt_count === 0 || t.pid === 0) return;
+    const lines = [
+      `BUG: scheduling while atomic: ${t.comm}/${t.pid}/0x${t.preempt_count.toString(16).padStart(8, '0')}`,
+    ];
+    lines.push('Modules linked in:');
+    const held = log.showHeldLocks(t);
+    if (held !== null) lines.push(held);
+    lines.push(log.dumpStack(t, ['dump_stack_lvl', '__schedule_bug', '__schedule']));
+    m.report({
+      kind: 'might_sleep',
+      title: `BUG: scheduling while atomic in ${locationOf(t.frames)}`,
+      text: lines.join('\n'),
+    });
+    log.taint('W');
+  }
+
+  m.observers.push((ev: SimEvent) => {
+    if (ev.type === 'might_resched') mightResched(ev as MightReschedEvent);
+    else if (ev.type === 'schedule') schedule(ev as ScheduleEvent);
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * WARN_ON / BUG_ON reports (kernel/panic.c __warn(), lib/bug.c report_bug(),
+ * arch/x86/kernel/dumpstack.c die()).
+ *
+ * A WARN prints the cut-here banner, the optional message, the
+ * "WARNING: CPU: N PID: P at FILE:LINE FUNC" line, the modules, the register
+ * dump header and the call trace, then taints the kernel with W. A BUG prints
+ * "kernel BUG at FILE:LINE!" and the invalid-opcode Oops; the kernel layer
+ * then kills the task.
+ */
+import type { BugEvent, WarnEvent } from '../kernel/events.js';
+import { type SimEvent, locationOf } from '../sim/index.js';
+import type { RunLog } from './format.js';
+
+const CUT_HERE = '------------[ cut here ]------------';
+const END_TRACE = '---[ end trace 0000000000000000 ]---';
+
+export function installWarn(log: RunLog): void {
+  const { m } = log;
+
+  function warn(ev: WarnEvent): void {
+    const t = ev.task;
+    const fn = locationOf(t.frames);
+    const lines = [CUT_HERE];
+    if (ev.message) lines.push(ev.message);
+    const at = ev.file ? `${ev.file}:${ev.line} ${fn}` : fn;
+    lines.push(`WARNING: CPU: ${t.cpu} PID: ${t.pid} at ${at}`);
+    lines.push('Modules linked in:');
+    lines.push(log.header(t));
+    lines.push(`RIP: 0010:${fn}`);
+    lines.push(`Call Trace:\n${traceOf(t.frames)}`);
+    lines.push(END_TRACE);
+    m.report({ kind: 'warn', title: `WARNING in ${fn}`, text: lines.join('\n') });
+    log.taint('W');
+  }
+
+  function bug(ev: BugEvent): void {
+    const t = ev.task;
+    const fn = locationOf(t.frames);
+    const lines = [CUT_HERE];
+    lines.push(ev.file ? `kernel BUG at ${ev.file}:${ev.line}!` : 'kernel BUG!');
+    lines.push(log.die('Oops: invalid opcode', 0));
+    lines.push(log.header(t));
+    lines.push(`RIP: 0010:${fn}`);
+    lines.push(`Call Trace:\n${traceOf(t.frames)}`);
+    lines.push('Modules linked in:');
+    lines.push(END_TRACE);
+    m.report({ kind: 'warn', title: `kernel BUG in ${fn}`, text: lines.join('\n') });
+    log.taint('D');
+  }
+
+  m.observers.push((ev: SimEvent) => {
+    if (ev.type === 'warn') warn(ev as WarnEvent);
+    else if (ev.type === 'bug') bug(ev as BugEvent);
+  });
+}
+
+function traceOf(frames: readonly string[]): string {
+  const lines = [' <TASK>'];
+  for (let i = frames.length - 1; i >= 0; i--) lines.push(` ${frames[i] as string}`);
+  lines.push(' </TASK>');
+  return lines.join('\n');
+}
