@@ -1,6 +1,7 @@
 /** The `kernsim` command. Each subcommand lives in its own file and registers itself here. */
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { UsageError } from '../scenarios/index.js';
+import { registerExplore } from './explore.js';
 import { registerList } from './list.js';
 
 export const program = new Command()
@@ -10,6 +11,7 @@ export const program = new Command()
   .exitOverride();
 
 registerList(program);
+registerExplore(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,1 +1,2 @@
 /** Imports every built-in scenario module so that each registers itself. */
+import './selftest.js';

@@ -5,8 +5,8 @@
  * recorded; feeding the recorded choices back reproduces the run exactly.
  * Nothing here knows about Linux subsystems.
  */
-import type { Strategy, ChoicePoint } from './strategy.js';
-import { ACCESS_WRITE } from './strategy.js';
+import type { ChoicePoint, StepRecord, Strategy } from './strategy.js';
+import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_WRITE } from './strategy.js';
 import { type Pending, type TaskBody, type Waitable, Task, TASK_RUNNING, TASK_DEAD } from './task.js';
 
 export interface Report {
@@ -346,6 +346,19 @@ export class Machine {
       for (let i = 0; i < fp.length; i++) this.mix(fp[i] as number);
       this.strategy.stepped?.(stepRec);
       this.stepIndex++;
+    }
+    if (this.strategy.ended) {
+      const waiting: StepRecord[] = [];
+      for (const t of this.tasks) {
+        const p = t.pending;
+        if (t.dead || p === undefined || p.canAcquire(t)) continue;
+        waiting.push({
+          index: this.stepIndex,
+          pid: t.pid,
+          accesses: [p.id * 8 + (p.shared ? ACCESS_ACQUIRE_SHARED : ACCESS_ACQUIRE)],
+        });
+      }
+      this.strategy.ended(waiting);
     }
     for (const h of this.endHooks) {
       this.current = this.timerTask;

@@ -53,6 +53,12 @@ export interface Strategy {
   choose(point: ChoicePoint): number;
   /** Observes each executed step (dynamic partial-order reduction needs the footprints). */
   stepped?(step: StepRecord): void;
+  /**
+   * Called once when the run ends (before end-of-run hooks), with one record per
+   * task still waiting to acquire something: its pending acquisition as an
+   * access code. DPOR treats these as racing with the holder's acquisition.
+   */
+  ended?(waiting: readonly StepRecord[]): void;
 }
 
 /** Always the first option: keeps running the current task; no faults. */

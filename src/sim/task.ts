@@ -16,6 +16,8 @@ export type KGen<R = void> = Generator<Pending, R, undefined>;
 /** Something a task can wait to acquire (a lock). The task is not runnable until canAcquire is true. */
 export interface Acquirable {
   readonly id: number;
+  /** A shared acquisition (recorded as ACCESS_ACQUIRE_SHARED); exclusive when absent. */
+  readonly shared?: boolean;
   canAcquire(task: Task): boolean;
   /** Tasks currently holding it (for wait-for graphs). */
   owners(): readonly Task[];

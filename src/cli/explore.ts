@@ -1,0 +1,189 @@
+/** `kernsim explore` and `kernsim replay`. */
+import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import cliProgress from 'cli-progress';
+import pc from 'picocolors';
+import type { Progress } from '../explore/explorer.js';
+import { UsageError } from '../scenarios/index.js';
+import {
+  type JsonOutput,
+  type ResultJson,
+  type StrategyName,
+  TokenError,
+  replayToken,
+  runExploration,
+} from './run-exploration.js';
+
+function intArg(min: number) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return Number(v);
+  };
+}
+
+function numArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+function colors() {
+  return pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
+}
+
+/** The text form of one exploration result. */
+export function formatResult(r: ResultJson, c = pc.createColors(false)): string {
+  const out: string[] = [];
+  const head = `${r.scenario}${r.variant ? ` --variant ${r.variant}` : ''} --config ${r.config}: ${r.strategy}`;
+  out.push(c.bold(head));
+  for (const f of r.findings) {
+    out.push('', c.red(`== ${f.title}`));
+    out.push(
+      `kind: ${f.kind}   found in execution ${f.execution}   preemptions: ${f.preemptions}   faults: ${f.faults}   steps: ${f.steps}`,
+    );
+    out.push(`token:  ${f.token}`);
+    out.push(
+      `shrunk: ${f.shrunk_token}   (preemptions: ${f.shrunk.preemptions}, faults: ${f.shrunk.faults}, steps: ${f.shrunk.steps})`,
+    );
+    out.push('', f.report.replace(/\n$/, ''));
+  }
+  out.push('');
+  const bounds =
+    r.strategy === 'dpor'
+      ? ` (preemption bound ${r.bounds.preemptions ?? 'none'}, fault budget ${r.bounds.faults})`
+      : ` (fault budget ${r.bounds.faults})`;
+  const stats = Object.entries(r.stats)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toExponential(3) : v}`)
+    .join(' ');
+  const n = r.findings.length;
+  const what = `${r.executions} executions, ${r.steps} steps, ${(r.elapsed_ms / 1000).toFixed(2)} s${stats ? `; ${stats}` : ''}`;
+  if (r.complete) {
+    out.push(
+      n > 0
+        ? c.red(`FOUND ${n} finding${n === 1 ? '' : 's'}: explored the whole bounded space${bounds}: ${what}`)
+        : c.green(`OK: no findings in the whole bounded space${bounds}: ${what}`),
+    );
+  } else {
+    out.push(
+      c.yellow(
+        `INCOMPLETE: ${r.incomplete_reason}; ${n > 0 ? `${n} finding${n === 1 ? '' : 's'}` : 'no findings in what was explored'}${bounds}: ${what}`,
+      ),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function progressBar(): { update(p: Progress): void; stop(): void } | null {
+  if (!process.stderr.isTTY) return null;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{bar} {percentage}% | {value} executions | {rate}/s | {findings} findings',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(100, 0, { rate: 0, findings: 0 });
+  return {
+    update(p: Progress) {
+      const rate = Math.round(p.executions / Math.max(0.001, p.elapsedMs / 1000));
+      bar.setTotal(
+        p.fraction !== undefined
+          ? Math.max(p.executions, Math.round(p.executions / Math.max(p.fraction, 1e-9)))
+          : p.executions + 1,
+      );
+      bar.update(p.executions, { rate, findings: p.findings });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+export function registerExplore(program: Command): void {
+  program
+    .command('explore')
+    .description('explore a scenario and report findings with replay tokens')
+    .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file')
+    .option('--variant <name>', 'model variant')
+    .option('--config <name>', 'kernel config')
+    .option('--set <knob=value>', 'override a variant knob (repeatable)', collect, [] as string[])
+    .addOption(
+      new Option('--strategy <name>', 'exploration strategy')
+        .choices(['dpor', 'pct', 'random'] as const)
+        .default('dpor' as const),
+    )
+    .option('--preemptions <n>', 'dpor preemption bound (-1: none)', intArg(-1), 2)
+    .option('--faults <n>', 'fault budget per run', intArg(0), 1)
+    .option('--budget <n>', 'stop after N executions', intArg(1))
+    .option('--time <seconds>', 'stop after this much wall time', numArg)
+    .option('--seed <n>', 'seed for pct/random', intArg(0), 1)
+    .option('--jobs <n>', 'worker threads (default: the number of cores)', intArg(1))
+    .option('--depth <d>', 'pct bug depth', intArg(1), 2)
+    .option('--no-shrink', 'do not shrink findings')
+    .option('--json', 'print one JSON object')
+    .action(async (o) => {
+      const bar = o.json ? null : progressBar();
+      let r: ResultJson;
+      try {
+        r = await runExploration({
+          scenario: o.scenario,
+          variant: o.variant,
+          config: o.config,
+          sets: o.set,
+          strategy: o.strategy as StrategyName,
+          preemptions: o.preemptions,
+          faults: o.faults,
+          budget: o.budget,
+          timeSeconds: o.time,
+          seed: o.seed,
+          ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+          depth: o.depth,
+          shrink: o.shrink,
+          ...(bar ? { onProgress: (p: Progress) => bar.update(p) } : {}),
+        });
+      } finally {
+        bar?.stop();
+      }
+      const out: JsonOutput = { version: 1, results: [r] };
+      process.stdout.write(o.json ? `${JSON.stringify(out, null, 2)}\n` : formatResult(r, colors()));
+      process.exitCode = r.findings.length > 0 ? 1 : 0;
+    });
+
+  program
+    .command('replay')
+    .description('replay a token and print its report')
+    .argument('<token>', 'a ks1-… token from explore')
+    .option('--json', 'print one JSON object')
+    .action(async (token, o) => {
+      let out: Awaited<ReturnType<typeof replayToken>>;
+      try {
+        out = await replayToken(token);
+      } catch (e) {
+        if (e instanceof TokenError) throw new UsageError(e.message);
+        throw e;
+      }
+      if (o.json) {
+        const j = {
+          version: 1,
+          scenario: out.scenario,
+          variant: out.variant,
+          config: out.config,
+          steps: out.steps,
+          end: out.end,
+          digest: out.digest,
+          finding: out.report ? { title: out.report.title, kind: out.report.kind, report: out.report.text } : null,
+        };
+        process.stdout.write(`${JSON.stringify(j, null, 2)}\n`);
+      } else if (out.report) {
+        process.stdout.write(`${out.report.text.replace(/\n$/, '')}\n`);
+      } else {
+        process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
+      }
+      process.exitCode = out.report ? 1 : 0;
+    });
+}

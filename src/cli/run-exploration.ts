@@ -1,0 +1,277 @@
+/**
+ * One exploration of scenario x variant x config, as a JSON-ready result
+ * object (the schema `kernsim explore --json` and `kernsim check` print), and
+ * the replay of a token. This is where explore/ meets the harness: explore/
+ * only ever sees a `(strategy) => RunResult` function.
+ */
+import { availableParallelism } from 'node:os';
+import { type RunFn, StopRun } from '../explore/common.js';
+import { Dpor } from '../explore/dpor.js';
+import { type ExploreResult, type Finding, type Progress, explore, replayRun } from '../explore/explorer.js';
+import { PctSearch } from '../explore/pct.js';
+import { RandomSearch } from '../explore/random.js';
+import type { SearchStrategy } from '../explore/search.js';
+import { shrink } from '../explore/shrink.js';
+import { TokenError, decodeToken, encodeToken } from '../report/token.js';
+import { UsageError, loadScenario } from '../scenarios/index.js';
+import type { Report, Strategy } from '../sim/index.js';
+import { type RunSpec, createSession, execute, resolveSpec } from './harness.js';
+import '../scenarios/builtin.js';
+
+export type StrategyName = 'dpor' | 'pct' | 'random';
+
+export interface ExplorationRequest {
+  readonly scenario: string;
+  readonly variant?: string | undefined;
+  readonly config?: string | undefined;
+  readonly sets?: readonly string[];
+  readonly strategy?: StrategyName;
+  /** Preemption bound (dpor); -1 for none. Default 2. */
+  readonly preemptions?: number;
+  /** Fault budget per run. Default 1. */
+  readonly faults?: number;
+  /** Executions budget (default: none for dpor, 1000 for pct/random). */
+  readonly budget?: number | undefined;
+  readonly timeSeconds?: number | undefined;
+  readonly seed?: number;
+  /** Worker threads (default: os.availableParallelism()). */
+  readonly jobs?: number;
+  /** PCT depth (default 2). */
+  readonly depth?: number;
+  /** Shrink findings (default true). */
+  readonly shrink?: boolean;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+export interface FindingJson {
+  readonly title: string;
+  readonly kind: string;
+  readonly token: string;
+  readonly report: string;
+  readonly shrunk_token: string;
+  readonly execution: number;
+  readonly preemptions: number;
+  readonly faults: number;
+  readonly steps: number;
+  readonly shrunk: { readonly preemptions: number; readonly faults: number; readonly steps: number };
+}
+
+export interface ResultJson {
+  readonly scenario: string;
+  readonly variant: string | null;
+  readonly config: string;
+  readonly strategy: StrategyName;
+  readonly executions: number;
+  readonly complete: boolean;
+  /** Why an incomplete exploration stopped (absent when complete). */
+  readonly incomplete_reason?: string;
+  readonly bounds: { readonly preemptions: number | null; readonly faults: number };
+  readonly steps: number;
+  /** Runs abandoned as redundant (sleep-set blocked) or over the bound. */
+  readonly abandoned: number;
+  readonly elapsed_ms: number;
+  readonly jobs: number;
+  readonly stats: Record<string, number | string>;
+  readonly findings: readonly FindingJson[];
+}
+
+export interface JsonOutput {
+  readonly version: 1;
+  readonly results: readonly ResultJson[];
+}
+
+export const DEFAULT_PREEMPTIONS = 2;
+export const DEFAULT_FAULTS = 1;
+export const DEFAULT_SAMPLING_BUDGET = 1000;
+
+/** A run function over a fresh session (fresh cross-run checker state). */
+export function runnerFor(spec: RunSpec): RunFn {
+  const session = createSession(spec);
+  return (s: Strategy) => execute(session, s);
+}
+
+export async function specFor(
+  scenario: string,
+  variant: string | undefined,
+  config: string | undefined,
+  sets: readonly string[],
+): Promise<RunSpec> {
+  const sc = await loadScenario(scenario);
+  return resolveSpec(sc, scenario, variant, config, sets);
+}
+
+function checkInt(name: string, v: number | undefined, min: number): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < min))
+    throw new UsageError(`${name} must be an integer >= ${min}`);
+}
+
+export function makeSearch(req: ExplorationRequest, part?: { first: number; count: number }): SearchStrategy {
+  const strategy = req.strategy ?? 'dpor';
+  const faults = req.faults ?? DEFAULT_FAULTS;
+  const seed = req.seed ?? 1;
+  if (strategy === 'dpor') return new Dpor({ preemptions: req.preemptions ?? DEFAULT_PREEMPTIONS, faults });
+  if (strategy === 'random') return new RandomSearch({ seed, faults, ...(part ?? {}) });
+  return new PctSearch({ seed, faults, depth: req.depth ?? 2, ...(part ?? {}) });
+}
+
+export function incompleteReason(r: ExploreResult, req: ExplorationRequest): string | undefined {
+  if (r.complete) return undefined;
+  switch (r.stoppedBy) {
+    case 'budget':
+      return `stopped by --budget after ${r.executions} executions`;
+    case 'time':
+      return `stopped by --time after ${(r.elapsedMs / 1000).toFixed(1)} s (${r.executions} executions)`;
+    case 'nondeterminism':
+      return 'stopped: the model is not deterministic';
+    default:
+      return `${req.strategy ?? 'dpor'} is a sampling strategy: it never exhausts the space`;
+  }
+}
+
+function tokenFor(
+  spec: RunSpec,
+  choices: readonly number[],
+  prelude: Finding['prelude'],
+  idx: number,
+  digest: string,
+): string {
+  return encodeToken({
+    scenario: spec.scenarioRef,
+    variant: spec.variant?.name,
+    config: spec.configName,
+    overrides: spec.overrides,
+    prelude,
+    choices,
+    reportIndex: idx,
+    digest: digest || '0000000000000000',
+  });
+}
+
+/** Turns explored findings into JSON findings (with tokens and, unless disabled, shrunk tokens). */
+export function findingsJson(spec: RunSpec, fs: readonly Finding[], doShrink: boolean): FindingJson[] {
+  const fresh = () => runnerFor(spec);
+  return fs.map((f) => {
+    const token = tokenFor(spec, f.choices, f.prelude, f.reportIndex, f.digest);
+    let shrunkToken = token;
+    let sh = { preemptions: f.preemptions, faults: f.faults, steps: f.steps };
+    if (
+      doShrink &&
+      f.reportIndex >= 0 &&
+      f.prelude.length === 0 &&
+      (f.preemptions > 0 || f.faults > 0 || f.steps > 1)
+    ) {
+      const s = shrink(f, fresh);
+      const better = s && (s.preemptions - f.preemptions || s.faults - f.faults || s.steps - f.steps) < 0 ? s : null;
+      if (better) {
+        shrunkToken = tokenFor(spec, better.choices, [], better.reportIndex, better.digest);
+        sh = { preemptions: better.preemptions, faults: better.faults, steps: better.steps };
+      }
+    }
+    return {
+      title: f.title,
+      kind: f.kind,
+      token,
+      report: f.report.text,
+      shrunk_token: shrunkToken,
+      execution: f.execution,
+      preemptions: f.preemptions,
+      faults: f.faults,
+      steps: f.steps,
+      shrunk: sh,
+    };
+  });
+}
+
+/** Runs one exploration and returns its result object (throws UsageError on bad input). */
+export async function runExploration(req: ExplorationRequest): Promise<ResultJson> {
+  checkInt('--budget', req.budget, 1);
+  checkInt('--faults', req.faults, 0);
+  checkInt('--preemptions', req.preemptions, -1);
+  checkInt('--jobs', req.jobs, 1);
+  checkInt('--depth', req.depth, 1);
+  checkInt('--seed', req.seed, 0);
+  if (req.timeSeconds !== undefined && !(req.timeSeconds > 0))
+    throw new UsageError('--time must be a positive number of seconds');
+  const strategy = req.strategy ?? 'dpor';
+  if (!['dpor', 'pct', 'random'].includes(strategy))
+    throw new UsageError(`unknown strategy '${strategy}' (dpor, pct, random)`);
+  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
+  const jobs = req.jobs ?? availableParallelism();
+  const budget = req.budget ?? (strategy === 'dpor' ? undefined : DEFAULT_SAMPLING_BUDGET);
+  let r: ExploreResult;
+  if (jobs > 1) {
+    const { exploreParallel } = await import('./parallel.js');
+    r = await exploreParallel(spec, { ...req, strategy, budget }, jobs);
+  } else {
+    r = explore(makeSearch({ ...req, strategy }), runnerFor(spec), {
+      scenario: spec.scenario.name,
+      ...(budget !== undefined ? { budget } : {}),
+      ...(req.timeSeconds !== undefined ? { timeMs: req.timeSeconds * 1000 } : {}),
+      fresh: () => runnerFor(spec),
+      ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    });
+  }
+  const reason = incompleteReason(r, { ...req, strategy });
+  const pre = req.preemptions ?? DEFAULT_PREEMPTIONS;
+  return {
+    scenario: spec.scenarioRef,
+    variant: spec.variant?.name ?? null,
+    config: spec.configName,
+    strategy,
+    executions: r.executions,
+    complete: r.complete,
+    ...(reason !== undefined ? { incomplete_reason: reason } : {}),
+    bounds: { preemptions: strategy === 'dpor' && pre >= 0 ? pre : null, faults: req.faults ?? DEFAULT_FAULTS },
+    steps: r.steps,
+    abandoned: r.abandoned,
+    elapsed_ms: Math.round(r.elapsedMs),
+    jobs,
+    stats: r.stats,
+    findings: findingsJson(spec, r.findings, req.shrink ?? true),
+  };
+}
+
+export interface ReplayOutcome {
+  readonly scenario: string;
+  readonly variant: string | null;
+  readonly config: string;
+  readonly report: Report | null;
+  readonly steps: number;
+  readonly end: string;
+  readonly digest: string;
+}
+
+/** Replays a token; throws TokenError (malformed / does not fit) or UsageError. */
+export async function replayToken(token: string): Promise<ReplayOutcome> {
+  const t = decodeToken(token);
+  const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
+  const spec = await specFor(t.scenario, t.variant, t.config, sets);
+  let out: ReturnType<typeof replayRun>;
+  try {
+    out = replayRun(runnerFor(spec), t.choices, t.prelude);
+  } catch (e) {
+    if (e instanceof StopRun) throw new TokenError(`token does not fit the current model: ${e.message}`);
+    throw e;
+  }
+  if (out.mismatch || !out.result)
+    throw new TokenError(`token does not fit the current model: ${out.mismatch?.message ?? 'no run'}`);
+  const r = out.result;
+  if (r.digest !== t.digest)
+    throw new TokenError(
+      `token does not fit the current model: the run's digest is ${r.digest}, the token was recorded with ${t.digest} (the model or kernsim changed)`,
+    );
+  const report = t.reportIndex >= 0 ? (r.reports[t.reportIndex] ?? null) : null;
+  if (t.reportIndex >= 0 && !report)
+    throw new TokenError(`token does not fit the current model: the run has no report #${t.reportIndex}`);
+  return {
+    scenario: spec.scenarioRef,
+    variant: spec.variant?.name ?? null,
+    config: spec.configName,
+    report,
+    steps: r.steps,
+    end: r.end,
+    digest: r.digest,
+  };
+}
+
+export { TokenError };

@@ -1,0 +1,92 @@
+/**
+ * Replay tokens: one shell-safe string, `ks1-` + base64url(JSON), carrying
+ * everything needed to reproduce one run: scenario reference, variant, config,
+ * knob overrides, prelude runs (earlier runs a cross-run finding depends on),
+ * the choices, the index of the report it stands for, and the run's digest so
+ * that a token that no longer fits the model is rejected instead of being
+ * replayed wrongly.
+ */
+import { z } from 'zod';
+
+export const TOKEN_VERSION = 1;
+const PREFIX = `ks${TOKEN_VERSION}-`;
+
+const knob = z.union([z.string(), z.number(), z.boolean()]);
+const choice = z.number().int().min(0);
+
+const schema = z
+  .object({
+    /** Scenario name or file path. */
+    s: z.string().min(1),
+    /** Variant (absent: the scenario's default). */
+    v: z.string().optional(),
+    /** Config name. */
+    c: z.string().min(1),
+    /** Knob overrides (--set). */
+    k: z.record(z.string(), knob).optional(),
+    /** Prelude runs' choices. */
+    p: z.array(z.array(choice)).optional(),
+    /** Choices. */
+    x: z.array(choice),
+    /** Index of the report in the run (-1: none). */
+    r: z.number().int().min(-1),
+    /** Run digest (16 hex digits). */
+    d: z.string().regex(/^[0-9a-f]{16}$/),
+  })
+  .strict();
+
+export interface TokenData {
+  readonly scenario: string;
+  readonly variant: string | undefined;
+  readonly config: string;
+  readonly overrides: Readonly<Record<string, string | number | boolean>>;
+  readonly prelude: readonly (readonly number[])[];
+  readonly choices: readonly number[];
+  readonly reportIndex: number;
+  readonly digest: string;
+}
+
+/** A token that cannot be decoded. */
+export class TokenError extends Error {
+  override readonly name = 'TokenError';
+}
+
+export function encodeToken(t: TokenData): string {
+  const o: z.infer<typeof schema> = { s: t.scenario, c: t.config, x: [...t.choices], r: t.reportIndex, d: t.digest };
+  if (t.variant !== undefined) o.v = t.variant;
+  if (Object.keys(t.overrides).length > 0) o.k = { ...t.overrides };
+  if (t.prelude.length > 0) o.p = t.prelude.map((p) => [...p]);
+  return PREFIX + Buffer.from(JSON.stringify(o), 'utf8').toString('base64url');
+}
+
+export function decodeToken(token: string): TokenData {
+  const s = token.trim();
+  const m = /^ks(\d+)-([A-Za-z0-9_-]+)$/.exec(s);
+  if (!m) throw new TokenError('malformed token: expected ks1-<base64url>');
+  if (Number(m[1]) !== TOKEN_VERSION)
+    throw new TokenError(`token format version ${m[1]} is not supported (this kernsim reads version ${TOKEN_VERSION})`);
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(m[2] as string, 'base64url').toString('utf8'));
+  } catch {
+    throw new TokenError('malformed token: its payload is not valid JSON');
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new TokenError(
+      `malformed token: ${issue ? `${issue.path.join('.') || 'payload'}: ${issue.message}` : 'invalid payload'}`,
+    );
+  }
+  const o = r.data;
+  return {
+    scenario: o.s,
+    variant: o.v,
+    config: o.c,
+    overrides: o.k ?? {},
+    prelude: o.p ?? [],
+    choices: o.x,
+    reportIndex: o.r,
+    digest: o.d,
+  };
+}
