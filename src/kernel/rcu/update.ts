@@ -1,11 +1,13 @@
 /**
  * RCU read side (include/linux/rcupdate.h, CONFIG_PREEMPT_RCU): the nesting
- * count and the rcu_read_lock lockdep map. Grace periods (synchronize_rcu,
- * call_rcu) live in kernel/rcu/tree.ts.
+ * count and the rcu_read_lock lockdep map, plus what the RCU and SRCU
+ * grace-period code share: struct rcu_head, RCU_LOCKDEP_WARN and the
+ * per-task quiescent-state counter. Grace periods (synchronize_rcu,
+ * call_rcu) live in kernel/rcu/tree.ts, SRCU in kernel/rcu/srcutree.ts.
  */
-import { current, machine } from '../../sim/index.js';
+import { type KGen, type Task, current, machine } from '../../sim/index.js';
 import { lock_is_held, lock_map_acquire_read, lock_map_release, lockdep_map } from '../locking/lockdep.js';
-import { onBoot } from '../kernel.js';
+import { kconfig, onBoot } from '../kernel.js';
 
 /** rcu_lock_map: lockdep's view of rcu_read_lock(). */
 export let rcu_lock_map = new lockdep_map('rcu_read_lock');
@@ -13,6 +15,31 @@ export let rcu_lock_map = new lockdep_map('rcu_read_lock');
 onBoot(() => {
   rcu_lock_map = new lockdep_map('rcu_read_lock');
 });
+
+/** rcu_callback_t: a callback may be a plain function or a generator (so a buggy one can sleep). */
+export type rcu_callback_t = (head: rcu_head) => KGen | void;
+
+/**
+ * struct rcu_head (struct callback_head). Embed one in a model struct as a
+ * plain field (`rcu: RCU_HEAD_INIT()`); call_rcu()/call_srcu() write its
+ * func, so queuing a freed head is a use-after-free like in the kernel.
+ */
+export interface rcu_head {
+  next: rcu_head | null;
+  func: rcu_callback_t | null;
+}
+
+export function RCU_HEAD_INIT(): rcu_head {
+  return { next: null, func: null };
+}
+
+/** Called when a task leaves its outermost RCU read-side section (rcu_read_unlock_special()). */
+let unlockHook: ((t: Task) => void) | null = null;
+
+/** Lets kernel/rcu/tree.ts learn about quiescent states without an import cycle. */
+export function set_rcu_read_unlock_hook(fn: (t: Task) => void): void {
+  unlockHook = fn;
+}
 
 export function rcu_read_lock(): void {
   const t = current();
@@ -29,6 +56,8 @@ export function rcu_read_unlock(): void {
   if (--t.rcu_read_lock_nesting === 0) {
     const m = machine();
     if (m.trace) m.emit({ type: 'context', what: 'rcu', on: false, task: t } as never);
+    t.data.rcu_qs = ((t.data.rcu_qs as number | undefined) ?? 0) + 1;
+    unlockHook?.(t);
   }
 }
 
@@ -39,4 +68,23 @@ export function rcu_preempt_depth(): number {
 
 export function rcu_read_lock_held(): boolean {
   return lock_is_held(rcu_lock_map);
+}
+
+const RCU_WARNED = Symbol('rcu-lockdep-warned');
+
+/**
+ * RCU_LOCKDEP_WARN(c, s) (include/linux/rcupdate.h): with CONFIG_PROVE_RCU,
+ * the first time per site in a run, "WARNING: suspicious RCU usage" via an
+ * 'rcu_suspicious' event (check/ formats it). `site` is "file:line".
+ */
+export function RCU_LOCKDEP_WARN(cond: boolean, site: string, message: string): boolean {
+  if (!cond || !kconfig().PROVE_RCU) return false;
+  const m = machine();
+  let warned = m.ext.get(RCU_WARNED) as Set<string> | undefined;
+  if (!warned) m.ext.set(RCU_WARNED, (warned = new Set()));
+  if (warned.has(site)) return true;
+  warned.add(site);
+  const [file = '', line = '0'] = site.split(':');
+  m.emit({ type: 'rcu_suspicious', file, line: Number(line), message, task: current() } as never);
+  return true;
 }

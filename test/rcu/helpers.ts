@@ -1,0 +1,76 @@
+/** Helpers for the RCU/SRCU litmus tests: a seeded random strategy, a checked run, an ordered log. */
+import { type CheckState, createCheckState, installCheckers } from '../../src/check/index.js';
+import { makeConfig } from '../../src/kernel/config.js';
+import { type Kernel, boot } from '../../src/kernel/kernel.js';
+import { type ChoicePoint, FirstChoice, type RunResult, type SimEvent, type Strategy } from '../../src/sim/index.js';
+
+/** A seeded random walk over schedule and data choices (xorshift32). */
+export class Seeded implements Strategy {
+  private s: number;
+  constructor(seed: number) {
+    this.s = (seed * 2654435761) >>> 0 || 1;
+  }
+  private next(): number {
+    this.s ^= this.s << 13;
+    this.s ^= this.s >>> 17;
+    this.s ^= this.s << 5;
+    return this.s >>> 0;
+  }
+  choose(p: ChoicePoint): number {
+    if (p.kind === 'data') return 0;
+    return p.enabled[this.next() % p.enabled.length] as number;
+  }
+}
+
+export interface Run {
+  readonly k: Kernel;
+  readonly r: RunResult;
+  readonly events: SimEvent[];
+}
+
+/**
+ * Boots, installs every checker, runs `setup` (which spawns the program's
+ * tasks), runs the machine. Fails if task code threw.
+ */
+export function run(
+  setup: (k: Kernel) => void,
+  opts: {
+    strategy?: Strategy;
+    over?: Record<string, boolean | number | string>;
+    state?: CheckState;
+    checkers?: boolean;
+  } = {},
+): Run {
+  const config = makeConfig({ NR_CPUS: 2, ...(opts.over ?? {}) });
+  const k = boot(config, { strategy: opts.strategy ?? new FirstChoice(), maxSteps: 20_000 });
+  const events: SimEvent[] = [];
+  k.machine.observers.push((ev) => events.push(ev));
+  if (opts.checkers !== false) installCheckers(k.machine, config, opts.state ?? createCheckState());
+  setup(k);
+  const r = k.machine.run();
+  const oops = r.reports.filter((x) => x.kind === 'oops');
+  if (oops.length) throw new Error(`task code threw: ${oops.map((o) => o.text).join('\n')}`);
+  return { k, r, events };
+}
+
+export function titles(r: RunResult): string[] {
+  return r.reports.map((x) => x.title);
+}
+
+/** An ordered log of labelled points; position = order of execution (steps are atomic). */
+export class Log {
+  readonly seq: string[] = [];
+  mark(label: string): void {
+    this.seq.push(label);
+  }
+  pos(label: string): number {
+    return this.seq.indexOf(label);
+  }
+  has(label: string): boolean {
+    return this.seq.includes(label);
+  }
+}
+
+export function ofType<T>(events: SimEvent[], type: string): T[] {
+  return events.filter((e) => e.type === type) as T[];
+}
