@@ -23,7 +23,10 @@ export class Seeded implements Strategy {
 
 export class Replay implements Strategy {
   private i = 0;
-  constructor(private readonly choices: readonly number[]) {}
+  private readonly choices: readonly number[];
+  constructor(choices: readonly number[]) {
+    this.choices = choices;
+  }
   choose(p: ChoicePoint): number {
     const v = this.choices[this.i++];
     if (v !== undefined) return v;

@@ -26,7 +26,7 @@ test('WARN_ON: cut-here report, taint W afterwards', () => {
     'WARNING in kvm_destroy_vm',
     'BUG: sleeping function called from invalid context in kvm_destroy_vm',
   ]);
-  const lines = (r.reports[0]?.text as string).split('\n');
+  const lines = String(r.reports[0]?.text).split('\n');
   assert.deepEqual(lines.slice(0, 5), [
     '------------[ cut here ]------------',
     'WARNING: CPU: 0 PID: 1 at virt/kvm/kvm_main.c:1350 kvm_destroy_vm',
