@@ -20,12 +20,16 @@ export class Recorder implements Strategy {
   }
 }
 
-/** Switches to the next enabled pid after the current one at every step (spin-waits make progress). */
+/**
+ * Switches to the next enabled pid after the current one at every step (spin-waits make progress);
+ * the timer task (pid 0) runs only when nothing else can, so timers never fire early.
+ */
 export class RoundRobin implements Strategy {
   choose(p: ChoicePoint): number {
     if (p.kind === 'data') return 0;
-    const later = p.enabled.find((pid) => pid > p.current);
-    return later ?? (p.enabled[0] as number);
+    const tasks = p.enabled.filter((pid) => pid !== 0);
+    if (tasks.length === 0) return 0;
+    return tasks.find((pid) => pid > p.current) ?? (tasks[0] as number);
   }
 }
 

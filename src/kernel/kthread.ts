@@ -1,0 +1,65 @@
+/**
+ * Kernel threads (kernel/kthread.c): kthread_create() (created asleep),
+ * kthread_run(), kthread_should_stop(), kthread_stop(). Freezing and parking
+ * are not modelled.
+ */
+import { type Acquirable, type KGen, type Task, current, machine, markInternal } from '../sim/index.js';
+import { TASK_UNINTERRUPTIBLE, schedule, set_current_state, wake_up_process } from './sched/core.js';
+
+markInternal('kthread', 'kthread_stop');
+
+export const EINTR = 4;
+
+/** A thread function: returns its exit code (kthread_stop() returns it). */
+export type kthread_fn = () => KGen<number | void>;
+
+/**
+ * kthread_create(threadfn, name): the thread exists but sleeps until
+ * wake_up_process(); if kthread_stop() comes first, threadfn never runs and
+ * the result is -EINTR.
+ */
+export function kthread_create(threadfn: kthread_fn, name: string, cpu?: number): Task {
+  const body = function* kthread(): KGen {
+    const self = current();
+    set_current_state(TASK_UNINTERRUPTIBLE);
+    yield* schedule();
+    if (self.data.kthread_should_stop) {
+      self.data.kthread_result = -EINTR;
+      return;
+    }
+    const r = yield* threadfn();
+    self.data.kthread_result = r ?? 0;
+  };
+  return machine().spawn(name, body, cpu === undefined ? { kthread: true } : { kthread: true, cpu });
+}
+
+/** kthread_run(): kthread_create() + wake_up_process(). */
+export function kthread_run(threadfn: kthread_fn, name: string, cpu?: number): Task {
+  const t = kthread_create(threadfn, name, cpu);
+  wake_up_process(t);
+  return t;
+}
+
+/** kthread_should_stop(): whether kthread_stop() was called on the current thread. */
+export function kthread_should_stop(): boolean {
+  return Boolean(current().data.kthread_should_stop);
+}
+
+/** kthread_stop(k): asks the thread to stop, wakes it, waits for it to exit, returns its result. */
+export function* kthread_stop(k: Task): KGen<number> {
+  const t = current();
+  t.frames.push('kthread_stop');
+  yield undefined;
+  k.data.kthread_should_stop = true;
+  wake_up_process(k);
+  const exited: Acquirable = {
+    id: machine().newId(),
+    canAcquire: () => k.dead,
+    owners: () => [k],
+    sleeping: true,
+    describe: () => `exit of ${k.comm}:${k.pid}`,
+  };
+  if (!k.dead) yield exited;
+  t.frames.pop();
+  return (k.data.kthread_result as number | undefined) ?? 0;
+}

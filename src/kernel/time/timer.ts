@@ -1,0 +1,170 @@
+/**
+ * Timer wheel timers (kernel/time/timer.c, include/linux/timer.h) on top of
+ * the machine's virtual-time timers.
+ *
+ * A callback runs as a step of the pid-0 timer task ("swapper/0"), in
+ * softirq context: on !PREEMPT_RT the preempt count carries SOFTIRQ_OFFSET
+ * around the callback (in_softirq(), sleeping is a bug); on PREEMPT_RT timers
+ * run in a preemptible thread, so it stays 0. The callback runs under the
+ * timer's lockdep map, which del_timer_sync() also takes, so lockdep sees
+ * "del_timer_sync() while holding a lock the callback takes".
+ */
+import {
+  type Acquirable,
+  type KGen,
+  type Task,
+  SOFTIRQ_OFFSET,
+  current,
+  machine,
+  markInternal,
+} from '../../sim/index.js';
+import { WARN_ON_ONCE } from '../bug.js';
+import { jiffies, jiffiesToNs, kconfig } from '../kernel.js';
+import { lock_map_acquire, lock_map_release, lockdep_map } from '../locking/lockdep.js';
+
+markInternal('call_timer_fn', 'del_timer_sync', 'timer_delete_sync', '__mod_timer');
+
+export const TIMER_DEFERRABLE = 0x00080000;
+export const TIMER_PINNED = 0x00100000;
+export const TIMER_IRQSAFE = 0x00200000;
+
+export type timer_fn = (t: timer_list) => void | KGen;
+
+/** struct timer_list (the hlist entry and base are replaced by the machine's timer handle). */
+export interface timer_list {
+  expires: number;
+  function: timer_fn | null;
+  flags: number;
+}
+
+interface TimerState {
+  handle: { cancel(): boolean } | null;
+  running: boolean;
+  map: lockdep_map;
+  waitDone: Acquirable;
+}
+
+const states = new WeakMap<timer_list, TimerState>();
+
+/** A struct initialiser value (DEFINE_TIMER without a function; call timer_setup()). */
+export function TIMER_INIT(): timer_list {
+  return { expires: 0, function: null, flags: 0 };
+}
+
+function stateOf(timer: timer_list): TimerState {
+  const s = states.get(timer);
+  if (!s) throw new Error('timer used before timer_setup()');
+  return s;
+}
+
+/**
+ * timer_setup(timer, callback, flags). `name` is the lockdep name of the
+ * timer's map (the kernel uses the stringified timer expression); default
+ * "(callback)".
+ */
+export function timer_setup(timer: timer_list, callback: timer_fn, flags = 0, name?: string): void {
+  timer.function = callback;
+  timer.flags = flags;
+  timer.expires = 0;
+  const s: TimerState = {
+    handle: null,
+    running: false,
+    map: new lockdep_map(name ?? `(${callback.name || 'timer'})`),
+    waitDone: {
+      id: machine().newId(),
+      canAcquire: () => !s.running,
+      owners: (): readonly Task[] => {
+        const swapper = machine().task(0);
+        return swapper ? [swapper] : [];
+      },
+      sleeping: false,
+      describe: () => `timer ${callback.name || '?'} callback to finish`,
+    },
+  };
+  states.set(timer, s);
+}
+
+/** from_timer(var, timer, field): the struct embedding the timer (see lib/container_of.ts). */
+export { container_of as from_timer } from '../lib/container_of.js';
+
+/** timer_pending(): armed and not yet fired. */
+export function timer_pending(timer: timer_list): boolean {
+  return stateOf(timer).handle !== null;
+}
+
+/** call_timer_fn(): the callback, in softirq context, under the timer's lockdep map. */
+function* call_timer_fn(timer: timer_list, s: TimerState): KGen {
+  s.handle = null;
+  const fn = timer.function;
+  if (!fn) return;
+  const t = current();
+  const rt = kconfig().PREEMPT_RT;
+  s.running = true;
+  if (!rt) t.preempt_count += SOFTIRQ_OFFSET;
+  t.frames.push('call_timer_fn');
+  lock_map_acquire(s.map);
+  const r = fn(timer);
+  if (r) yield* r;
+  lock_map_release(s.map);
+  t.frames.pop();
+  if (!rt) t.preempt_count -= SOFTIRQ_OFFSET;
+  s.running = false;
+}
+
+function arm(timer: timer_list, s: TimerState, expires: number): void {
+  timer.expires = expires;
+  s.handle = machine().addTimer(jiffiesToNs(expires), () => call_timer_fn(timer, s));
+}
+
+/** mod_timer(timer, expires): (re)arms for `expires` jiffies; returns 1 if it was pending. */
+export function* mod_timer(timer: timer_list, expires: number): KGen<number> {
+  yield undefined;
+  const s = stateOf(timer);
+  const was = s.handle?.cancel() ? 1 : 0;
+  arm(timer, s, expires);
+  return was;
+}
+
+/** add_timer(): arms at timer->expires; WARNs (once) and does nothing if already pending. */
+export function* add_timer(timer: timer_list): KGen {
+  yield undefined;
+  const s = stateOf(timer);
+  if (s.handle) {
+    WARN_ON_ONCE(true, 'kernel/time/timer.c:1296');
+    return;
+  }
+  arm(timer, s, timer.expires);
+}
+
+/** timer_delete() / del_timer(): disarms; returns 1 if it was pending. Does not wait for a running callback. */
+export function* timer_delete(timer: timer_list): KGen<number> {
+  yield undefined;
+  const s = stateOf(timer);
+  const was = s.handle?.cancel() ? 1 : 0;
+  s.handle = null;
+  return was;
+}
+export const del_timer = timer_delete;
+
+/** timer_delete_sync() / del_timer_sync(): disarms and waits for a running callback to finish. */
+export function* timer_delete_sync(timer: timer_list): KGen<number> {
+  const t = current();
+  t.frames.push('timer_delete_sync');
+  const s = stateOf(timer);
+  lock_map_acquire(s.map);
+  lock_map_release(s.map);
+  yield undefined;
+  const was = s.handle?.cancel() ? 1 : 0;
+  s.handle = null;
+  if (s.running) yield s.waitDone;
+  t.frames.pop();
+  return was;
+}
+export const del_timer_sync = timer_delete_sync;
+
+/** msecs_to_jiffies() */
+export function msecs_to_jiffies(ms: number): number {
+  return Math.ceil((ms * kconfig().HZ) / 1000);
+}
+
+export { jiffies };
