@@ -1,6 +1,7 @@
 /** The `kernsim` command. Each subcommand lives in its own file and registers itself here. */
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { UsageError } from '../scenarios/index.js';
+import { registerCheck } from './check.js';
 import { registerExplore } from './explore.js';
 import { registerList } from './list.js';
 
@@ -12,6 +13,7 @@ export const program = new Command()
 
 registerList(program);
 registerExplore(program);
+registerCheck(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,6 @@
+/** Piscina worker for `kernsim check`: one matrix cell, explored on one thread. */
+import { type ExplorationRequest, type ResultJson, runExploration } from './run-exploration.js';
+
+export default async function runCell(req: ExplorationRequest): Promise<ResultJson> {
+  return runExploration({ ...req, jobs: 1 });
+}

@@ -1,0 +1,301 @@
+/**
+ * `kernsim check`: every scenario × variant × config of the model, explored
+ * with DPOR under default bounds, printed as a verdict matrix beside the
+ * expected verdicts of docs/verdicts.md. Exit 0 when every cell matches,
+ * 1 when one does not, 2 on bad input.
+ */
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Command, InvalidArgumentError } from '@commander-js/extra-typings';
+import cliProgress from 'cli-progress';
+import pc from 'picocolors';
+import { Piscina } from 'piscina';
+import type { Scenario } from '../scenarios/api.js';
+import { UsageError, scenarios, variants } from '../scenarios/index.js';
+import { configs } from '../scenarios/configs.js';
+import {
+  DEFAULT_FAULTS,
+  DEFAULT_PREEMPTIONS,
+  type ExplorationRequest,
+  type JsonOutput,
+  type ResultJson,
+} from './run-exploration.js';
+import { type ExpectedCell, cellKey, loadVerdicts } from './verdicts.js';
+import '../scenarios/builtin.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_VERDICTS = resolve(root, 'docs/verdicts.md');
+
+export interface CheckOptions {
+  readonly scenarios?: readonly string[];
+  readonly variants?: readonly string[];
+  readonly configs?: readonly string[];
+  readonly sets?: readonly string[];
+  readonly preemptions?: number;
+  readonly faults?: number;
+  readonly jobs?: number;
+  readonly verdicts?: string;
+  readonly onCell?: (done: number, total: number) => void;
+}
+
+export interface CellResult {
+  readonly result: ResultJson;
+  readonly expected: ExpectedCell | undefined;
+  /** Whether the cell was compared (not when --set changes the design). */
+  readonly compared: boolean;
+  readonly match: boolean;
+  readonly found: readonly string[];
+}
+
+export interface CheckResult extends JsonOutput {
+  readonly cells: readonly CellResult[];
+  readonly elapsed_ms: number;
+  readonly matched: number;
+}
+
+/** The model scenarios (those that run under variants), in registry order. */
+export function matrixScenarios(): readonly Scenario[] {
+  return scenarios().filter((s) => s.variants.length > 0);
+}
+
+function pick<T extends { name: string }>(all: readonly T[], wanted: readonly string[] | undefined, what: string): T[] {
+  if (!wanted || wanted.length === 0) return [...all];
+  for (const w of wanted)
+    if (!all.some((a) => a.name === w)) throw new UsageError(`unknown ${what} '${w}' (see 'kernsim list')`);
+  return all.filter((a) => wanted.includes(a.name));
+}
+
+export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
+  const t0 = performance.now();
+  const expected = loadVerdicts(opts.verdicts ?? DEFAULT_VERDICTS);
+  const scs = pick(matrixScenarios(), opts.scenarios, 'scenario');
+  const vs = new Set(pick(variants(), opts.variants, 'variant').map((v) => v.name));
+  const cs = new Set(pick(configs, opts.configs, 'config').map((c) => c.name));
+  const sets = opts.sets ?? [];
+  const requests: { req: ExplorationRequest; exp: ExpectedCell | undefined }[] = [];
+  for (const s of scs)
+    for (const v of s.variants) {
+      if (!vs.has(v)) continue;
+      for (const c of s.configs) {
+        if (!cs.has(c)) continue;
+        const exp = expected.get(cellKey(s.name, v, c));
+        requests.push({
+          exp,
+          req: {
+            scenario: s.name,
+            variant: v,
+            config: c,
+            sets,
+            strategy: 'dpor',
+            preemptions: opts.preemptions ?? DEFAULT_PREEMPTIONS,
+            faults: opts.faults ?? exp?.faults ?? DEFAULT_FAULTS,
+            shrink: true,
+          },
+        });
+      }
+    }
+  if (requests.length === 0) throw new UsageError('no scenario × variant × config cell matches the filters');
+  const jobs = Math.max(1, opts.jobs ?? availableParallelism());
+  let done = 0;
+  const tick = () => opts.onCell?.(++done, requests.length);
+  let results: ResultJson[];
+  if (jobs === 1 || requests.length === 1) {
+    const { runExploration } = await import('./run-exploration.js');
+    results = [];
+    for (const r of requests) {
+      results.push(await runExploration({ ...r.req, jobs: 1 }));
+      tick();
+    }
+  } else {
+    const ts = import.meta.url.endsWith('.ts');
+    const pool = new Piscina({
+      filename: new URL(ts ? './check-worker.ts' : './check-worker.js', import.meta.url).href,
+      maxThreads: jobs,
+      minThreads: Math.min(jobs, requests.length),
+      ...(ts ? { execArgv: ['--import', 'tsx'] } : {}),
+    });
+    try {
+      results = await Promise.all(
+        requests.map(async (r) => {
+          const res = (await pool.run(r.req)) as ResultJson;
+          tick();
+          return res;
+        }),
+      );
+    } finally {
+      await pool.close();
+    }
+  }
+  const compared = sets.length === 0;
+  const cells: CellResult[] = results.map((result, i) => {
+    const exp = (requests[i] as { exp: ExpectedCell | undefined }).exp;
+    const found = [...new Set(result.findings.map((f) => f.title))].sort();
+    const same = exp !== undefined && found.length === exp.titles.length && found.every((t, j) => t === exp.titles[j]);
+    return { result, expected: exp, compared, match: compared && same && result.complete, found };
+  });
+  return {
+    version: 1,
+    results,
+    cells,
+    elapsed_ms: Math.round(performance.now() - t0),
+    matched: cells.filter((c) => c.match).length,
+  };
+}
+
+/** The verdict matrix as text. */
+export function formatCheck(r: CheckResult, c = pc.createColors(false)): string {
+  const out: string[] = [];
+  const w = (s: string, n: number) => s.padEnd(n);
+  const sw = Math.max(8, ...r.cells.map((x) => x.result.scenario.length));
+  const vw = Math.max(7, ...r.cells.map((x) => (x.result.variant ?? '').length));
+  out.push(
+    c.bold(`${w('', 6)}${w('scenario', sw + 2)}${w('variant', vw + 2)}${w('config', 8)}${w('execs', 8)}verdict`),
+  );
+  let last = '';
+  for (const cell of r.cells) {
+    const res = cell.result;
+    if (last && last !== res.scenario) out.push('');
+    last = res.scenario;
+    const status = !cell.compared ? '  -   ' : cell.match ? c.green('  ok  ') : c.red(' DIFF ');
+    const verdict =
+      cell.found.length === 0
+        ? res.complete
+          ? `clean, complete within bound (preemptions ≤ ${res.bounds.preemptions ?? '∞'}, faults ≤ ${res.bounds.faults})`
+          : c.yellow(`INCOMPLETE: ${res.incomplete_reason ?? 'not exhausted'}; no findings in what was explored`)
+        : cell.found.join('\n'.padEnd(7 + sw + 2 + vw + 2 + 8 + 8));
+    out.push(
+      `${status}${w(res.scenario, sw + 2)}${w(res.variant ?? '', vw + 2)}${w(res.config, 8)}${w(String(res.executions), 8)}${verdict}`,
+    );
+    if (cell.compared && !cell.match) {
+      const pad = ''.padEnd(6 + sw + 2 + vw + 2 + 8 + 8);
+      if (!cell.expected) out.push(`${pad}${c.red('expected: no verdict for this cell in docs/verdicts.md')}`);
+      else {
+        const exp = cell.expected.titles.length === 0 ? 'clean' : cell.expected.titles.join('; ');
+        out.push(`${pad}${c.red(`expected: ${exp}`)}`);
+        if (!res.complete && cell.found.length > 0) out.push(`${pad}${c.red(`INCOMPLETE: ${res.incomplete_reason}`)}`);
+      }
+    }
+  }
+  out.push('');
+  const tokens = new Map<string, string>();
+  for (const cell of r.cells)
+    for (const f of cell.result.findings)
+      if (!tokens.has(f.title))
+        tokens.set(
+          f.title,
+          `${f.shrunk_token}   (${cell.result.scenario} ${cell.result.variant} ${cell.result.config})`,
+        );
+  if (tokens.size > 0) {
+    out.push(c.bold('Findings (replay one with: kernsim replay TOKEN)'));
+    for (const [t, tok] of tokens) out.push(`  ${t}`, `    ${tok}`);
+    out.push('');
+  }
+  const n = r.cells.length;
+  const incomplete = r.cells.filter((x) => !x.result.complete).length;
+  const compared = r.cells.some((x) => x.compared);
+  const summary = compared
+    ? `${n} cells: ${r.matched} match docs/verdicts.md, ${n - r.matched} differ${incomplete ? `, ${incomplete} incomplete` : ''}`
+    : `${n} cells explored with --set (the design changed, so nothing is compared with docs/verdicts.md)`;
+  const execs = r.results.reduce((a, x) => a + x.executions, 0);
+  out.push(`${summary}; ${execs} executions in ${(r.elapsed_ms / 1000).toFixed(1)} s.`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Rows for docs/verdicts.md from a result (a starting point for review, never the source of truth). */
+export function verdictRows(r: CheckResult): string {
+  const rows = ['| scenario | variant | config | faults | expected |', '|---|---|---|---|---|'];
+  for (const cell of r.cells) {
+    const res = cell.result;
+    const exp = cell.found.length === 0 ? 'clean' : cell.found.map((t) => `\`${t}\``).join('<br>');
+    rows.push(`| ${res.scenario} | ${res.variant} | ${res.config} | ${res.bounds.faults} | ${exp} |`);
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+function intArg(min: number) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return Number(v);
+  };
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description('explore every scenario × variant × config of the model and compare with docs/verdicts.md')
+    .option('--scenario <name>', 'only this scenario (repeatable)', collect, [] as string[])
+    .option('--variant <name>', 'only this variant (repeatable)', collect, [] as string[])
+    .option('--config <name>', 'only this config (repeatable)', collect, [] as string[])
+    .option('--set <knob=value>', 'change a design knob (then nothing is compared)', collect, [] as string[])
+    .option('--preemptions <n>', `preemption bound (default ${DEFAULT_PREEMPTIONS})`, intArg(-1))
+    .option('--faults <n>', `fault budget (default: per cell in docs/verdicts.md, else ${DEFAULT_FAULTS})`, intArg(0))
+    .option('--jobs <n>', 'worker threads (default: the machine’s cores)', intArg(1))
+    .option('--verdicts <file>', 'expected verdicts', DEFAULT_VERDICTS)
+    .option('--json', 'print one JSON object (the explore schema, plus per-cell comparison)')
+    .option('--html <file>', 'write the verdict matrix as a self-contained HTML page')
+    .option('--print-table', 'also print the found verdicts as docs/verdicts.md table rows')
+    .action(async (o) => {
+      const tty = Boolean(process.stderr.isTTY) && !o.json;
+      const bar = tty
+        ? new cliProgress.SingleBar(
+            { format: 'kernsim check [{bar}] {value}/{total} cells | {duration}s', hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      const r = await runCheck({
+        scenarios: o.scenario,
+        variants: o.variant,
+        configs: o.config,
+        sets: o.set,
+        ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
+        ...(o.faults !== undefined ? { faults: o.faults } : {}),
+        ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+        verdicts: o.verdicts,
+        onCell: (done, total) => {
+          if (!bar) return;
+          if (done === 1) bar.start(total, 0);
+          bar.update(done);
+          if (done === total) bar.stop();
+        },
+      });
+      if (o.html) {
+        const { writeCheckHtml } = await import('./visual.js');
+        const byKey = new Map(
+          r.cells.map((c) => [cellKey(c.result.scenario, c.result.variant ?? '', c.result.config), c]),
+        );
+        await writeCheckHtml(o.html, r, (e) => {
+          const exp = byKey.get(cellKey(e.scenario, e.variant ?? '', e.config))?.expected;
+          if (!exp) return undefined;
+          return exp.titles.length === 0 ? 'clean' : { verdict: 'found', titles: exp.titles };
+        });
+      }
+      if (o.json) {
+        const json = {
+          version: 1,
+          results: r.cells.map((c) => ({
+            ...c.result,
+            expected: c.expected ? (c.expected.titles.length ? c.expected.titles : 'clean') : null,
+            match: c.compared ? c.match : null,
+          })),
+          elapsed_ms: r.elapsed_ms,
+        };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      } else {
+        process.stdout.write(formatCheck(r, pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)));
+        if (o.printTable) process.stdout.write(`\n${verdictRows(r)}`);
+      }
+      const compared = r.cells.some((c) => c.compared);
+      process.exitCode = compared
+        ? r.matched === r.cells.length
+          ? 0
+          : 1
+        : r.cells.some((c) => c.found.length > 0)
+          ? 1
+          : 0;
+    });
+}
