@@ -130,7 +130,10 @@ function publishUnpublish(seed: number, sync: boolean) {
         yield* srcu_read_unlock(ssp, idx);
         return sum;
       });
-      for (const n of ['r0', 'r1']) spawn_user(n, () => walk());
+      for (const n of ['r0', 'r1'])
+        spawn_user(n, function* () {
+          yield* walk();
+        });
     },
     { strategy: new Seeded(seed), over: { DEBUG_KMEMLEAK: false } },
   );

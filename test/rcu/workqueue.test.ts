@@ -1,0 +1,201 @@
+/** Workqueues, completions and RCU grace periods (kernel/workqueue.ts, completion.ts, rcu/tree.ts). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  complete,
+  complete_all,
+  completion_done,
+  init_completion,
+  wait_for_completion,
+} from '../../src/kernel/completion.js';
+import type { RcuSuspiciousEvent } from '../../src/kernel/events.js';
+import { call_rcu, rcu_barrier, synchronize_rcu } from '../../src/kernel/rcu/tree.js';
+import { RCU_HEAD_INIT, rcu_read_lock, rcu_read_unlock } from '../../src/kernel/rcu/update.js';
+import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, spawn_user } from '../../src/kernel/sched/core.js';
+import {
+  INIT_DELAYED_WORK,
+  INIT_WORK,
+  alloc_workqueue,
+  cancel_delayed_work_sync,
+  cancel_work_sync,
+  destroy_workqueue,
+  flush_work,
+  flush_workqueue,
+  queue_work,
+  schedule_delayed_work,
+  schedule_work,
+} from '../../src/kernel/workqueue.js';
+import { type Task, machine } from '../../src/sim/index.js';
+import { Log, Seeded, ofType, run, titles } from './helpers.js';
+
+test('schedule_work runs the item once on a kworker, which then idles in TASK_INTERRUPTIBLE (not a hang)', () => {
+  const log = new Log();
+  let comm = '';
+  const { r, k } = run(() => {
+    spawn_user('t', function* () {
+      const w = INIT_WORK(function my_work() {
+        comm = machine().current.comm;
+        log.mark('W');
+      });
+      assert.equal(yield* schedule_work(w), true);
+      assert.equal(yield* schedule_work(w), false, 'already pending');
+    });
+  });
+  assert.equal(r.end, 'done');
+  assert.deepEqual(log.seq, ['W']);
+  assert.match(comm, /^kworker\/\d+:\d+$/);
+  const workers = k.machine.tasks.filter((t) => t.comm.startsWith('kworker/'));
+  assert.equal(workers.length, 1);
+  assert.equal(workers[0]?.state, TASK_INTERRUPTIBLE);
+  assert.deepEqual(titles(r), []);
+});
+
+test('flush_work waits for the item; cancel_work_sync removes a pending one', () => {
+  for (let seed = 1; seed <= 100; seed++) {
+    const log = new Log();
+    const { r } = run(
+      () => {
+        spawn_user('t', function* () {
+          const w = INIT_WORK(function* slow_work() {
+            log.mark('W1');
+            yield undefined;
+            yield undefined;
+            log.mark('W2');
+          });
+          yield* schedule_work(w);
+          yield* flush_work(w);
+          log.mark('F');
+          const c = INIT_WORK(function never() {
+            log.mark('never');
+          });
+          const wq = alloc_workqueue('mywq');
+          yield* queue_work(wq, c);
+          const was = yield* cancel_work_sync(c);
+          if (was) assert.ok(!log.has('never'));
+          yield* flush_workqueue(wq);
+          yield* destroy_workqueue(wq);
+          log.mark('D');
+        });
+      },
+      { strategy: new Seeded(seed) },
+    );
+    assert.equal(r.end, 'done');
+    assert.ok(log.pos('W2') < log.pos('F'), `seed ${seed}: ${log.seq}`);
+    assert.ok(log.has('D'));
+    assert.deepEqual(titles(r), []);
+  }
+});
+
+test('delayed work runs after its delay; cancel_delayed_work_sync stops a pending one', () => {
+  let at = -1;
+  let ran2 = false;
+  const { r } = run(() => {
+    spawn_user('t', function* () {
+      const d = INIT_DELAYED_WORK(function delayed() {
+        at = machine().now;
+      });
+      const d2 = INIT_DELAYED_WORK(function delayed2() {
+        ran2 = true;
+      });
+      yield* schedule_delayed_work(d, 10);
+      yield* schedule_delayed_work(d2, 1000);
+      assert.equal(yield* cancel_delayed_work_sync(d2), true);
+    });
+  });
+  assert.equal(r.end, 'done');
+  assert.ok(at >= 10 * (1e9 / 1000), `ran at ${at}`);
+  assert.equal(ran2, false);
+});
+
+test('completion: wait_for_completion sleeps until complete(); complete_all releases every waiter', () => {
+  for (let seed = 1; seed <= 50; seed++) {
+    const log = new Log();
+    const { r } = run(
+      () => {
+        const x = init_completion('x');
+        const y = init_completion('y');
+        for (const n of ['a', 'b'])
+          spawn_user(n, function* () {
+            yield* wait_for_completion(y);
+            log.mark(`y${n}`);
+          });
+        spawn_user('w', function* () {
+          yield* wait_for_completion(x);
+          log.mark('x');
+        });
+        spawn_user('c', function* () {
+          log.mark('c');
+          yield* complete(x);
+          yield* complete_all(y);
+          assert.equal(yield* completion_done(y), true);
+        });
+      },
+      { strategy: new Seeded(seed) },
+    );
+    assert.equal(r.end, 'done');
+    assert.ok(log.pos('c') < log.pos('x'));
+    assert.ok(log.has('ya') && log.has('yb'));
+  }
+});
+
+test('synchronize_rcu waits for pre-existing rcu_read_lock sections; call_rcu/rcu_barrier', () => {
+  let waited = 0;
+  for (let seed = 1; seed <= 200; seed++) {
+    const log = new Log();
+    const { r } = run(
+      () => {
+        spawn_user('reader', function* () {
+          for (let j = 0; j < 2; j++) {
+            yield undefined;
+            rcu_read_lock();
+            log.mark(`L${j}`);
+            yield undefined;
+            yield undefined;
+            log.mark(`U${j}`);
+            rcu_read_unlock();
+          }
+        });
+        spawn_user('updater', function* () {
+          yield undefined;
+          log.mark('S');
+          yield* synchronize_rcu();
+          log.mark('R');
+          const h = RCU_HEAD_INIT();
+          yield* call_rcu(h, () => log.mark('CB'));
+          yield* rcu_barrier();
+          log.mark('B');
+        });
+      },
+      { strategy: new Seeded(seed) },
+    );
+    assert.equal(r.end, 'done');
+    assert.deepEqual(titles(r), []);
+    const S = log.pos('S');
+    const R = log.pos('R');
+    for (const j of [0, 1]) {
+      if (log.pos(`L${j}`) < S) {
+        assert.ok(log.pos(`U${j}`) < R, `seed ${seed}: ${log.seq}`);
+        if (log.pos(`U${j}`) > S) waited++;
+      }
+    }
+    assert.ok(log.pos('CB') < log.pos('B'));
+  }
+  assert.ok(waited > 0);
+});
+
+test('synchronize_rcu inside rcu_read_lock: suspicious RCU usage and a task blocked on itself', () => {
+  let task: Task | null = null;
+  const { r, events } = run(() => {
+    task = spawn_user('t', function* () {
+      rcu_read_lock();
+      yield* synchronize_rcu();
+      rcu_read_unlock();
+    });
+  });
+  const sus = ofType<RcuSuspiciousEvent>(events, 'rcu_suspicious');
+  assert.equal(sus[0]?.message, 'Illegal synchronize_rcu() in RCU read-side critical section');
+  const t = task as unknown as Task;
+  assert.equal(r.end, 'done');
+  assert.equal(t.state, TASK_UNINTERRUPTIBLE);
+  assert.ok(t.waitingOn?.owners().includes(t));
+});
