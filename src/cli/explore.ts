@@ -12,6 +12,7 @@ import {
   replayToken,
   runExploration,
 } from './run-exploration.js';
+import { writeExploreVisuals, writeTokenVisuals } from './visual.js';
 
 function intArg(min: number) {
   return (v: string): number => {
@@ -126,6 +127,9 @@ export function registerExplore(program: Command): void {
     .option('--depth <d>', 'pct bug depth', intArg(1), 2)
     .option('--no-shrink', 'do not shrink findings')
     .option('--json', 'print one JSON object')
+    // --trace/--html (report/, issue 6): pictures of the findings, written by cli/visual.ts.
+    .option('--trace <file.json>', "write the first finding's run as Chrome Trace Event JSON")
+    .option('--html <file.html>', 'write a self-contained HTML timeline of the findings')
     .action(async (o) => {
       const bar = o.json ? null : progressBar();
       let r: ResultJson;
@@ -151,6 +155,7 @@ export function registerExplore(program: Command): void {
       }
       const out: JsonOutput = { version: 1, results: [r] };
       process.stdout.write(o.json ? `${JSON.stringify(out, null, 2)}\n` : formatResult(r, colors()));
+      await writeExploreVisuals(r, { trace: o.trace, html: o.html }); // issue 6
       process.exitCode = r.findings.length > 0 ? 1 : 0;
     });
 
@@ -159,6 +164,9 @@ export function registerExplore(program: Command): void {
     .description('replay a token and print its report')
     .argument('<token>', 'a ks1-… token from explore')
     .option('--json', 'print one JSON object')
+    // --trace/--html (report/, issue 6): the replayed run as a picture, written by cli/visual.ts.
+    .option('--trace <file.json>', 'write the run as Chrome Trace Event JSON')
+    .option('--html <file.html>', 'write a self-contained HTML timeline of the run')
     .action(async (token, o) => {
       let out: Awaited<ReturnType<typeof replayToken>>;
       try {
@@ -184,6 +192,7 @@ export function registerExplore(program: Command): void {
       } else {
         process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
       }
+      await writeTokenVisuals(token, { trace: o.trace, html: o.html }); // issue 6
       process.exitCode = out.report ? 1 : 0;
     });
 }

@@ -10,7 +10,7 @@
  * time is kept per step as metadata (it only advances when timers fire).
  * See docs/fidelity/report.md.
  */
-import type { Machine, Report, SimEvent, Task } from '../sim/index.js';
+import { type Machine, type Report, type SimEvent, type Task, machine } from '../sim/index.js';
 
 export const RUN_TRACE_VERSION = 1;
 
@@ -103,14 +103,12 @@ interface PendingLock {
   hold: TraceSlice | null;
 }
 
-/** Duck-typed SRCU trace events (kernel/rcu/events.ts) the recorder understands. */
+/** SRCU/RCU grace-period and callback events (kernel/rcu/events.ts), read structurally. */
 interface SrcuLike {
   readonly type: string;
-  readonly ssp?: { readonly name?: string } | string;
-  readonly name?: string;
+  readonly phase?: string;
+  readonly domain?: string;
   readonly seq?: number;
-  readonly gp?: number;
-  readonly func?: string;
   readonly fn?: string;
   readonly task?: Task;
 }
@@ -123,6 +121,48 @@ export interface Recorder {
 
 /** Attaches a recorder to a machine (before it runs). The machine must have `trace` on to see frames and contexts. */
 export function recordRun(m: Machine): Recorder {
+  const r = createRecorder(m);
+  m.observers.push(r.observer);
+  return r;
+}
+
+/**
+ * A recorder as an observer, for callers that do not hold the machine before
+ * it runs (cli/harness.ts execute({observers})): `m` defaults to the machine
+ * active when the first event arrives.
+ */
+export function traceRecorder(): Recorder & { readonly observer: (ev: SimEvent) => void } {
+  let inner: ReturnType<typeof createRecorder> | null = null;
+  const empty: RunTrace = {
+    version: RUN_TRACE_VERSION,
+    nrCpus: 1,
+    steps: 0,
+    span: 1,
+    end: 'done',
+    timeNs: 0,
+    tasks: [],
+    stepPid: [],
+    stepTimeNs: [],
+    slices: [],
+    instants: [],
+    reports: [],
+    printk: [],
+  };
+  return {
+    get trace(): RunTrace {
+      return inner ? inner.trace : empty;
+    },
+    observer(ev: SimEvent): void {
+      if (!inner) inner = createRecorder(machine());
+      inner.observer(ev);
+    },
+    finish(): RunTrace {
+      return inner ? inner.finish() : empty;
+    },
+  };
+}
+
+function createRecorder(m: Machine): Recorder & { readonly observer: (ev: SimEvent) => void } {
   const trace: RunTrace = {
     version: RUN_TRACE_VERSION,
     nrCpus: m.nrCpus,
@@ -204,54 +244,34 @@ export function recordRun(m: Machine): Recorder {
     }
   }
 
-  function srcuName(e: SrcuLike): string {
-    if (typeof e.ssp === 'string') return e.ssp;
-    return e.ssp?.name ?? e.name ?? 'srcu';
-  }
-
-  function srcuEvent(e: SrcuLike): boolean {
-    const ty = e.type;
-    if (!ty.startsWith('srcu_')) return false;
-    const name = srcuName(e);
+  /** kernel/rcu/events.ts: srcu_gp {phase: start|flip|end} and srcu_cb {phase: queue|invoke|done|leak}. */
+  function srcuEvent(e: SrcuLike): void {
+    const domain = e.domain ?? 'srcu';
+    const label = domain === 'rcu' ? 'RCU' : `SRCU ${domain}`;
     const pid = e.task?.pid ?? m.current.pid;
-    const seq = e.seq ?? e.gp;
-    if (/gp_(start|begin)/.test(ty)) {
-      const s = open(
-        'srcu_gp',
-        pid,
-        `grace period${seq === undefined ? '' : ` ${seq}`}`,
-        name,
-        `SRCU ${name}: grace periods`,
-      );
-      gps.set(`${name}\u0000${seq ?? ''}`, s);
-      return true;
-    }
-    if (/gp_(end|done|complete)/.test(ty)) {
-      let key = `${name}\u0000${seq ?? ''}`;
-      if (!gps.has(key)) for (const k of gps.keys()) if (k.startsWith(`${name}\u0000`)) key = k;
-      const s = gps.get(key);
-      if (s) {
-        close(s);
-        gps.delete(key);
+    if (e.type === 'srcu_gp') {
+      const key = `${domain}\u0000${e.seq ?? ''}`;
+      if (e.phase === 'start')
+        gps.set(key, open('srcu_gp', pid, `grace period ${e.seq ?? ''}`.trim(), domain, `${label}: grace periods`));
+      else if (e.phase === 'end') {
+        const s = gps.get(key);
+        if (s) {
+          close(s);
+          gps.delete(key);
+        }
       }
-      return true;
+    } else if (e.type === 'srcu_cb') {
+      const fn = e.fn ?? 'callback';
+      const key = `${domain}\u0000${fn}`;
+      if (e.phase === 'invoke') {
+        let l = cbs.get(key);
+        if (!l) cbs.set(key, (l = []));
+        l.push(open('srcu_cb', pid, fn, `${domain}, grace period ${e.seq ?? '?'}`, `${label}: callbacks`));
+      } else if (e.phase === 'done') {
+        const s = cbs.get(key)?.pop();
+        if (s) close(s);
+      }
     }
-    if (/cb_(invoke|start|begin)/.test(ty)) {
-      const fn = e.func ?? e.fn ?? 'callback';
-      const s = open('srcu_cb', pid, fn, name, `SRCU ${name}: callbacks`);
-      const key = `${name}\u0000${fn}`;
-      let l = cbs.get(key);
-      if (!l) cbs.set(key, (l = []));
-      l.push(s);
-      return true;
-    }
-    if (/cb_(done|end|return)/.test(ty)) {
-      const fn = e.func ?? e.fn ?? 'callback';
-      const s = cbs.get(`${name}\u0000${fn}`)?.pop();
-      if (s) close(s);
-      return true;
-    }
-    return false;
   }
 
   function lockAcquire(e: {
@@ -381,7 +401,7 @@ export function recordRun(m: Machine): Recorder {
 
   addTask(m.task(0) as Task);
 
-  m.observers.push((ev: SimEvent) => {
+  const observer = (ev: SimEvent): void => {
     if (finished) return;
     const e = ev as SimEvent & Record<string, unknown>;
     const ty = ev.type;
@@ -497,10 +517,12 @@ export function recordRun(m: Machine): Recorder {
         trace.end = String(e.end);
         finish();
         return;
-      default:
+      case 'srcu_gp':
+      case 'srcu_cb':
         srcuEvent(e as SrcuLike);
+        return;
     }
-  });
+  };
 
-  return { trace, finish };
+  return { trace, finish, observer };
 }

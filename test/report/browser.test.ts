@@ -27,7 +27,7 @@ describe('HTML pages in headless Chromium', { skip: missing ?? false }, () => {
     const file = outPath('run.html');
     writeRunHtml(file, { trace: fixtureRun({ hostile: true }), token: `ks1:${HOSTILE}` });
     const { page, errors, requests } = await openFile(browser, file);
-    await page.waitForFunction(() => (window as { __kernsim?: { ready: boolean } }).__kernsim?.ready === true);
+    await page.waitForFunction(() => (globalThis as { __kernsim?: { ready: boolean } }).__kernsim?.ready === true);
     const labels = await page.locator('#lane-labels .label.lane').allTextContents();
     assert.ok(labels.includes(`${HOSTILE}-1`), 'the hostile task has a lane, shown as text');
     assert.ok(labels.includes('kworker/1:1-2'));
@@ -39,13 +39,13 @@ describe('HTML pages in headless Chromium', { skip: missing ?? false }, () => {
     assert.equal(await page.locator('#token').textContent(), `ks1:${HOSTILE}`);
 
     type State = { k: number; domain: [number, number]; draws: number };
-    const state = () => page.evaluate(() => (window as unknown as { __kernsim: State }).__kernsim);
+    const state = () => page.evaluate(() => (globalThis as unknown as { __kernsim: State }).__kernsim);
     const before = await state();
     const box = await page.locator('#lanes').boundingBox();
     assert.ok(box);
     await page.mouse.move(box.x + box.width / 2, box.y + 40);
     await page.mouse.wheel(0, -400);
-    await page.waitForFunction((k) => (window as unknown as { __kernsim: State }).__kernsim.k > k, before.k);
+    await page.waitForFunction((k) => (globalThis as unknown as { __kernsim: State }).__kernsim.k > k, before.k);
     const zoomed = await state();
     assert.ok(zoomed.domain[1] - zoomed.domain[0] < before.domain[1] - before.domain[0], 'the wheel zoomed in');
 
@@ -63,13 +63,13 @@ describe('HTML pages in headless Chromium', { skip: missing ?? false }, () => {
     const file = outPath('long.html');
     writeRunHtml(file, { trace: fixtureRun({ loops: 50_000 }) });
     const { page, errors, requests } = await openFile(browser, file);
-    await page.waitForFunction(() => (window as { __kernsim?: { ready: boolean } }).__kernsim?.ready === true);
+    await page.waitForFunction(() => (globalThis as { __kernsim?: { ready: boolean } }).__kernsim?.ready === true);
     const t0 = Date.now();
     const box = await page.locator('#lanes').boundingBox();
     assert.ok(box);
     await page.mouse.move(box.x + 50, box.y + 40);
     for (let i = 0; i < 5; i++) await page.mouse.wheel(0, -300);
-    await page.waitForFunction(() => (window as unknown as { __kernsim: { draws: number } }).__kernsim.draws > 2);
+    await page.waitForFunction(() => (globalThis as unknown as { __kernsim: { draws: number } }).__kernsim.draws > 2);
     process.stdout.write(`# long run: 5 wheel zooms drawn in ${Date.now() - t0} ms\n`);
     await page.screenshot({ path: outPath('long.png') });
     assert.deepEqual(errors, []);
@@ -110,7 +110,7 @@ describe('HTML pages in headless Chromium', { skip: missing ?? false }, () => {
     assert.equal(await page.locator('#matrix td.ok').count(), 1);
     assert.equal(await page.locator('#matrix td.bad').count(), 1);
     await page.locator('button.finding-cell').first().click();
-    await page.waitForFunction(() => (window as { __kernsim?: { ready: boolean } }).__kernsim?.ready === true);
+    await page.waitForFunction(() => (globalThis as { __kernsim?: { ready: boolean } }).__kernsim?.ready === true);
     assert.ok((await page.locator('#matrix-timeline .label.lane').count()) > 3);
     assert.equal(await page.locator('#matrix-timeline .finding-marker').count(), 1);
     await page.screenshot({ path: outPath('matrix.png'), fullPage: true });

@@ -2,8 +2,8 @@
  * A small program built from the kernel primitives for the report tests: two
  * tasks taking two locks in opposite orders under a scripted schedule (an
  * ABBA deadlock), a preempt-off section, an RCU read section, an injected
- * fault, a printk line, a hostile task and function name, synthetic SRCU
- * grace-period/callback events, and a finding reported by the victim.
+ * fault, a printk line, a hostile task and function name, SRCU grace-period
+ * and callback events (shaped as kernel/rcu/events.ts emits them), and a finding reported by the victim.
  */
 import { makeConfig } from '../../src/kernel/config.js';
 import { boot } from '../../src/kernel/kernel.js';
@@ -63,12 +63,15 @@ export function fixtureRun(opts: { hostile?: boolean; loops?: number } = {}): Ru
     yield* busy(opts.loops ?? 3);
     yield* mutex_lock(b);
     yield undefined;
-    machine().emit({ type: 'srcu_gp_start', ssp: { name: 'mn_srcu' }, seq: 4 } as never);
+    const task = machine().current;
+    const cb = { domain: 'mn_srcu', fn: 'mmu_notifier_free_rcu', cpu: 1, seq: 4, task };
+    machine().emit({ type: 'srcu_gp', phase: 'start', domain: 'mn_srcu', seq: 4, task } as never);
     yield undefined;
-    machine().emit({ type: 'srcu_gp_end', ssp: { name: 'mn_srcu' }, seq: 4 } as never);
-    machine().emit({ type: 'srcu_cb_invoke', ssp: { name: 'mn_srcu' }, func: 'mmu_notifier_free_rcu' } as never);
+    machine().emit({ type: 'srcu_gp', phase: 'flip', domain: 'mn_srcu', seq: 4, task } as never);
+    machine().emit({ type: 'srcu_gp', phase: 'end', domain: 'mn_srcu', seq: 4, task } as never);
+    machine().emit({ type: 'srcu_cb', phase: 'invoke', ...cb } as never);
     yield undefined;
-    machine().emit({ type: 'srcu_cb_done', ssp: { name: 'mn_srcu' }, func: 'mmu_notifier_free_rcu' } as never);
+    machine().emit({ type: 'srcu_cb', phase: 'done', ...cb } as never);
     const report_it = kfunc(function* report_deadlock() {
       const m = machine();
       m.report({

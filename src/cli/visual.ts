@@ -1,0 +1,138 @@
+/**
+ * Pictures of runs for the CLI: replays a token's choices with the machine's
+ * trace on and records the run (report/recorder.ts), then writes the Chrome
+ * trace (`--trace FILE.json`), the HTML timeline (`--html FILE.html`) or the
+ * verdict matrix page (`kernsim check --html`). All files are written
+ * atomically.
+ */
+import { TokenError, decodeToken } from '../report/token.js';
+import { type RunTrace, traceRecorder } from '../report/recorder.js';
+import {
+  type CheckFinding,
+  type CheckResult,
+  type CheckResultEntry,
+  type ExpectedVerdicts,
+  writeMatrixHtml,
+  writeRunHtml,
+} from '../report/html.js';
+import { writeTraceJson } from '../report/trace.js';
+import { Replay } from '../explore/replay.js';
+import type { Report } from '../sim/index.js';
+import { createSession, execute } from './harness.js';
+import { specFor } from './run-exploration.js';
+
+export interface TracedRun {
+  readonly trace: RunTrace;
+  /** The report the token stands for (null for a token of a clean run). */
+  readonly report: Report | null;
+  readonly scenario: string;
+  readonly variant: string | null;
+  readonly config: string;
+  /** Whether the traced run's digest equals the token's (it must: tracing only observes). */
+  readonly digestMatches: boolean;
+}
+
+/** Replays a token (its prelude runs first, untraced) and records the final run with trace on. */
+export async function traceToken(token: string): Promise<TracedRun> {
+  const t = decodeToken(token);
+  const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
+  const spec = await specFor(t.scenario, t.variant, t.config, sets);
+  const session = createSession(spec);
+  for (const pc of t.prelude) execute(session, new Replay(pc, { tail: 'complete' }));
+  const rec = traceRecorder();
+  const r = execute(session, new Replay(t.choices, { tail: 'complete' }), { trace: true, observers: [rec.observer] });
+  const trace = rec.finish();
+  const report = t.reportIndex >= 0 ? (r.reports[t.reportIndex] ?? null) : null;
+  if (t.reportIndex >= 0 && !report)
+    throw new TokenError(`token does not fit the current model: the traced run has no report #${t.reportIndex}`);
+  return {
+    trace,
+    report,
+    scenario: spec.scenarioRef,
+    variant: spec.variant?.name ?? null,
+    config: spec.configName,
+    digestMatches: r.digest === t.digest,
+  };
+}
+
+export interface VisualOptions {
+  /** Chrome Trace Event JSON file. */
+  readonly trace?: string | undefined;
+  /** Self-contained HTML timeline. */
+  readonly html?: string | undefined;
+  readonly title?: string | undefined;
+}
+
+/** `kernsim replay TOKEN --trace F.json --html F.html`: returns the files written. */
+export async function writeTokenVisuals(token: string, opts: VisualOptions): Promise<string[]> {
+  if (!opts.trace && !opts.html) return [];
+  const run = await traceToken(token);
+  const title = opts.title ?? run.report?.title ?? `${run.scenario} (no finding)`;
+  const written: string[] = [];
+  const subtitle = `${run.scenario}${run.variant ? ` · ${run.variant}` : ''} · ${run.config} · ${run.trace.steps} steps · end: ${run.trace.end}`;
+  if (opts.trace) {
+    writeTraceJson(opts.trace, run.trace, {
+      title,
+      token,
+      scenario: run.scenario,
+      variant: run.variant,
+      config: run.config,
+    });
+    written.push(opts.trace);
+  }
+  if (opts.html) {
+    writeRunHtml(opts.html, {
+      trace: run.trace,
+      ...(run.report ? { report: run.report.text } : { report: [] }),
+      token,
+      title,
+      subtitle,
+    });
+    written.push(opts.html);
+  }
+  return written;
+}
+
+async function traceOrUndefined(f: CheckFinding): Promise<RunTrace | undefined> {
+  try {
+    return (await traceToken(f.token)).trace;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `kernsim check --html F.html`: the verdict matrix, with the timeline of
+ * every finding (its token replayed with trace on) embedded in the page.
+ */
+export async function writeCheckHtml(file: string, check: CheckResult, expected?: ExpectedVerdicts): Promise<void> {
+  const traces = new Map<string, RunTrace | undefined>();
+  for (const r of check.results) for (const f of r.findings) traces.set(f.token, await traceOrUndefined(f));
+  writeMatrixHtml(file, check, expected, (f: CheckFinding, _r: CheckResultEntry) => traces.get(f.token));
+}
+
+/**
+ * `kernsim explore … --html F.html`: the timeline of the (first) finding, or
+ * with several findings a one-cell matrix whose findings open their timelines.
+ */
+export async function writeExploreHtml(file: string, result: CheckResultEntry): Promise<void> {
+  const first = result.findings[0];
+  if (result.findings.length === 1 && first) {
+    await writeTokenVisuals(first.token, { html: file, title: first.title });
+    return;
+  }
+  await writeCheckHtml(file, { version: 1, results: [result] });
+}
+
+/** `kernsim explore … --trace F.json --html F.html`: the trace of the first finding and the HTML page. */
+export async function writeExploreVisuals(result: CheckResultEntry, opts: VisualOptions): Promise<string[]> {
+  const written: string[] = [];
+  const first = result.findings[0];
+  if (opts.trace && first)
+    written.push(...(await writeTokenVisuals(first.token, { trace: opts.trace, title: first.title })));
+  if (opts.html) {
+    await writeExploreHtml(opts.html, result);
+    written.push(opts.html);
+  }
+  return written;
+}
