@@ -41,6 +41,8 @@ export interface ExplorationRequest {
   /** Shrink findings (default true). */
   readonly shrink?: boolean;
   readonly onProgress?: (p: Progress) => void;
+  /** DPOR executions run sequentially before the space is split into subtree tasks (default 200; for tests). */
+  readonly seqPhase?: number;
 }
 
 export interface FindingJson {
@@ -199,7 +201,8 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   const jobs = req.jobs ?? availableParallelism();
   const budget = req.budget ?? (strategy === 'dpor' ? undefined : DEFAULT_SAMPLING_BUDGET);
   let r: ExploreResult;
-  if (jobs > 1) {
+  if (jobs > 0) {
+    // The partitioned exploration (inline for jobs = 1), whose results do not depend on N.
     const { exploreParallel } = await import('./parallel.js');
     r = await exploreParallel(spec, { ...req, strategy, budget }, jobs);
   } else {

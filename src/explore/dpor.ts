@@ -145,18 +145,44 @@ export class Dpor implements SearchStrategy {
     this.run = null;
   }
 
-  /** Pending alternatives of the current stack as subtree roots (deepest last), for splitting work. */
-  pendingRoots(): DporRoot[] {
+  /**
+   * Takes every pending alternative off the current stack as a subtree root
+   * (shallowest first), for splitting the work; afterwards this instance has
+   * nothing left to explore except what addRoot... proposals bring back.
+   */
+  takeRoots(): DporRoot[] {
     const out: DporRoot[] = [];
     for (let d = this.frozen; d < this.nodes.length; d++) {
       const n = this.nodes[d] as Node;
-      const prefix = this.nodes.slice(0, d).map((x) => x.chosen);
       for (const alt of n.todo) {
-        if (n.done.includes(alt) || n.chosen === alt || !this.fits(n, alt)) continue;
-        out.push({ prefix: [...prefix, alt], sleep: [] });
+        if (n.done.includes(alt) || n.chosen === alt || n.sleep.has(alt) || !this.fits(n, alt)) continue;
+        out.push(this.rootAt(d, alt));
+        n.done.push(alt);
       }
+      n.todo.length = 0;
     }
+    this.finished = true;
     return out;
+  }
+
+  /** Accepts a proposal (depth, pid) from a subtree: returns the new root, or null when it is covered. */
+  claim(p: Proposal): DporRoot | null {
+    const n = this.nodes[p.depth];
+    if (!n || p.depth < this.frozen) return null;
+    if (n.chosen === p.pid || n.done.includes(p.pid) || n.sleep.has(p.pid) || !this.fits(n, p.pid)) return null;
+    if (!n.enabled.includes(p.pid)) return null;
+    n.done.push(p.pid);
+    return this.rootAt(p.depth, p.pid);
+  }
+
+  private rootAt(d: number, alt: number): DporRoot {
+    const n = this.nodes[d] as Node;
+    const prefix = this.nodes.slice(0, d).map((x) => x.chosen);
+    const sleep: [number, [number, number][]][] = [];
+    for (const [q, fp] of n.sleep) sleep.push([q, [...fp]]);
+    for (const q of n.done)
+      if (q !== alt && n.fps.has(q) && !n.sleep.has(q)) sleep.push([q, [...(n.fps.get(q) as Footprint)]]);
+    return { prefix: [...prefix, alt], sleep };
   }
 
   // ---- used by DporRun ----

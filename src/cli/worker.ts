@@ -1,0 +1,82 @@
+/**
+ * Piscina worker for parallel exploration: explores one coarse task (a DPOR
+ * subtree or a range of random/PCT runs) on its own session and returns plain data.
+ */
+import { Dpor, type DporRoot, type Proposal } from '../explore/dpor.js';
+import { type Finding, explore } from '../explore/explorer.js';
+import { PctSearch } from '../explore/pct.js';
+import { RandomSearch } from '../explore/random.js';
+import type { SearchStrategy } from '../explore/search.js';
+import { runnerFor, specFor } from './run-exploration.js';
+
+export interface WorkerSpec {
+  readonly scenario: string;
+  readonly variant: string | undefined;
+  readonly config: string | undefined;
+  readonly sets: readonly string[];
+}
+
+export interface WorkerTask {
+  readonly spec: WorkerSpec;
+  readonly strategy: 'dpor' | 'pct' | 'random';
+  readonly preemptions: number;
+  readonly faults: number;
+  readonly seed: number;
+  readonly depth: number;
+  /** dpor: the subtree to explore. */
+  readonly root?: DporRoot;
+  /** pct/random: the run indices. */
+  readonly first?: number;
+  readonly count?: number;
+  /** Absolute wall-clock deadline (ms since epoch), if any. */
+  readonly deadline?: number;
+}
+
+export interface WorkerResult {
+  readonly executions: number;
+  readonly steps: number;
+  readonly abandoned: number;
+  readonly complete: boolean;
+  readonly timedOut: boolean;
+  readonly nondeterministic: boolean;
+  readonly findings: readonly Finding[];
+  readonly proposals: readonly Proposal[];
+  readonly stats: Record<string, number | string>;
+}
+
+export async function runTask(t: WorkerTask): Promise<WorkerResult> {
+  const spec = await specFor(t.spec.scenario, t.spec.variant, t.spec.config, t.spec.sets);
+  let search: SearchStrategy;
+  let dpor: Dpor | null = null;
+  if (t.strategy === 'dpor') {
+    dpor = new Dpor({ preemptions: t.preemptions, faults: t.faults, ...(t.root ? { root: t.root } : {}) });
+    search = dpor;
+  } else if (t.strategy === 'random')
+    search = new RandomSearch({ seed: t.seed, faults: t.faults, first: t.first ?? 0, count: t.count ?? 1 });
+  else
+    search = new PctSearch({
+      seed: t.seed,
+      faults: t.faults,
+      depth: t.depth,
+      first: t.first ?? 0,
+      count: t.count ?? 1,
+    });
+  const r = explore(search, runnerFor(spec), {
+    scenario: spec.scenario.name,
+    fresh: () => runnerFor(spec),
+    ...(t.deadline !== undefined ? { timeMs: Math.max(0, t.deadline - Date.now()) } : {}),
+  });
+  return {
+    executions: r.executions,
+    steps: r.steps,
+    abandoned: r.abandoned,
+    complete: r.complete || r.stoppedBy === 'not-exhaustive',
+    timedOut: r.stoppedBy === 'time',
+    nondeterministic: r.stoppedBy === 'nondeterminism',
+    findings: r.findings,
+    proposals: dpor ? dpor.proposals : [],
+    stats: r.stats,
+  };
+}
+
+export default runTask;
