@@ -32,4 +32,6 @@ export async function main(): Promise<void> {
   }
 }
 
+export default main;
+
 if (import.meta.url === `file://${process.argv[1]}`) await main();
