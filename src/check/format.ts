@@ -10,7 +10,7 @@
  */
 import { type KernelConfig, utsRelease, utsVersion } from '../kernel/config.js';
 import type { LockClass } from '../kernel/events.js';
-import type { HeldLock, Machine, Task } from '../sim/index.js';
+import type { HeldLock, Machine, SimEvent, Task } from '../sim/index.js';
 
 /** Taint flags in the kernel's order (kernel/panic.c taint_flags[]); the first prints 'G' when clear. */
 const TAINT_ORDER = 'PFSRMBUDAWCIOELKXTNJ';
@@ -25,9 +25,29 @@ export class RunLog {
   private readonly staticAddrs = new WeakMap<object, number>();
   private nextStatic = 0;
 
+  /** Event handlers of every checker, by event type: one machine observer dispatches them all. */
+  readonly handlers: Record<string, ((ev: SimEvent) => void)[]> = Object.create(null);
+
   constructor(m: Machine, config: KernelConfig) {
     this.m = m;
     this.config = config;
+  }
+
+  /** Registers a checker's handler for one event type. */
+  on<E extends SimEvent>(type: string, fn: (ev: E) => void): void {
+    const hs = this.handlers[type];
+    if (hs) hs.push(fn as (ev: SimEvent) => void);
+    else this.handlers[type] = [fn as (ev: SimEvent) => void];
+  }
+
+  /** The single observer installed on the machine. */
+  observer(): (ev: SimEvent) => void {
+    const handlers = this.handlers;
+    return (ev: SimEvent): void => {
+      const hs = handlers[ev.type];
+      if (hs === undefined) return;
+      for (let i = 0; i < hs.length; i++) (hs[i] as (ev: SimEvent) => void)(ev);
+    };
   }
 
   taint(flag: string): void {

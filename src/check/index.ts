@@ -54,12 +54,13 @@ export function installCheckers(m: Machine, config: KernelConfig, state: CheckSt
   // End-of-run checks need to know how the run ended: they run on the 'end'
   // event (after the endHooks, so a scenario's teardown has run), and only
   // when the run finished with nothing runnable (not a step limit or stop).
-  m.observers.push((ev: SimEvent) => {
-    if (ev.type !== 'end' || (ev as SimEvent & { end: string }).end !== 'done') return;
+  log.on('end', (ev: SimEvent & { end?: string }) => {
+    if (ev.end !== 'done') return;
     const idle = m.task(0);
     if (idle) m.current = idle;
     deadlock.atEnd();
     hung.atEnd();
     kmemleak.atEnd();
   });
+  m.observers.push(log.observer());
 }

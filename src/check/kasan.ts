@@ -13,7 +13,7 @@
  * is reported once per run.
  */
 import type { BadFreeEvent } from '../kernel/events.js';
-import { type Allocation, type SimEvent, type Task, locationOf, setBadAccessHook } from '../sim/index.js';
+import { type Allocation, type Task, locationOf, setBadAccessHook } from '../sim/index.js';
 import { type RunLog, hexAddr, kmallocSize, plainTrace } from './format.js';
 
 const BANNER = '='.repeat(66);
@@ -144,7 +144,5 @@ export function installKasan(log: RunLog): void {
   }
 
   setBadAccessHook(m, access);
-  m.observers.push((ev: SimEvent) => {
-    if (ev.type === 'bad_free') badFree(ev as BadFreeEvent);
-  });
+  log.on('bad_free', badFree);
 }

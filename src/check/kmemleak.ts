@@ -10,7 +10,7 @@
  * unless the scenario frees it (or marks it not_leak) before the run ends.
  */
 import type { AllocEvent, FreeEvent } from '../kernel/events.js';
-import { type Allocation, type SimEvent, locationOf } from '../sim/index.js';
+import { type Allocation, locationOf } from '../sim/index.js';
 import { type RunLog, hexAddr } from './format.js';
 
 export function installKmemleak(log: RunLog): { atEnd(): void } {
@@ -18,12 +18,11 @@ export function installKmemleak(log: RunLog): { atEnd(): void } {
   const live = new Map<Allocation, number>();
   const hzNs = 1e9 / config.HZ;
   if (config.DEBUG_KMEMLEAK) {
-    m.observers.push((ev: SimEvent) => {
-      if (ev.type === 'alloc') {
-        const a = (ev as AllocEvent).alloc;
-        if (a.kind === 'slab' || a.kind === 'vmalloc') live.set(a, Math.floor(m.now / hzNs));
-      } else if (ev.type === 'free') live.delete((ev as FreeEvent).alloc);
+    log.on('alloc', (ev: AllocEvent) => {
+      const a = ev.alloc;
+      if (a.kind === 'slab' || a.kind === 'vmalloc') live.set(a, Math.floor(m.now / hzNs));
     });
+    log.on('free', (ev: FreeEvent) => live.delete(ev.alloc));
   }
   return {
     atEnd(): void {

@@ -32,7 +32,7 @@
  * run indices in import order, so they sort before local runs in a prelude.
  */
 import type { LockAcquireEvent, LockClass, LockReleaseEvent, RcuSuspiciousEvent } from '../kernel/events.js';
-import { type HeldLock, type SimEvent, type Task, locationOf } from '../sim/index.js';
+import { type HeldLock, type Task, locationOf } from '../sim/index.js';
 import { type RunLog, plainTrace } from './format.js';
 
 /** A run that witnessed edges: its index in the exploration and its (eventually complete) choices. */
@@ -420,17 +420,7 @@ export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: numbe
     });
   }
 
-  m.observers.push((ev: SimEvent) => {
-    switch (ev.type) {
-      case 'lock_acquire':
-        acquire(ev as LockAcquireEvent);
-        break;
-      case 'lock_release':
-        release(ev as LockReleaseEvent);
-        break;
-      case 'rcu_suspicious':
-        rcuSuspicious(ev as RcuSuspiciousEvent);
-        break;
-    }
-  });
+  log.on('lock_acquire', acquire);
+  log.on('lock_release', release);
+  log.on('rcu_suspicious', rcuSuspicious);
 }

@@ -9,7 +9,7 @@
  * run as pid 0 (the timer softirq), so pid 0 counts as being in softirq.
  */
 import type { MightReschedEvent, ScheduleEvent } from '../kernel/events.js';
-import { SOFTIRQ_OFFSET, type SimEvent, type Task, locationOf } from '../sim/index.js';
+import { SOFTIRQ_OFFSET, type Task, locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
 
 const MIGHT_RESCHED_RCU_SHIFT = 8;
@@ -74,8 +74,6 @@ export function installMightSleep(log: RunLog): void {
     log.taint('W');
   }
 
-  m.observers.push((ev: SimEvent) => {
-    if (ev.type === 'might_resched') mightResched(ev as MightReschedEvent);
-    else if (ev.type === 'schedule') schedule(ev as ScheduleEvent);
-  });
+  log.on('might_resched', mightResched);
+  log.on('schedule', schedule);
 }

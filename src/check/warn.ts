@@ -9,7 +9,7 @@
  * then kills the task.
  */
 import type { BugEvent, WarnEvent } from '../kernel/events.js';
-import { type SimEvent, locationOf } from '../sim/index.js';
+import { locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
 
 const CUT_HERE = '------------[ cut here ]------------';
@@ -49,10 +49,8 @@ export function installWarn(log: RunLog): void {
     log.taint('D');
   }
 
-  m.observers.push((ev: SimEvent) => {
-    if (ev.type === 'warn') warn(ev as WarnEvent);
-    else if (ev.type === 'bug') bug(ev as BugEvent);
-  });
+  log.on('warn', warn);
+  log.on('bug', bug);
 }
 
 function traceOf(frames: readonly string[]): string {
