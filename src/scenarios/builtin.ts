@@ -1,2 +1,3 @@
 /** Imports every built-in scenario module so that each registers itself. */
 import './selftest.js';
+import './simple-kvm-reap.js';

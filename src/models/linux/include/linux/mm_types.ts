@@ -1,0 +1,121 @@
+/**
+ * struct mm_struct, struct vm_area_struct and struct page, coarse enough for
+ * the OOM reaper (include/linux/mm_types.h, include/linux/mm.h,
+ * include/linux/mmap_lock.h; ≈ v6.17).
+ *
+ * A VMA keeps its pages as an array of page-sized slots (the page table,
+ * flattened); a page is KASAN-tracked memory of kind 'page'.
+ */
+import type { KGen } from '../../../../sim/index.js';
+import {
+  type rw_semaphore,
+  down_read,
+  down_read_killable,
+  down_read_trylock,
+  down_write,
+  up_read,
+  up_write,
+} from '../../../../kernel/locking/rwsem.js';
+import type { mmu_notifier_subscriptions } from '../../mm/mmu_notifier.js';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+
+// include/linux/mm.h vm_flags
+export const VM_SHARED = 0x00000008;
+export const VM_PFNMAP = 0x00000400;
+export const VM_HUGETLB = 0x00400000;
+
+// include/linux/mm_types.h MMF_* bits (≈ v6.17)
+export const MMF_OOM_SKIP = 21;
+export const MMF_UNSTABLE = 22;
+export const MMF_OOM_REAP_QUEUED = 25;
+
+/** struct page: the contents of one user page. */
+export interface page {
+  data: number;
+}
+
+export interface vm_area_struct {
+  vm_start: number;
+  vm_end: number;
+  vm_flags: number;
+  /** vma_is_anonymous(): no vm_ops / vm_file. */
+  anon: boolean;
+  /** The page table of this VMA, one slot per page (null = not present). */
+  pages: (page | null)[];
+}
+
+export interface mm_struct {
+  /** mm_users (atomic_t): users of the address space (threads, get_task_mm). */
+  mm_users: number;
+  /** mm_count (atomic_t): references to the struct (mmgrab). */
+  mm_count: number;
+  /** mm->flags (MMF_* bits) */
+  flags: number;
+  /** mm->notifier_subscriptions (NULL until the first registration; LIST_POISON1 after __mmdrop). */
+  notifier_subscriptions: mmu_notifier_subscriptions | null;
+  /** The VMA tree, flattened. */
+  vmas: vm_area_struct[];
+  /** mm->mmap_lock */
+  readonly mmap_lock: rw_semaphore;
+  /** mm->owner's comm (diagnostics). */
+  owner: string;
+}
+
+export function test_bit(nr: number, flags: number): boolean {
+  return (flags & (1 << nr)) !== 0;
+}
+
+/** set_bit(nr, &mm->flags) */
+export function mm_set_bit(mm: mm_struct, nr: number): void {
+  mm.flags |= 1 << nr;
+}
+
+/** test_and_set_bit(nr, &mm->flags) */
+export function mm_test_and_set_bit(mm: mm_struct, nr: number): boolean {
+  const was = test_bit(nr, mm.flags);
+  mm.flags |= 1 << nr;
+  return was;
+}
+
+export function mm_test_bit(mm: mm_struct, nr: number): boolean {
+  return test_bit(nr, mm.flags);
+}
+
+/** vma_is_anonymous() */
+export function vma_is_anonymous(vma: vm_area_struct): boolean {
+  return vma.anon;
+}
+
+/** find_vma(mm, addr) (the first VMA with vm_end > addr, if it contains addr). */
+export function find_vma(mm: mm_struct, addr: number): vm_area_struct | null {
+  for (const v of mm.vmas) if (addr >= v.vm_start && addr < v.vm_end) return v;
+  return null;
+}
+
+// include/linux/mmap_lock.h
+
+export function* mmap_read_lock(mm: mm_struct): KGen {
+  yield* down_read(mm.mmap_lock);
+}
+
+export function* mmap_read_lock_killable(mm: mm_struct): KGen<number> {
+  return yield* down_read_killable(mm.mmap_lock);
+}
+
+export function* mmap_read_trylock(mm: mm_struct): KGen<boolean> {
+  return yield* down_read_trylock(mm.mmap_lock);
+}
+
+export function* mmap_read_unlock(mm: mm_struct): KGen {
+  yield* up_read(mm.mmap_lock);
+}
+
+export function* mmap_write_lock(mm: mm_struct): KGen {
+  yield* down_write(mm.mmap_lock);
+}
+
+export function* mmap_write_unlock(mm: mm_struct): KGen {
+  yield* up_write(mm.mmap_lock);
+}

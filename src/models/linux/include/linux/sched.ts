@@ -1,0 +1,181 @@
+/**
+ * The parts of struct task_struct / struct signal_struct the model needs
+ * (include/linux/sched.h, include/linux/sched/signal.h, include/linux/sched/task.h,
+ * kernel/signal.c; ≈ v6.17). A process is a thread group sharing one
+ * signal_struct (its threads, the SIGKILL state, oom_mm, open files).
+ *
+ * The kernel-side state of a simulated task lives in `Task.data.ts`.
+ */
+import { type Task, current, machine } from '../../../../sim/index.js';
+import {
+  type spinlock_t,
+  spin_lock,
+  spin_lock_init,
+  spin_lock_irqsave,
+  spin_unlock,
+  spin_unlock_irqrestore,
+} from '../../../../kernel/locking/spinlock.js';
+import { TASK_INTERRUPTIBLE, wake_up_state } from '../../../../kernel/sched/core.js';
+import type { KGen } from '../../../../sim/index.js';
+import { set_container } from '../../../../kernel/lib/container_of.js';
+import { TIMER_INIT, type timer_list } from '../../../../kernel/time/timer.js';
+import type { mm_struct } from './mm_types.js';
+
+export const PF_EXITING = 0x4;
+export const PF_KTHREAD = 0x00200000;
+
+/** An open file of the process: its ->release() runs at the last fput (exit_files). */
+export interface file {
+  readonly name: string;
+  release(): KGen;
+}
+
+export interface signal_struct {
+  /** The group leader's comm (the process name). */
+  comm: string;
+  /** Threads of the group (until release; exited ones have mm == NULL). */
+  readonly threads: task_struct[];
+  /** signal->live: threads that have not exited yet. */
+  live: number;
+  /** SIGKILL queued for the group (fatal_signal_pending for every thread). */
+  sigkill: boolean;
+  /** SIGNAL_GROUP_EXIT */
+  group_exit: boolean;
+  /** The mm an OOM victim had (mark_oom_victim; mmgrab'd). */
+  oom_mm: mm_struct | null;
+  /** The file table (files_struct) of the process. */
+  readonly files: file[];
+  /** sighand->siglock */
+  readonly siglock: spinlock_t;
+}
+
+export interface task_struct {
+  readonly task: Task;
+  readonly comm: string;
+  readonly pid: number;
+  flags: number;
+  /** task->mm (NULL for kthreads and after exit_mm). Protected by task_lock. */
+  mm: mm_struct | null;
+  readonly signal: signal_struct;
+  /** task->alloc_lock (task_lock()) */
+  readonly alloc_lock: spinlock_t;
+  /** task->usage */
+  usage: number;
+  /** TIF_MEMDIE */
+  memdie: boolean;
+  oom_reaper_list: task_struct | null;
+  /** task->oom_reaper_timer */
+  readonly oom_reaper_timer: timer_list;
+}
+
+/** The task_struct of a simulated task (created on first use for kthreads). */
+export function task_struct_of(t: Task): task_struct {
+  let ts = t.data.ts as task_struct | undefined;
+  if (!ts) {
+    ts = new_task_struct(t, null, null);
+    if (t.kthread) ts.flags |= PF_KTHREAD;
+  }
+  return ts;
+}
+
+/** `current` as a task_struct. */
+export function current_ts(): task_struct {
+  return task_struct_of(current());
+}
+
+export function new_signal_struct(): signal_struct {
+  return {
+    comm: '',
+    threads: [],
+    live: 0,
+    sigkill: false,
+    group_exit: false,
+    oom_mm: null,
+    files: [],
+    siglock: spin_lock_init('&sighand->siglock'),
+  };
+}
+
+/** copy_process() for the model: attaches kernel state to a simulated task. */
+export function new_task_struct(t: Task, mm: mm_struct | null, signal: signal_struct | null): task_struct {
+  const sig = signal ?? new_signal_struct();
+  if (!signal) sig.comm = t.comm;
+  const ts: task_struct = {
+    task: t,
+    comm: t.comm,
+    pid: t.pid,
+    flags: 0,
+    mm,
+    signal: sig,
+    alloc_lock: spin_lock_init('&p->alloc_lock'),
+    usage: 1,
+    memdie: false,
+    oom_reaper_list: null,
+    oom_reaper_timer: TIMER_INIT(),
+  };
+  set_container(ts.oom_reaper_timer, ts, 'oom_reaper_timer');
+  if (!signal) processes().push(sig);
+  sig.threads.push(ts);
+  sig.live++;
+  t.data.ts = ts;
+  return ts;
+}
+
+const PROCESSES = Symbol('models.linux.processes');
+
+/** The thread groups of this run (for_each_process). */
+export function processes(): signal_struct[] {
+  const m = machine();
+  let l = m.ext.get(PROCESSES) as signal_struct[] | undefined;
+  if (!l) m.ext.set(PROCESSES, (l = []));
+  return l;
+}
+
+/** find_task_by_vpid() */
+export function find_task_by_vpid(pid: number): task_struct | null {
+  const t = machine().task(pid);
+  return t ? task_struct_of(t) : null;
+}
+
+/** task_lock(p): spin_lock(&p->alloc_lock) (include/linux/sched/task.h). */
+export function* task_lock(p: task_struct): KGen {
+  yield* spin_lock(p.alloc_lock);
+}
+
+export function* task_unlock(p: task_struct): KGen {
+  yield* spin_unlock(p.alloc_lock);
+}
+
+export function get_task_struct(p: task_struct): task_struct {
+  p.usage++;
+  return p;
+}
+
+export function put_task_struct(p: task_struct): void {
+  p.usage--;
+}
+
+/** fatal_signal_pending(p) */
+export function fatal_signal_pending(p: task_struct): boolean {
+  return p.signal.sigkill;
+}
+
+/**
+ * do_send_sig_info(SIGKILL, SEND_SIG_PRIV, p, PIDTYPE_TGID) (kernel/signal.c):
+ * lock_task_sighand() + complete_signal(): the group gets SIGKILL and every
+ * thread is woken from an interruptible (or killable) sleep.
+ */
+export function* do_send_sig_info_sigkill(p: task_struct): KGen {
+  const flags = yield* spin_lock_irqsave_siglock(p.signal);
+  p.signal.sigkill = true;
+  p.signal.group_exit = true;
+  for (const t of p.signal.threads) wake_up_state(t.task, TASK_INTERRUPTIBLE);
+  yield* spin_unlock_siglock(p.signal, flags);
+}
+
+function* spin_lock_irqsave_siglock(s: signal_struct): KGen<boolean> {
+  return yield* spin_lock_irqsave(s.siglock);
+}
+function* spin_unlock_siglock(s: signal_struct, flags: boolean): KGen {
+  yield* spin_unlock_irqrestore(s.siglock, flags);
+}

@@ -1,0 +1,87 @@
+/**
+ * mm_struct lifetime (kernel/fork.c, include/linux/sched/mm.h; ≈ v6.17):
+ * mm_alloc, mmgrab/mmdrop/__mmdrop, mmget/mmput/get_task_mm.
+ * The counters are plain fields of the tracked mm (atomic in the kernel; each
+ * update here is part of one step, so it is indivisible).
+ */
+import type { KGen } from '../../../sim/index.js';
+import { BUG_ON, WARN_ON } from '../../../kernel/bug.js';
+import { init_rwsem } from '../../../kernel/locking/rwsem.js';
+import { GFP_KERNEL, kfree, kzalloc } from '../../../kernel/mm/slab.js';
+import { kfunc } from '../../../sim/index.js';
+import type { mm_struct, vm_area_struct } from '../include/linux/mm_types.js';
+import type { task_struct } from '../include/linux/sched.js';
+import { task_lock, task_unlock } from '../include/linux/sched.js';
+import { mmu_notifier_subscriptions_destroy, mmu_notifier_subscriptions_init } from '../include/linux/mmu_notifier.js';
+import { exit_mmap } from '../mm/mmap.js';
+
+/** mm_alloc(): a new address space with the given VMAs (mm_users = mm_count = 1). */
+export const mm_alloc = kfunc(function* mm_alloc(owner: string, vmas: () => vm_area_struct[]): KGen<mm_struct> {
+  const mm = kzalloc<mm_struct>(
+    () => ({
+      mm_users: 1,
+      mm_count: 1,
+      flags: 0,
+      notifier_subscriptions: null,
+      vmas: vmas(),
+      mmap_lock: init_rwsem('&mm->mmap_lock'),
+      owner,
+    }),
+    GFP_KERNEL,
+    'struct mm_struct',
+    1408,
+  ) as mm_struct;
+  mmu_notifier_subscriptions_init(mm);
+  return mm;
+});
+
+/** mmgrab(): atomic_inc(&mm->mm_count) */
+export function mmgrab(mm: mm_struct): void {
+  mm.mm_count++;
+}
+
+/** __mmdrop(): frees the mm_struct (kernel/fork.c). */
+export function __mmdrop(mm: mm_struct): void {
+  mmu_notifier_subscriptions_destroy(mm);
+  kfree(mm);
+}
+
+/** mmdrop(): if (atomic_dec_and_test(&mm->mm_count)) __mmdrop(mm). */
+export const mmdrop = kfunc(function* mmdrop(mm: mm_struct): KGen {
+  WARN_ON(mm.mm_count <= 0, 'include/linux/sched/mm.h:52', 'mm_count underflow');
+  if (--mm.mm_count === 0) __mmdrop(mm);
+});
+
+/** mmget(): atomic_inc(&mm->mm_users) */
+export function mmget(mm: mm_struct): void {
+  mm.mm_users++;
+}
+
+/** mmget_not_zero() */
+export function mmget_not_zero(mm: mm_struct): boolean {
+  if (mm.mm_users === 0) return false;
+  mm.mm_users++;
+  return true;
+}
+
+/** __mmput(): exit_mmap(), then mmdrop() (kernel/fork.c). */
+const __mmput = kfunc(function* __mmput(mm: mm_struct): KGen {
+  yield* exit_mmap(mm);
+  yield* mmdrop(mm);
+});
+
+/** mmput(): if (atomic_dec_and_test(&mm->mm_users)) __mmput(mm). */
+export const mmput = kfunc(function* mmput(mm: mm_struct): KGen {
+  yield undefined;
+  BUG_ON(mm.mm_users <= 0, 'kernel/fork.c:1140');
+  if (--mm.mm_users === 0) yield* __mmput(mm);
+});
+
+/** get_task_mm(): task_lock; mm = task->mm; mmget; task_unlock. */
+export function* get_task_mm(p: task_struct): KGen<mm_struct | null> {
+  yield* task_lock(p);
+  const mm = p.mm;
+  if (mm) mmget(mm);
+  yield* task_unlock(p);
+  return mm;
+}

@@ -1,0 +1,169 @@
+/**
+ * The designs on the table, as one shared model with explicit differences.
+ *
+ * A variant is a set of design parameters; the model code reads them (through
+ * design()) exactly where the designs differ. Knobs listed in a variant's
+ * VariantInfo are user-settable with `--set knob=value`; the rest of the
+ * design is fixed per variant. Nothing in the model tests a variant's *name*:
+ * every difference is a named parameter below.
+ */
+import { machine } from '../../sim/index.js';
+import type { KnobValue, VariantInfo } from '../../scenarios/api.js';
+import { registerVariants } from '../../scenarios/index.js';
+
+export interface Design {
+  /** kvm->mn_invalidate_lock is a raw_spinlock_t (Feb 2026 patch) instead of spinlock_t. */
+  readonly mn_invalidate_lock_raw: boolean;
+  /** rawlock knob: also make kvm->gpc_lock raw (not in the patch): where does the splat go next? */
+  readonly raw_gpc_lock: boolean;
+  /**
+   * Which OOM hook mmu_notifier has: none (mainline), 'v1' (ops->oom_enter called
+   * synchronously under srcu from __oom_kill_process), 'v2' (detach + call_srcu with a
+   * GFP_ATOMIC-allocated work item, from __oom_reap_task_mm), 'v3' (ours).
+   */
+  readonly oom_hook: 'none' | 'v1' | 'v2' | 'v3';
+  /** Sebastian's scheduler fix: RT sleeping spinlocks allowed inside non_block sections. */
+  readonly rt_nonblock_sleeping_locks: boolean;
+  // ---- v1 knobs
+  /** Where __oom_kill_process calls mmu_notifier_oom_enter(). */
+  readonly v1_call_site: 'after_task_unlock' | 'under_task_lock';
+  // ---- v2 knobs (reference §7.3 open questions)
+  /** GFP_ATOMIC failure: detach without callback (F-V2-1), stay attached (F-V2-2), or leave the node on the stack oom_list (F-V2-6). */
+  readonly alloc_fail: 'detach_no_cb' | 'stay_attached' | 'stale_oom_list';
+  /** kvm_destroy_vm reads hlist_unhashed() under subscriptions->lock. */
+  readonly destroy_check_locked: boolean;
+  /** Detach walks the list under subscriptions->lock (idempotent) instead of an SRCU walk + unlocked re-detach. */
+  readonly idempotent_detach: boolean;
+  /** KVM's after_oom_unregister wakes mn_memslots_update_rcuwait after clearing the count. */
+  readonly wake_rcuwait: boolean;
+  /** KVM's after_oom_unregister also zaps all SPTEs (kvm_flush_shadow_all). */
+  readonly zap_in_callback: boolean;
+  /** KVM's after_oom_unregister also clears mmu_invalidate_in_progress. */
+  readonly reset_in_progress: boolean;
+  /** Primitive used to take the subscription off the live list. */
+  readonly detach_primitive: 'hlist_del_init_rcu' | 'hlist_del_init';
+}
+
+const base: Design = {
+  mn_invalidate_lock_raw: false,
+  raw_gpc_lock: false,
+  oom_hook: 'none',
+  rt_nonblock_sleeping_locks: false,
+  v1_call_site: 'after_task_unlock',
+  alloc_fail: 'detach_no_cb',
+  destroy_check_locked: false,
+  idempotent_detach: true,
+  wake_rcuwait: false,
+  zap_in_callback: false,
+  reset_in_progress: false,
+  detach_primitive: 'hlist_del_init_rcu',
+};
+
+interface VariantDef extends VariantInfo {
+  readonly design: Partial<Design>;
+}
+
+const v2knobs = {
+  alloc_fail: 'detach_no_cb',
+  destroy_check_locked: false,
+  idempotent_detach: true,
+  wake_rcuwait: false,
+  zap_in_callback: false,
+  reset_in_progress: false,
+  detach_primitive: 'hlist_del_init_rcu',
+} as const;
+
+export const VARIANTS: readonly VariantDef[] = [
+  {
+    name: 'upstream',
+    description: 'mainline ≈ v6.17: the reaper calls KVM non-blockably inside non_block_start()',
+    knobs: {},
+    design: {},
+  },
+  {
+    name: 'rawlock',
+    description: 'Feb 2026 patch (NAKed): kvm->mn_invalidate_lock as raw_spinlock_t',
+    knobs: { raw_gpc_lock: false },
+    design: { mn_invalidate_lock_raw: true },
+  },
+  {
+    name: 'v1',
+    description:
+      'mmu_notifier_oom_enter() from __oom_kill_process; KVM detaches via mmu_notifier_unregister under srcu',
+    knobs: { v1_call_site: 'after_task_unlock' },
+    choices: { v1_call_site: ['after_task_unlock', 'under_task_lock'] },
+    design: { oom_hook: 'v1' },
+  },
+  {
+    name: 'v2',
+    description:
+      'the seed: detach + call_srcu(GFP_ATOMIC work) + after_oom_unregister from __oom_reap_task_mm; mmu_notifier_barrier in kvm_destroy_vm',
+    knobs: v2knobs,
+    choices: {
+      alloc_fail: ['detach_no_cb', 'stay_attached', 'stale_oom_list'],
+      detach_primitive: ['hlist_del_init_rcu', 'hlist_del_init'],
+    },
+    design: { oom_hook: 'v2' },
+  },
+  {
+    name: 'rt-nonblock',
+    description: "Sebastian's sched fix: RT sleeping spinlocks allowed within non_block_start()/end(); KVM unchanged",
+    knobs: {},
+    design: { rt_nonblock_sleeping_locks: true },
+  },
+  {
+    name: 'v3',
+    description:
+      'ours: detach under the lock using the rcu_head embedded in struct mmu_notifier (no allocation), reaper and exit_mmap wait for the callback, unregister handles both paths',
+    knobs: {},
+    design: { oom_hook: 'v3' },
+  },
+];
+
+registerVariants(VARIANTS);
+
+const DESIGN = Symbol('models.linux.design');
+
+/** Selects the design for this run (called by a scenario's setup). */
+export function select_design(variant: VariantInfo | undefined, knobs: Readonly<Record<string, KnobValue>>): Design {
+  const def = VARIANTS.find((v) => v.name === variant?.name);
+  const d = { ...base, ...(def?.design ?? {}), ...(variant ? knobs : {}) } as Design;
+  machine().ext.set(DESIGN, d);
+  if (d.rt_nonblock_sleeping_locks) machine().ext.set(RT_NONBLOCK_SLEEPING_LOCKS, true);
+  return d;
+}
+
+/**
+ * Flag for check/might_sleep: Sebastian's `sleeping_lock` exemption
+ * (`(sleeping_lock || !current->non_block_count)` in __might_resched). The checker
+ * honours it where the might_resched event comes from rtlock_might_resched().
+ */
+export const RT_NONBLOCK_SLEEPING_LOCKS = Symbol.for('kernsim.sched.rt_nonblock_sleeping_locks');
+
+/** The design of the running model (mainline when no scenario selected one). */
+export function design(): Design {
+  return (machine().ext.get(DESIGN) as Design | undefined) ?? base;
+}
+
+/** Counters the tests read to see which paths a run took (not kernel state). */
+export interface ModelStats {
+  /** !CONFIG_MMU_NOTIFIER stub calls by name. */
+  readonly stub_calls: Record<string, number>;
+  /** after_oom_unregister invocations. */
+  after_oom_unregister: number;
+  /** __oom_reap_task_mm() completions that unmapped memory. */
+  reaped: number;
+  /** kvm_destroy_vm() completions. */
+  vm_destroyed: number;
+  /** mmu_notifier_oom_enter() detaches. */
+  detached: number;
+}
+
+const STATS = Symbol('models.linux.stats');
+
+export function model_stats(): ModelStats {
+  const m = machine();
+  let s = m.ext.get(STATS) as ModelStats | undefined;
+  if (!s) m.ext.set(STATS, (s = { stub_calls: {}, after_oom_unregister: 0, reaped: 0, vm_destroyed: 0, detached: 0 }));
+  return s;
+}

@@ -1,0 +1,660 @@
+/**
+ * virt/kvm/kvm_main.c (+ kvm_mm.h, arch/x86 pieces the model needs; ≈ v6.17,
+ * Kingxukai/linux mirror): struct kvm (vmalloc-backed, as x86's
+ * kvm_arch_alloc_vm), registration, memslots with HVA ranges and
+ * kvm_swap_active_memslots() waiting on mn_active_invalidate_count through
+ * the rcuwait, the mmu_notifier ops (reference §4.3–4.5: mn_invalidate_lock
+ * and gpc_lock always, mmu_lock only on a memslot hit), vCPUs that fault
+ * guest pages in and access them through their SPTEs, and teardown
+ * kvm_put_kvm()/kvm_destroy_vm() (§4.7) with its WARNs.
+ *
+ * Design differences: rawlock makes mn_invalidate_lock a raw_spinlock_t; v1
+ * adds ->oom_enter (kvm_mmu_notifier_detach); v2 and v3 add
+ * ->after_oom_unregister; v2 changes kvm_destroy_vm() to test hlist_unhashed().
+ */
+import { type KGen, kfunc } from '../../../../sim/index.js';
+import { WARN_ON, WARN_ON_ONCE } from '../../../../kernel/bug.js';
+import { mutex, mutex_lock, mutex_unlock } from '../../../../kernel/locking/mutex.js';
+import {
+  type rwlock_t,
+  read_lock,
+  read_unlock,
+  rwlock_init,
+  write_lock,
+  write_unlock,
+} from '../../../../kernel/locking/rwlock.js';
+import {
+  type raw_spinlock_t,
+  type spinlock_t,
+  raw_spin_lock,
+  raw_spin_lock_init,
+  raw_spin_unlock,
+  spin_lock,
+  spin_lock_init,
+  spin_unlock,
+} from '../../../../kernel/locking/spinlock.js';
+import { hlist_unhashed } from '../../../../kernel/lib/list.js';
+import { container_of } from '../../../../kernel/lib/container_of.js';
+import { GFP_KERNEL_ACCOUNT, kfree, kzalloc, vfree, vzalloc } from '../../../../kernel/mm/slab.js';
+import {
+  type srcu_struct,
+  cleanup_srcu_struct,
+  init_srcu_struct,
+  srcu_read_lock,
+  srcu_read_unlock,
+  synchronize_srcu_expedited,
+} from '../../../../kernel/rcu/srcutree.js';
+import {
+  RCUWAIT_INIT,
+  type rcuwait,
+  finish_rcuwait,
+  prepare_to_rcuwait,
+  rcuwait_active,
+  rcuwait_schedule,
+  rcuwait_wake_up,
+} from '../../../../kernel/sched/rcuwait.js';
+import { TASK_UNINTERRUPTIBLE, set_current_state } from '../../../../kernel/sched/core.js';
+import {
+  PAGE_SHIFT,
+  PAGE_SIZE,
+  type mm_struct,
+  type page,
+  mmap_read_lock,
+  mmap_read_unlock,
+} from '../../include/linux/mm_types.js';
+import { type mmu_notifier_range, mmu_notifier_range_blockable } from '../../include/linux/mmu_notifier.js';
+import { mmu_notifier_barrier } from '../../include/linux/mmu_notifier.js';
+import { current_ts, fatal_signal_pending } from '../../include/linux/sched.js';
+import { mmdrop, mmgrab } from '../../kernel/fork.js';
+import { handle_mm_fault } from '../../mm/memory.js';
+import {
+  MMU_NOTIFIER_INIT,
+  type mmu_notifier,
+  type mmu_notifier_ops,
+  type mmu_notifier_subscriptions,
+  mmu_notifier_register,
+  mmu_notifier_unregister,
+} from '../../mm/mmu_notifier.js';
+import { design, model_stats } from '../../variants.js';
+import { type gfn_to_pfn_cache, gfn_to_pfn_cache_invalidate_start } from './pfncache.js';
+
+const EFAULT = 14;
+const EINTR = 4;
+const INVALID_GPA = -1;
+
+/** struct kvm_memory_slot */
+export interface kvm_memory_slot {
+  base_gfn: number;
+  npages: number;
+  userspace_addr: number;
+}
+
+/** struct kvm_vcpu (the parts used). */
+export interface kvm_vcpu {
+  kvm: kvm;
+  vcpu_id: number;
+  /** arch.pv_time: the kvm-clock gfn_to_pfn_cache (on kvm->gpc_list once initialised). */
+  pv_time: gfn_to_pfn_cache;
+}
+
+/** struct kvm (x86: vmalloc'ed by kvm_arch_alloc_vm). */
+export interface kvm {
+  mm: mm_struct;
+  mmu_notifier: mmu_notifier;
+  users_count: number;
+  readonly mn_invalidate_lock: spinlock_t | raw_spinlock_t;
+  readonly mn_invalidate_lock_raw: boolean;
+  mn_active_invalidate_count: number;
+  mn_memslots_update_rcuwait: rcuwait;
+  readonly mmu_lock: rwlock_t;
+  mmu_invalidate_seq: number;
+  mmu_invalidate_in_progress: number;
+  mmu_invalidate_range_start: number;
+  mmu_invalidate_range_end: number;
+  /** kvm->memslots[0] (one address space). */
+  memslots: kvm_memory_slot[];
+  readonly srcu: srcu_struct;
+  readonly slots_lock: mutex;
+  readonly gpc_lock: spinlock_t | raw_spinlock_t;
+  readonly gpc_lock_raw: boolean;
+  gpc_list: gfn_to_pfn_cache[];
+  /** The secondary MMU: gfn → the host page its SPTE maps (null = not present). */
+  sptes: (page | null)[];
+  vcpus: kvm_vcpu[];
+  /** v1: kvm_mmu_notifier_detach() has run. */
+  mn_detached: boolean;
+  /** v3: the OOM path detached the notifier; faults must not create new SPTEs. */
+  mn_oom_detached: boolean;
+}
+
+export function mmu_notifier_to_kvm(mn: mmu_notifier): kvm {
+  return container_of<kvm>(mn, 'mmu_notifier');
+}
+
+// -------------------------------------------------------------- lock helpers
+
+function* mn_lock(k: kvm): KGen {
+  if (k.mn_invalidate_lock_raw) yield* raw_spin_lock(k.mn_invalidate_lock as raw_spinlock_t);
+  else yield* spin_lock(k.mn_invalidate_lock as spinlock_t);
+}
+
+function* mn_unlock(k: kvm): KGen {
+  if (k.mn_invalidate_lock_raw) yield* raw_spin_unlock(k.mn_invalidate_lock as raw_spinlock_t);
+  else yield* spin_unlock(k.mn_invalidate_lock as spinlock_t);
+}
+
+/** KVM_MMU_LOCK(kvm): write_lock(&kvm->mmu_lock) (KVM_HAVE_MMU_RWLOCK on x86). */
+function* KVM_MMU_LOCK(k: kvm): KGen {
+  yield* write_lock(k.mmu_lock);
+}
+
+function* KVM_MMU_UNLOCK(k: kvm): KGen {
+  yield* write_unlock(k.mmu_lock);
+}
+
+// -------------------------------------------------------------- hva ranges
+
+interface kvm_mmu_notifier_range {
+  start: number;
+  end: number;
+  handler: (k: kvm, slot: kvm_memory_slot, start: number, end: number) => boolean;
+  on_lock: ((k: kvm) => void) | null;
+  flush_on_ret: boolean;
+  may_block: boolean;
+}
+
+function hva_to_gfn_range(slot: kvm_memory_slot, start: number, end: number): [number, number] {
+  const sstart = slot.userspace_addr;
+  const send = sstart + slot.npages * PAGE_SIZE;
+  const s = Math.max(start, sstart);
+  const e = Math.min(end, send);
+  return [slot.base_gfn + ((s - sstart) >> PAGE_SHIFT), slot.base_gfn + ((e - sstart) >> PAGE_SHIFT)];
+}
+
+/** kvm_handle_hva_range(): mmu_lock is taken on the first memslot that overlaps the range. */
+const kvm_handle_hva_range = kfunc(function* kvm_handle_hva_range(
+  k: kvm,
+  range: kvm_mmu_notifier_range,
+): KGen<{ ret: boolean; found_memslot: boolean }> {
+  const r = { ret: false, found_memslot: false };
+  let locked = false;
+  const idx = yield* srcu_read_lock(k.srcu);
+  for (const slot of k.memslots) {
+    const sstart = slot.userspace_addr;
+    const send = sstart + slot.npages * PAGE_SIZE;
+    if (range.start >= send || range.end <= sstart) continue;
+    const [gs, ge] = hva_to_gfn_range(slot, range.start, range.end);
+    if (!locked) {
+      locked = true;
+      yield* KVM_MMU_LOCK(k);
+      if (range.on_lock) range.on_lock(k);
+    }
+    r.found_memslot = true;
+    r.ret = range.handler(k, slot, gs, ge) || r.ret;
+  }
+  // if (range->flush_on_ret && r.ret) kvm_flush_remote_tlbs(kvm);
+  if (locked) yield* KVM_MMU_UNLOCK(k);
+  yield* srcu_read_unlock(k.srcu, idx);
+  return r;
+});
+
+/** kvm_mmu_invalidate_begin(): mmu_lock held for write. */
+function kvm_mmu_invalidate_begin(k: kvm): void {
+  /*
+   * The count increase must become visible at unlock time as no
+   * spte can be established without taking the mmu_lock and
+   * count is also read inside the mmu_lock critical section.
+   */
+  k.mmu_invalidate_in_progress++;
+  if (k.mmu_invalidate_in_progress === 1) {
+    k.mmu_invalidate_range_start = INVALID_GPA;
+    k.mmu_invalidate_range_end = INVALID_GPA;
+  }
+}
+
+/** kvm_mmu_unmap_gfn_range(): kvm_mmu_invalidate_range_add() and zap the SPTEs of [start, end). */
+function kvm_mmu_unmap_gfn_range(k: kvm, _slot: kvm_memory_slot, start: number, end: number): boolean {
+  if (k.mmu_invalidate_range_start === INVALID_GPA) {
+    k.mmu_invalidate_range_start = start;
+    k.mmu_invalidate_range_end = end;
+  } else {
+    k.mmu_invalidate_range_start = Math.min(k.mmu_invalidate_range_start, start);
+    k.mmu_invalidate_range_end = Math.max(k.mmu_invalidate_range_end, end);
+  }
+  let flush = false;
+  const sptes = k.sptes;
+  for (let gfn = start; gfn < end && gfn < sptes.length; gfn++) {
+    if (sptes[gfn]) {
+      sptes[gfn] = null;
+      flush = true;
+    }
+  }
+  return flush;
+}
+
+/** kvm_mmu_invalidate_end(): mmu_lock held for write. */
+function kvm_mmu_invalidate_end(k: kvm): void {
+  /*
+   * This sequence increase will notify the kvm page fault that
+   * the page that is going to be mapped in the spte could have
+   * been freed.
+   */
+  k.mmu_invalidate_seq++;
+  /*
+   * The above sequence increase must be visible before the
+   * below count decrease, which is ensured by the smp_wmb above
+   * in conjunction with the smp_rmb in mmu_invalidate_retry().
+   */
+  k.mmu_invalidate_in_progress--;
+  // KVM_BUG_ON(kvm->mmu_invalidate_in_progress < 0, kvm);
+  WARN_ON_ONCE(
+    k.mmu_invalidate_in_progress < 0,
+    'virt/kvm/kvm_main.c:839',
+    'KVM_BUG_ON(kvm->mmu_invalidate_in_progress < 0)',
+  );
+  /*
+   * Assert that at least one range was added between start() and end().
+   * Not adding a range isn't fatal, but it is a KVM bug.
+   */
+  WARN_ON_ONCE(k.mmu_invalidate_range_start === INVALID_GPA, 'virt/kvm/kvm_main.c:845');
+}
+
+function kvm_null_fn(): boolean {
+  return false;
+}
+
+// -------------------------------------------------------------- notifier ops
+
+/** kvm_mmu_notifier_invalidate_range_start(mn, range) (reference §4.3). Never fails. */
+const kvm_mmu_notifier_invalidate_range_start = kfunc(function* kvm_mmu_notifier_invalidate_range_start(
+  mn: mmu_notifier,
+  range: mmu_notifier_range,
+): KGen<number> {
+  const k = mmu_notifier_to_kvm(mn);
+  const hva_range: kvm_mmu_notifier_range = {
+    start: range.start,
+    end: range.end,
+    handler: kvm_mmu_unmap_gfn_range,
+    on_lock: kvm_mmu_invalidate_begin,
+    flush_on_ret: true,
+    may_block: mmu_notifier_range_blockable(range),
+  };
+  // trace_kvm_unmap_hva_range(range->start, range->end);
+  /*
+   * Prevent memslot modification between range_start() and range_end()
+   * so that conditionally locking provides the same result in both
+   * functions.  Without that guarantee, the mmu_invalidate_in_progress
+   * adjustments will be imbalanced.
+   *
+   * Pairs with the decrement in range_end().
+   */
+  yield* mn_lock(k);
+  k.mn_active_invalidate_count++;
+  yield* mn_unlock(k);
+  /*
+   * Invalidate pfn caches _before_ invalidating the secondary MMUs, i.e.
+   * before acquiring mmu_lock, to avoid holding mmu_lock while acquiring
+   * each cache's lock.
+   */
+  yield* gfn_to_pfn_cache_invalidate_start(k, range.start, range.end);
+  /*
+   * If one or more memslots were found and thus zapped, notify arch code
+   * that guest memory has been reclaimed.  This needs to be done *after*
+   * dropping mmu_lock, as x86's reclaim path is slooooow.
+   */
+  yield* kvm_handle_hva_range(k, hva_range);
+  return 0;
+});
+
+/** kvm_mmu_notifier_invalidate_range_end(mn, range) (reference §4.4). */
+const kvm_mmu_notifier_invalidate_range_end = kfunc(function* kvm_mmu_notifier_invalidate_range_end(
+  mn: mmu_notifier,
+  range: mmu_notifier_range,
+): KGen {
+  const k = mmu_notifier_to_kvm(mn);
+  const hva_range: kvm_mmu_notifier_range = {
+    start: range.start,
+    end: range.end,
+    handler: kvm_null_fn,
+    on_lock: kvm_mmu_invalidate_end,
+    flush_on_ret: false,
+    may_block: mmu_notifier_range_blockable(range),
+  };
+  yield* kvm_handle_hva_range(k, hva_range);
+  /* Pairs with the increment in range_start(). */
+  yield* mn_lock(k);
+  if (!WARN_ON_ONCE(!k.mn_active_invalidate_count, 'virt/kvm/kvm_main.c:882')) --k.mn_active_invalidate_count;
+  const wake = !k.mn_active_invalidate_count;
+  yield* mn_unlock(k);
+  /*
+   * There can only be one waiter, since the wait happens under
+   * slots_lock.
+   */
+  if (wake) yield* rcuwait_wake_up(k.mn_memslots_update_rcuwait);
+});
+
+/** kvm_flush_shadow_all(): kvm_arch_flush_shadow_all — zap every SPTE under mmu_lock. */
+const kvm_flush_shadow_all = kfunc(function* kvm_flush_shadow_all(k: kvm): KGen {
+  yield* write_lock(k.mmu_lock);
+  const sptes = k.sptes;
+  for (let gfn = 0; gfn < sptes.length; gfn++) sptes[gfn] = null;
+  yield* write_unlock(k.mmu_lock);
+});
+
+/** kvm_mmu_notifier_release(mn, mm) (reference §4.5) */
+const kvm_mmu_notifier_release = kfunc(function* kvm_mmu_notifier_release(mn: mmu_notifier, _mm: mm_struct): KGen {
+  const k = mmu_notifier_to_kvm(mn);
+  const idx = yield* srcu_read_lock(k.srcu);
+  yield* kvm_flush_shadow_all(k);
+  yield* srcu_read_unlock(k.srcu, idx);
+});
+
+/**
+ * v1 (reference §7.2 Mar 25): kvm_destroy_vm()'s unbalanced-invalidation logic
+ * moved into a helper, used by the OOM callback and by kvm_destroy_vm().
+ */
+const kvm_mmu_notifier_detach = kfunc(function* kvm_mmu_notifier_detach(k: kvm): KGen {
+  if (k.mn_detached) return;
+  k.mn_detached = true;
+  yield* mmu_notifier_unregister(k.mmu_notifier, k.mm);
+  /*
+   * At this point, pending calls to invalidate_range_start()
+   * have completed but no more MMU notifiers will run, so
+   * mn_active_invalidate_count may remain unbalanced.
+   */
+  WARN_ON(yield* rcuwait_active(k.mn_memslots_update_rcuwait), 'virt/kvm/kvm_main.c:1290');
+  if (k.mn_active_invalidate_count) k.mn_active_invalidate_count = 0;
+  else WARN_ON(Boolean(k.mmu_invalidate_in_progress), 'virt/kvm/kvm_main.c:1294');
+});
+
+/** v1: ->oom_enter: detach synchronously (inside __mmu_notifier_oom_enter's srcu read section). */
+const kvm_mmu_notifier_oom_enter = kfunc(function* kvm_mmu_notifier_oom_enter(mn: mmu_notifier, _mm: mm_struct): KGen {
+  yield* kvm_mmu_notifier_detach(mmu_notifier_to_kvm(mn));
+});
+
+/**
+ * v2 (seed): ->after_oom_unregister "clears mn_active_invalidate_count".
+ * Runs from the SRCU callback (BH disabled). The §7.3 knobs add the wake-up,
+ * the SPTE zap and the in-progress reset.
+ * v3: zap every SPTE and refuse new ones, reset both counters, wake the waiter.
+ */
+const kvm_mmu_notifier_after_oom_unregister = kfunc(function* kvm_mmu_notifier_after_oom_unregister(
+  mn: mmu_notifier,
+  _mm: mm_struct,
+): KGen {
+  const k = mmu_notifier_to_kvm(mn);
+  const d = design();
+  const v3 = d.oom_hook === 'v3';
+  if (v3 || d.zap_in_callback || d.reset_in_progress) {
+    yield* write_lock(k.mmu_lock);
+    if (v3 || d.zap_in_callback) {
+      const sptes = k.sptes;
+      for (let gfn = 0; gfn < sptes.length; gfn++) sptes[gfn] = null;
+    }
+    if (v3) k.mn_oom_detached = true;
+    if (v3 || d.reset_in_progress) k.mmu_invalidate_in_progress = 0;
+    yield* write_unlock(k.mmu_lock);
+  }
+  yield* mn_lock(k);
+  k.mn_active_invalidate_count = 0;
+  yield* mn_unlock(k);
+  if (v3 || d.wake_rcuwait) yield* rcuwait_wake_up(k.mn_memslots_update_rcuwait);
+});
+
+function kvm_mmu_notifier_ops(): mmu_notifier_ops {
+  const hook = design().oom_hook;
+  return Object.freeze({
+    name: 'kvm_mmu_notifier',
+    invalidate_range_start: kvm_mmu_notifier_invalidate_range_start,
+    invalidate_range_end: kvm_mmu_notifier_invalidate_range_end,
+    release: kvm_mmu_notifier_release,
+    ...(hook === 'v1' ? { oom_enter: kvm_mmu_notifier_oom_enter } : {}),
+    ...(hook === 'v2' || hook === 'v3' ? { after_oom_unregister: kvm_mmu_notifier_after_oom_unregister } : {}),
+  });
+}
+
+/** kvm_init_mmu_notifier() */
+function* kvm_init_mmu_notifier(k: kvm): KGen<number> {
+  k.mmu_notifier.ops = kvm_mmu_notifier_ops();
+  return yield* mmu_notifier_register(k.mmu_notifier, current_ts().mm as mm_struct);
+}
+
+// -------------------------------------------------------------- VM lifetime
+
+/** kvm_create_vm(type, fdname) for KVM_CREATE_VM. */
+export const kvm_create_vm = kfunc(function* kvm_create_vm(): KGen<kvm> {
+  const d = design();
+  const mm = current_ts().mm as mm_struct;
+  /* kvm_arch_alloc_vm(): __vmalloc(kvm_x86_ops.vm_size, GFP_KERNEL_ACCOUNT | __GFP_ZERO) */
+  const k = vzalloc<kvm>(
+    () => ({
+      mm,
+      mmu_notifier: MMU_NOTIFIER_INIT(Object.freeze({ name: 'kvm_mmu_notifier' })),
+      users_count: 1,
+      mn_invalidate_lock: d.mn_invalidate_lock_raw
+        ? raw_spin_lock_init('&kvm->mn_invalidate_lock')
+        : spin_lock_init('&kvm->mn_invalidate_lock'),
+      mn_invalidate_lock_raw: d.mn_invalidate_lock_raw,
+      mn_active_invalidate_count: 0,
+      mn_memslots_update_rcuwait: RCUWAIT_INIT(),
+      mmu_lock: rwlock_init('&kvm->mmu_lock'),
+      mmu_invalidate_seq: 0,
+      mmu_invalidate_in_progress: 0,
+      mmu_invalidate_range_start: INVALID_GPA,
+      mmu_invalidate_range_end: INVALID_GPA,
+      memslots: [],
+      srcu: init_srcu_struct('&kvm->srcu'),
+      slots_lock: new mutex('&kvm->slots_lock'),
+      gpc_lock: d.raw_gpc_lock ? raw_spin_lock_init('&kvm->gpc_lock') : spin_lock_init('&kvm->gpc_lock'),
+      gpc_lock_raw: d.raw_gpc_lock,
+      gpc_list: [],
+      sptes: [],
+      vcpus: [],
+      mn_detached: false,
+      mn_oom_detached: false,
+    }),
+    'struct kvm',
+    0x9000,
+  ) as kvm;
+  /* KVM is pinning via mmgrab(), not mmget() */
+  mmgrab(mm);
+  const r = yield* kvm_init_mmu_notifier(k);
+  WARN_ON(r !== 0, 'virt/kvm/kvm_main.c:1225');
+  return k;
+});
+
+/** kvm_get_kvm() */
+export function kvm_get_kvm(k: kvm): void {
+  k.users_count++;
+}
+
+/** kvm_destroy_vm(kvm) (reference §4.7), with v1's and v2's changes. */
+const kvm_destroy_vm = kfunc(function* kvm_destroy_vm(k: kvm): KGen {
+  const mm = k.mm;
+  const d = design();
+  // kvm_destroy_pm_notifier, kvm_uevent_notify_change, kvm_destroy_vm_debugfs, vm_list removal,
+  // kvm_arch_pre_destroy_vm, kvm_free_irq_routing, io buses, coalesced mmio: not modelled.
+  if (d.oom_hook === 'v1') {
+    yield* kvm_mmu_notifier_detach(k);
+  } else {
+    let detached_by_oom = false;
+    if (d.oom_hook === 'v2') {
+      if (d.destroy_check_locked) {
+        const subscriptions = mm.notifier_subscriptions as mmu_notifier_subscriptions;
+        yield* spin_lock(subscriptions.lock);
+        detached_by_oom = hlist_unhashed(k.mmu_notifier.hlist);
+        yield* spin_unlock(subscriptions.lock);
+      } else {
+        detached_by_oom = hlist_unhashed(k.mmu_notifier.hlist);
+      }
+    }
+    if (detached_by_oom) {
+      /* v2: detached by mmu_notifier_oom_enter(): wait for after_oom_unregister, drop the registration's ref */
+      yield* mmu_notifier_barrier();
+      yield* mmdrop(mm);
+    } else {
+      yield* mmu_notifier_unregister(k.mmu_notifier, mm);
+    }
+    /*
+     * At this point, pending calls to invalidate_range_start()
+     * have completed but no more MMU notifiers will run, so
+     * mn_active_invalidate_count may remain unbalanced.
+     * No threads can be waiting in kvm_swap_active_memslots() as the
+     * last reference on KVM has been dropped, but freeing
+     * memslots would deadlock without this manual intervention.
+     *
+     * If the count isn't unbalanced, i.e. KVM did NOT unregister its MMU
+     * notifier between a start() and end(), then there shouldn't be any
+     * in-progress invalidations.
+     */
+    WARN_ON(yield* rcuwait_active(k.mn_memslots_update_rcuwait), 'virt/kvm/kvm_main.c:1290');
+    if (k.mn_active_invalidate_count) k.mn_active_invalidate_count = 0;
+    else WARN_ON(Boolean(k.mmu_invalidate_in_progress), 'virt/kvm/kvm_main.c:1294');
+  }
+  /* kvm_arch_destroy_vm(): the vCPUs go */
+  for (const vcpu of k.vcpus) kfree(vcpu);
+  k.vcpus = [];
+  k.gpc_list = [];
+  k.sptes = [];
+  /* kvm_free_memslots() */
+  k.memslots = [];
+  yield* cleanup_srcu_struct(k.srcu);
+  /* kvm_arch_free_vm() */
+  vfree(k);
+  model_stats().vm_destroyed++;
+  yield* mmdrop(mm);
+});
+
+/** kvm_put_kvm(kvm) */
+export const kvm_put_kvm = kfunc(function* kvm_put_kvm(k: kvm): KGen {
+  yield undefined;
+  if (--k.users_count === 0) yield* kvm_destroy_vm(k);
+});
+
+// -------------------------------------------------------------- memslots
+
+/**
+ * kvm_swap_active_memslots(kvm, as_id): waits, uninterruptibly, for
+ * in-flight invalidations (mn_active_invalidate_count == 0), then publishes
+ * the new memslots and waits for the per-VM SRCU readers (reference §4.6).
+ */
+const kvm_swap_active_memslots = kfunc(function* kvm_swap_active_memslots(k: kvm, slots: kvm_memory_slot[]): KGen {
+  /*
+   * Do not store the new memslots while there are invalidations in
+   * progress, otherwise the locking in invalidate_range_start and
+   * invalidate_range_end will be unbalanced.
+   */
+  yield* mn_lock(k);
+  yield* prepare_to_rcuwait(k.mn_memslots_update_rcuwait);
+  while (k.mn_active_invalidate_count) {
+    set_current_state(TASK_UNINTERRUPTIBLE);
+    yield* mn_unlock(k);
+    yield* rcuwait_schedule(k.mn_memslots_update_rcuwait);
+    yield* mn_lock(k);
+  }
+  yield* finish_rcuwait(k.mn_memslots_update_rcuwait);
+  k.memslots = slots; // rcu_assign_pointer(kvm->memslots[as_id], slots)
+  yield* mn_unlock(k);
+  yield* synchronize_srcu_expedited(k.srcu);
+});
+
+/** kvm_set_memory_region() for KVM_SET_USER_MEMORY_REGION (KVM_MR_CREATE of a new slot). */
+export const kvm_vm_ioctl_set_memory_region = kfunc(function* kvm_vm_ioctl_set_memory_region(
+  k: kvm,
+  mem: kvm_memory_slot,
+): KGen<number> {
+  yield* mutex_lock(k.slots_lock);
+  const slots = [...k.memslots.map((s) => ({ ...s })), { ...mem }];
+  const end = mem.base_gfn + mem.npages;
+  const sptes = [...k.sptes];
+  while (sptes.length < end) sptes.push(null);
+  k.sptes = sptes;
+  yield* kvm_swap_active_memslots(k, slots);
+  yield* mutex_unlock(k.slots_lock);
+  return 0;
+});
+
+// -------------------------------------------------------------- vCPUs
+
+/** kvm_vm_ioctl_create_vcpu(): a vCPU (it holds a VM reference; its kvm-clock gpc joins gpc_list). */
+export const kvm_vm_ioctl_create_vcpu = kfunc(function* kvm_vm_ioctl_create_vcpu(k: kvm, id: number): KGen<kvm_vcpu> {
+  yield undefined;
+  const vcpu = kzalloc<kvm_vcpu>(
+    () => ({ kvm: k, vcpu_id: id, pv_time: { uhva: 0, valid: false, lock: rwlock_init('&gpc->lock') } }),
+    GFP_KERNEL_ACCOUNT,
+    'struct kvm_vcpu',
+    0x2000,
+  ) as kvm_vcpu;
+  /* kvm_gpc_init(&vcpu->arch.pv_time, vcpu->kvm) */
+  yield* spin_lock(k.gpc_lock as spinlock_t);
+  k.gpc_list = [...k.gpc_list, vcpu.pv_time];
+  yield* spin_unlock(k.gpc_lock as spinlock_t);
+  k.vcpus = [...k.vcpus, vcpu];
+  kvm_get_kvm(k);
+  return vcpu;
+});
+
+/** mmu_invalidate_retry_gfn(kvm, mmu_seq, gfn): mmu_lock held. */
+function mmu_invalidate_retry_gfn(k: kvm, mmu_seq: number, gfn: number): boolean {
+  if (k.mn_oom_detached) return true; // v3: the notifier is gone; never map again
+  if (k.mmu_invalidate_in_progress) {
+    if (k.mmu_invalidate_range_start === INVALID_GPA) return true;
+    if (gfn >= k.mmu_invalidate_range_start && gfn < k.mmu_invalidate_range_end) return true;
+  }
+  return k.mmu_invalidate_seq !== mmu_seq;
+}
+
+/**
+ * kvm_tdp_page_fault() reduced to what matters: sample mmu_invalidate_seq,
+ * get the host page (__gfn_to_pfn → get_user_pages under mmap_lock), then
+ * install the SPTE under mmu_lock unless an invalidation raced.
+ */
+const kvm_tdp_page_fault = kfunc(function* kvm_tdp_page_fault(vcpu: kvm_vcpu, gfn: number): KGen<number> {
+  const k = vcpu.kvm;
+  const mmu_seq = k.mmu_invalidate_seq;
+  let slot: kvm_memory_slot | null = null;
+  for (const s of k.memslots) if (gfn >= s.base_gfn && gfn < s.base_gfn + s.npages) slot = s;
+  if (!slot) return -EFAULT;
+  const hva = slot.userspace_addr + ((gfn - slot.base_gfn) << PAGE_SHIFT);
+  const mm = k.mm;
+  yield* mmap_read_lock(mm);
+  const pg = handle_mm_fault(mm, hva);
+  yield* mmap_read_unlock(mm);
+  if (!pg) return -EFAULT;
+  yield* read_lock(k.mmu_lock);
+  let r = 0;
+  if (mmu_invalidate_retry_gfn(k, mmu_seq, gfn)) r = 1; /* RET_PF_RETRY */
+  else k.sptes[gfn] = pg;
+  yield* read_unlock(k.mmu_lock);
+  if (k.mn_oom_detached) return -EFAULT;
+  return r;
+});
+
+/** vcpu_enter_guest(): the guest touches the page its SPTE maps (a stale SPTE to a freed page is a UAF). */
+const vcpu_enter_guest = kfunc(function* vcpu_enter_guest(vcpu: kvm_vcpu, gfn: number): KGen<boolean> {
+  yield undefined;
+  const pg = vcpu.kvm.sptes[gfn];
+  if (!pg) return false; /* EPT violation: exit to the fault handler */
+  pg.data = pg.data + 1;
+  return true;
+});
+
+/**
+ * KVM_RUN: vcpu_run() — the guest touches each of its pages `rounds` times,
+ * faulting them in on EPT violations; returns -EINTR once a fatal signal is
+ * pending (the OOM kill).
+ */
+export const kvm_arch_vcpu_ioctl_run = kfunc(function* kvm_arch_vcpu_ioctl_run(
+  vcpu: kvm_vcpu,
+  gfns: readonly number[],
+): KGen<number> {
+  for (const gfn of gfns) {
+    for (let tries = 0; tries < 3; tries++) {
+      if (fatal_signal_pending(current_ts())) return -EINTR;
+      if (yield* vcpu_enter_guest(vcpu, gfn)) break;
+      const r = yield* kvm_tdp_page_fault(vcpu, gfn);
+      if (r < 0) return r;
+    }
+  }
+  return 0;
+});

@@ -1,0 +1,58 @@
+/** Helpers for the model tests: run a scenario × variant × config under a strategy. */
+import { createSession, execute, resolveSpec } from '../../src/cli/harness.js';
+import { loadScenario } from '../../src/scenarios/index.js';
+import '../../src/scenarios/builtin.js';
+import type { ChoicePoint, Report, RunResult, Strategy } from '../../src/sim/index.js';
+import { type ModelStats, model_stats } from '../../src/models/linux/variants.js';
+
+/** A seeded xorshift random walk over schedule and data choices (faults with probability 1/faultDiv). */
+export class Seeded implements Strategy {
+  private s: number;
+  private readonly faultDiv: number;
+  constructor(seed: number, faultDiv = 4) {
+    this.faultDiv = faultDiv;
+    this.s = (seed * 2654435761) >>> 0 || 1;
+  }
+  private next(): number {
+    this.s ^= this.s << 13;
+    this.s ^= this.s >>> 17;
+    this.s ^= this.s << 5;
+    return this.s >>> 0;
+  }
+  choose(p: ChoicePoint): number {
+    if (p.kind === 'data') return p.fault ? (this.next() % this.faultDiv === 0 ? 1 : 0) : this.next() % p.options;
+    return p.enabled[this.next() % p.enabled.length] as number;
+  }
+}
+
+export interface Sweep {
+  runs: number;
+  titles: Map<string, Report>;
+  ends: Map<string, number>;
+  results: RunResult[];
+  stats: ModelStats[];
+}
+
+/** Runs `n` seeded random runs and collects the finding titles. */
+export async function sweep(
+  scenario: string,
+  variant: string,
+  config: string,
+  n: number,
+  sets: string[] = [],
+  faultDiv = 4,
+): Promise<Sweep> {
+  const sc = await loadScenario(scenario);
+  const spec = resolveSpec(sc, scenario, variant, config, sets);
+  const session = createSession(spec);
+  const out: Sweep = { runs: 0, titles: new Map(), ends: new Map(), results: [], stats: [] };
+  for (let i = 1; i <= n; i++) {
+    const r = execute(session, new Seeded(i, faultDiv));
+    out.runs++;
+    out.ends.set(r.end, (out.ends.get(r.end) ?? 0) + 1);
+    for (const rep of r.reports) if (!out.titles.has(rep.title)) out.titles.set(rep.title, rep);
+    out.results.push(r);
+    out.stats.push(model_stats());
+  }
+  return out;
+}
