@@ -26,7 +26,10 @@ class Seeded implements Strategy {
 
 class Replay implements Strategy {
   private i = 0;
-  constructor(private readonly choices: readonly number[]) {}
+  private readonly choices: readonly number[];
+  constructor(choices: readonly number[]) {
+    this.choices = choices;
+  }
   choose(_p: ChoicePoint): number {
     return this.choices[this.i++] as number;
   }

@@ -326,7 +326,7 @@ export class Dpor implements SearchStrategy {
         if (ce.pid === e.pid) continue;
         const cc = clocks[c] as Int32Array;
         if ((cc[ce.pid] as number) <= (pre[ce.pid] as number)) continue;
-        this.race(events, clocks, c, i);
+        this.race(events, clocks, c, i, pre);
       }
       // Join the incoming edges.
       const clk = new Int32Array(pre);
@@ -366,7 +366,14 @@ export class Dpor implements SearchStrategy {
   }
 
   /** Source-set rule for the race events[c] < events[i]. */
-  private race(events: readonly Event[], clocks: readonly Int32Array[], c: number, i: number): void {
+  private race(
+    events: readonly Event[],
+    clocks: readonly Int32Array[],
+    c: number,
+    i: number,
+    /** The clock of events[i]'s task before it (events[i]'s own clock is not computed yet). */
+    pre: Int32Array,
+  ): void {
     const ce = events[c] as Event;
     const cc = clocks[c] as Int32Array;
     const cp = ce.pid;
@@ -387,7 +394,7 @@ export class Dpor implements SearchStrategy {
       const pk = (events[k] as Event).pid;
       if (seen.has(pk)) continue;
       seen.add(pk);
-      const kc = clocks[k] as Int32Array;
+      const kc = k === i ? pre : (clocks[k] as Int32Array);
       let hasPred = false;
       for (let b = 0; b < a && !hasPred; b++) {
         const m = v[b] as number;

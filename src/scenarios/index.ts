@@ -1,5 +1,6 @@
 /** Built-in scenarios and model variants, and loading of user scenario files. */
 import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Scenario, VariantInfo } from './api.js';
 
@@ -39,10 +40,12 @@ export async function loadScenario(nameOrPath: string): Promise<Scenario> {
     return s;
   }
   const file = resolve(nameOrPath);
+  if (!existsSync(file)) throw new UsageError(`scenario file ${nameOrPath} does not exist`);
   let mod: { default?: unknown };
   try {
-    const { tsImport } = await import('tsx/esm/api');
-    mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    // A plain import: tsx is registered process-wide (bin/kernsim.js, or node --import tsx), so the
+    // file and the engine share one module graph. (tsImport would give the file its own copy of sim/.)
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (e) {
     throw new UsageError(`cannot load scenario file ${nameOrPath}: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -251,7 +251,14 @@ export class Machine {
         if (tm.expires > this.now) this.now = tm.expires;
         this.timerBusy = true;
         this.emit({ type: 'timer', expires: tm.expires } as SimEvent);
-        yield* tm.fn();
+        const depth = this.timerTask.frames.length;
+        try {
+          yield* tm.fn();
+        } catch (err) {
+          // A timer callback that oopses ends that callback, not the timer softirq.
+          if (!(err instanceof TaskKilled)) this.reportException(this.timerTask, err);
+          this.timerTask.frames.length = depth;
+        }
         this.timerBusy = false;
       }
       yield undefined;
@@ -390,19 +397,7 @@ export class Machine {
     try {
       r = t.gen.next();
     } catch (err) {
-      if (!(err instanceof TaskKilled)) {
-        const rep = this.onException
-          ? this.onException(t, err)
-          : {
-              kind: 'oops',
-              title: `Oops in ${t.frames[t.frames.length - 1] ?? t.comm}`,
-              text: String(err),
-              step: this.stepIndex,
-              pid: t.pid,
-            };
-        this.reports.push(rep);
-        this.emit({ type: 'report', report: rep } as SimEvent);
-      }
+      if (!(err instanceof TaskKilled)) this.reportException(t, err);
       this.exitTask(t);
       return;
     }
@@ -412,6 +407,21 @@ export class Machine {
     }
     t.pending = r.value;
     this.cpuHolder[t.cpu] = !t.blocked && !t.preemptible() ? t : null;
+  }
+
+  private reportException(t: Task, err: unknown): void {
+    const rep = this.onException
+      ? this.onException(t, err)
+      : {
+          kind: 'oops',
+          title: `Oops in ${t.frames[t.frames.length - 1] ?? t.comm}`,
+          text: String(err),
+          step: this.stepIndex,
+          pid: t.pid,
+        };
+    this.reports.push(rep);
+    this.seen.add(rep.title);
+    this.emit({ type: 'report', report: rep } as SimEvent);
   }
 
   private exitTask(t: Task): void {

@@ -2,7 +2,15 @@
 import { type CheckState, createCheckState, installCheckers } from '../../src/check/index.js';
 import { makeConfig } from '../../src/kernel/config.js';
 import { type Kernel, boot } from '../../src/kernel/kernel.js';
-import { type ChoicePoint, FirstChoice, type RunResult, type SimEvent, type Strategy } from '../../src/sim/index.js';
+import {
+  ACCESS_WRITE,
+  type ChoicePoint,
+  FirstChoice,
+  type RunResult,
+  type SimEvent,
+  type Strategy,
+  machine,
+} from '../../src/sim/index.js';
 
 /** A seeded random walk over schedule and data choices (xorshift32). */
 export class Seeded implements Strategy {
@@ -58,9 +66,14 @@ export function titles(r: RunResult): string[] {
 }
 
 /** An ordered log of labelled points; position = order of execution (steps are atomic). */
+/** Object id of the litmus log (far above any id a run allocates), so marks are visible, ordered writes. */
+const LOG_ID = 0x3fff_fff0;
+
 export class Log {
   readonly seq: string[] = [];
+  /** Appends a mark; it is a write to one shared object, so the explorer orders marks against each other. */
   mark(label: string): void {
+    machine().access(LOG_ID, ACCESS_WRITE);
     this.seq.push(label);
   }
   pos(label: string): number {
