@@ -1,3 +1,4 @@
 /** Imports every built-in scenario module so that each registers itself. */
 import './selftest.js';
 import './simple-kvm-reap.js';
+import './oom-kill.js';

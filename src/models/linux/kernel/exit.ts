@@ -5,7 +5,7 @@
  * release_task are not modelled.
  */
 import { type KGen, kfunc } from '../../../sim/index.js';
-import { PF_EXITING, current_ts, task_lock, task_unlock } from '../include/linux/sched.js';
+import { PF_EXITING, current_ts, put_task_struct, task_lock, task_unlock } from '../include/linux/sched.js';
 import { mmput } from './fork.js';
 
 /** exit_mm(): current->mm = NULL under task_lock, then mmput(). */
@@ -36,4 +36,6 @@ export const do_exit = kfunc(function* do_exit(_code: number): KGen {
   const group_dead = --tsk.signal.live === 0;
   yield* exit_mm();
   if (group_dead) yield* exit_files();
+  /* release_task() → put_task_struct_rcu_user(): the task's own reference */
+  yield* put_task_struct(tsk);
 });

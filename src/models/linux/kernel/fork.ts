@@ -11,7 +11,7 @@ import { GFP_KERNEL, kfree, kzalloc } from '../../../kernel/mm/slab.js';
 import { kfunc } from '../../../sim/index.js';
 import type { mm_struct, vm_area_struct } from '../include/linux/mm_types.js';
 import type { task_struct } from '../include/linux/sched.js';
-import { task_lock, task_unlock } from '../include/linux/sched.js';
+import { set_mmdrop, task_lock, task_unlock } from '../include/linux/sched.js';
 import { mmu_notifier_subscriptions_destroy, mmu_notifier_subscriptions_init } from '../include/linux/mmu_notifier.js';
 import { exit_mmap } from '../mm/mmap.js';
 
@@ -51,6 +51,8 @@ export const mmdrop = kfunc(function* mmdrop(mm: mm_struct): KGen {
   WARN_ON(mm.mm_count <= 0, 'include/linux/sched/mm.h:52', 'mm_count underflow');
   if (--mm.mm_count === 0) __mmdrop(mm);
 });
+
+set_mmdrop(mmdrop);
 
 /** mmget(): atomic_inc(&mm->mm_users) */
 export function mmget(mm: mm_struct): void {

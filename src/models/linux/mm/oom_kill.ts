@@ -23,6 +23,7 @@ import {
   spin_unlock_irq,
   spin_unlock_irqrestore,
 } from '../../../kernel/locking/spinlock.js';
+import { DEFINE_STATIC } from '../../../kernel/mm/slab.js';
 import { rcu_read_lock, rcu_read_unlock } from '../../../kernel/rcu/update.js';
 import { kthread_run, schedule_timeout_idle, schedule_timeout_uninterruptible } from '../../../kernel/sched/core.js';
 import {
@@ -95,7 +96,7 @@ let oom_reaper_list: task_struct | null = null;
 onBoot(() => {
   oom_lock = mutex_init('oom_lock');
   oom_reaper_lock = spin_lock_init('oom_reaper_lock');
-  oom_reaper_wait = DECLARE_WAIT_QUEUE_HEAD();
+  oom_reaper_wait = DEFINE_STATIC(() => DECLARE_WAIT_QUEUE_HEAD(), 'oom_reaper_wait');
   oom_reaper_list = null;
 });
 
@@ -243,7 +244,7 @@ const oom_reap_task = kfunc(function* oom_reap_task(tsk: task_struct): KGen {
    */
   mm_set_bit(mm, MMF_OOM_SKIP);
   /* Drop a reference taken by queue_oom_reaper */
-  put_task_struct(tsk);
+  yield* put_task_struct(tsk);
 });
 
 /** oom_reaper(): the "oom_reaper" kthread. */
@@ -268,7 +269,7 @@ function* wake_oom_reaper_fn(timer: timer_list): KGen {
   const mm = tsk.signal.oom_mm as mm_struct;
   /* The victim managed to terminate on its own - see exit_mmap */
   if (mm_test_bit(mm, MMF_OOM_SKIP)) {
-    put_task_struct(tsk);
+    yield* put_task_struct(tsk);
     return;
   }
   const flags = yield* spin_lock_irqsave(oom_reaper_lock);
@@ -307,7 +308,7 @@ const __oom_kill_process = kfunc(function* __oom_kill_process(victim: task_struc
   const p = yield* find_lock_task_mm(victim);
   if (!p) {
     pr_info(`${message}: OOM victim ${victim.pid} (${victim.comm}) is already exiting. Skip killing the task`);
-    put_task_struct(victim);
+    yield* put_task_struct(victim);
     return;
   }
   victim = p;
@@ -345,7 +346,7 @@ const __oom_kill_process = kfunc(function* __oom_kill_process(victim: task_struc
 
   if (can_oom_reap) yield* queue_oom_reaper(victim);
   yield* mmdrop(mm);
-  put_task_struct(victim);
+  yield* put_task_struct(victim);
 });
 
 /** oom_kill_process(oc, message) */
@@ -361,7 +362,7 @@ const oom_kill_process = kfunc(function* oom_kill_process(oc: oom_control, messa
     mark_oom_victim(victim);
     yield* queue_oom_reaper(victim);
     yield* task_unlock(victim);
-    put_task_struct(victim);
+    yield* put_task_struct(victim);
     return;
   }
   yield* task_unlock(victim);
@@ -384,6 +385,7 @@ function* select_bad_process(oc: oom_control): KGen {
     const points = get_mm_rss(t.mm);
     if (points > best) {
       best = points;
+      if (oc.chosen && oc.chosen !== -1) yield* put_task_struct(oc.chosen);
       oc.chosen = get_task_struct(t);
     }
   }

@@ -37,6 +37,8 @@ export interface signal_struct {
   readonly threads: task_struct[];
   /** signal->live: threads that have not exited yet. */
   live: number;
+  /** signal->sigcnt: task_structs referencing this signal_struct. */
+  sigcnt: number;
   /** SIGKILL queued for the group (fatal_signal_pending for every thread). */
   sigkill: boolean;
   /** SIGNAL_GROUP_EXIT */
@@ -88,6 +90,7 @@ export function new_signal_struct(): signal_struct {
     comm: '',
     threads: [],
     live: 0,
+    sigcnt: 0,
     sigkill: false,
     group_exit: false,
     oom_mm: null,
@@ -117,6 +120,7 @@ export function new_task_struct(t: Task, mm: mm_struct | null, signal: signal_st
   if (!signal) processes().push(sig);
   sig.threads.push(ts);
   sig.live++;
+  sig.sigcnt++;
   t.data.ts = ts;
   return ts;
 }
@@ -151,8 +155,23 @@ export function get_task_struct(p: task_struct): task_struct {
   return p;
 }
 
-export function put_task_struct(p: task_struct): void {
-  p.usage--;
+/**
+ * put_task_struct(): the last reference frees the task; the last task of a
+ * group frees the signal_struct, whose free_signal_struct() drops oom_mm
+ * (kernel/fork.c). The mm reference is dropped through `mmdrop_fn` (kernel/fork.ts).
+ */
+export function* put_task_struct(p: task_struct): KGen {
+  if (--p.usage > 0) return;
+  const sig = p.signal;
+  if (--sig.sigcnt > 0) return;
+  const mm = sig.oom_mm;
+  if (mm && mmdrop_fn) yield* mmdrop_fn(mm);
+}
+
+let mmdrop_fn: ((mm: mm_struct) => KGen) | null = null;
+/** kernel/fork.ts registers mmdrop (avoids an import cycle at module evaluation). */
+export function set_mmdrop(fn: (mm: mm_struct) => KGen): void {
+  mmdrop_fn = fn;
 }
 
 /** fatal_signal_pending(p) */

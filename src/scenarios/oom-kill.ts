@@ -1,0 +1,53 @@
+/**
+ * oom-kill: the real path. A VMM (main thread + one vCPU thread running the
+ * guest) is the largest process; a kernel allocation invokes the OOM killer,
+ * which kills the VMM and queues the oom_reaper (2 s timer); the reaper reaps
+ * while the victim's threads exit and the VM is destroyed.
+ * 'nomn': no KVM; the victim is a plain process and the OOM path runs through the stubs.
+ */
+import { GFP_KERNEL } from '../kernel/mm/slab.js';
+import { kthread_run } from '../kernel/sched/core.js';
+import { __alloc_pages_may_oom, oom_init } from '../models/linux/mm/oom_kill.js';
+import { kvm_arch_vcpu_ioctl_run } from '../models/linux/virt/kvm/kvm_main.js';
+import { defineScenario } from './api.js';
+import { registerScenarios } from './index.js';
+import {
+  VARIANT_NAMES,
+  model_setup,
+  simple_kvm_setup,
+  sleep_until_killed,
+  spawn_process,
+  spawn_thread,
+} from './oom-kvm-lib.js';
+
+/** A kernel allocation under memory pressure: the one that invokes the OOM killer. */
+export function spawn_memhog(): void {
+  kthread_run(function* kworker() {
+    yield* __alloc_pages_may_oom(GFP_KERNEL, 0);
+  }, 'kworker/u4:2');
+}
+
+export const oomKill = defineScenario({
+  name: 'oom-kill',
+  description: 'an allocation invokes the OOM killer; the VMM is the victim; the oom_reaper reaps while it exits',
+  variants: VARIANT_NAMES,
+  configs: ['rt', 'nonrt', 'nomn'],
+  maxSteps: 5000,
+  setup(ctx) {
+    const kvm = model_setup(ctx);
+    oom_init();
+    spawn_process('qemu', function* qemu(ts) {
+      if (kvm) {
+        const vm = yield* simple_kvm_setup(ts);
+        spawn_thread(ts, 'qemu-vcpu0', function* vcpu0() {
+          yield* kvm_arch_vcpu_ioctl_run(vm.vcpu, [0, 1]);
+          yield* sleep_until_killed();
+        });
+      }
+      spawn_memhog();
+      yield* sleep_until_killed();
+    });
+  },
+});
+
+registerScenarios([oomKill]);
