@@ -102,7 +102,9 @@ export class Machine {
   current: Task;
   private nextId = 1;
   private nextPid = 1;
-  private readonly footprint: number[] = [];
+  private footprint: number[] = [];
+  /** Timers armed and neither fired nor cancelled. */
+  private liveTimers = 0;
   private readonly timers: Timer[] = [];
   private timerSeq = 0;
   private timerBusy = false;
@@ -115,11 +117,11 @@ export class Machine {
   private rrCpu = 0;
   private digestA = 0x811c9dc5;
   private digestB = 0x12345678;
-  private readonly enabled: number[] = [];
-  private readonly byPid = new Map<number, Task>();
+  /** Tasks by pid (pid 0 is the timer task). */
+  private readonly byPid: Task[] = [];
   private readonly schedPoint = {
     kind: 'schedule' as const,
-    enabled: this.enabled as readonly number[],
+    enabled: [] as readonly number[],
     current: -1,
     currentEnabled: false,
     step: 0,
@@ -132,7 +134,7 @@ export class Machine {
     this.trace = opts.trace ?? false;
     this.cpuHolder = new Array<Task | null>(this.nrCpus).fill(null);
     this.timerTask = new Task(0, 'swapper/0', 0, true, this.timerLoop(), this.newId());
-    this.byPid.set(0, this.timerTask);
+    this.byPid[0] = this.timerTask;
     this.current = this.timerTask;
   }
 
@@ -147,7 +149,7 @@ export class Machine {
   }
 
   task(pid: number): Task | undefined {
-    return this.byPid.get(pid);
+    return this.byPid[pid];
   }
 
   /** Creates a task; it first runs when the strategy picks it. */
@@ -157,7 +159,7 @@ export class Machine {
     const pid = this.nextPid++;
     const t = new Task(pid, comm, cpu, opts.kthread ?? false, body(), this.newId());
     this.tasks.push(t);
-    this.byPid.set(pid, t);
+    this.byPid[pid] = t;
     this.emit({ type: 'spawn', task: t } as SimEvent);
     // Run the new task up to its first scheduling point: code before its first
     // visible operation is local, so it is not a step of its own.
@@ -230,10 +232,12 @@ export class Machine {
   addTimer(expiresNs: number, fn: () => Generator<Pending, void, undefined>): { cancel(): boolean } {
     const tm: Timer = { expires: expiresNs, seq: this.timerSeq++, fn, cancelled: false };
     this.timers.push(tm);
+    this.liveTimers++;
     return {
       cancel: () => {
         const was = !tm.cancelled && this.timers.includes(tm);
         tm.cancelled = true;
+        if (was) this.liveTimers--;
         return was;
       },
     };
@@ -278,18 +282,14 @@ export class Machine {
       return undefined;
     }
     const [tm] = this.timers.splice(best, 1);
+    this.liveTimers--;
     return tm;
-  }
-
-  private timersPending(): boolean {
-    for (const t of this.timers) if (!t.cancelled) return true;
-    return false;
   }
 
   private runnable(t: Task): boolean {
     if (t.dead || t.blocked) return false;
     if (t === this.timerTask) {
-      if (!this.timerBusy && !this.timersPending()) return false;
+      if (!this.timerBusy && this.liveTimers === 0) return false;
     }
     const holder = this.cpuHolder[t.cpu];
     if (holder && holder !== t) return false;
@@ -298,15 +298,15 @@ export class Machine {
     return true;
   }
 
-  private collectEnabled(): void {
-    const en = this.enabled;
-    en.length = 0;
+  private collectEnabled(): number[] {
+    const en: number[] = [];
     if (this.runnable(this.timerTask)) en.push(0);
     const ts = this.tasks;
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as Task;
       if (this.runnable(t)) en.push(t.pid);
     }
+    return en;
   }
 
   private mix(v: number): void {
@@ -319,6 +319,7 @@ export class Machine {
     this.activate();
     let end: RunEnd = 'done';
     const stepRec = { index: 0, pid: 0, accesses: this.footprint as readonly number[] };
+    const sp = this.schedPoint;
     for (;;) {
       if (this.stopped) {
         end = 'stopped';
@@ -328,15 +329,14 @@ export class Machine {
         end = 'step-limit';
         break;
       }
-      this.collectEnabled();
-      const en = this.enabled;
+      const en = this.collectEnabled();
       if (en.length === 0) break;
       let pid: number;
       const cur = this.current.pid;
       if (en.length === 1) {
         pid = en[0] as number;
       } else {
-        const sp = this.schedPoint;
+        sp.enabled = en;
         sp.current = cur;
         sp.currentEnabled = en.includes(cur);
         sp.step = this.stepIndex;
@@ -344,10 +344,11 @@ export class Machine {
         if (!en.includes(pid)) throw new Error(`strategy chose pid ${pid}, not among [${en.join(',')}]`);
         this.choices.push(pid);
       }
-      const t = this.byPid.get(pid) as Task;
+      const t = this.byPid[pid] as Task;
       this.execute(t);
       stepRec.index = this.stepIndex;
       stepRec.pid = pid;
+      stepRec.accesses = this.footprint;
       this.mix(pid);
       const fp = this.footprint;
       for (let i = 0; i < fp.length; i++) this.mix(fp[i] as number);
@@ -384,7 +385,7 @@ export class Machine {
 
   private execute(t: Task): void {
     this.current = t;
-    this.footprint.length = 0;
+    this.footprint = [];
     if (this.trace) this.emit({ type: 'step', task: t, index: this.stepIndex } as SimEvent);
     t.steps++;
     this.advance(t);

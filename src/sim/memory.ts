@@ -73,47 +73,44 @@ function embeddable(v: unknown): boolean {
   return proto === Object.prototype || proto === null || Array.isArray(v);
 }
 
-function fieldId(meta: Meta, m: Machine, key: string | symbol): number {
-  let id = meta.fieldIds.get(key);
-  if (id === undefined) {
-    id = m.newId();
-    meta.fieldIds.set(key, id);
-  }
-  return id;
-}
-
 function offsetOf(meta: Meta, key: string | symbol): number {
   const keys = Object.keys(meta.target);
   const i = typeof key === 'string' ? keys.indexOf(key) : -1;
   return meta.base + 8 * (i < 0 ? keys.length : i);
 }
 
-function check(meta: Meta, key: string | symbol, write: boolean): void {
+function touch(meta: Meta, key: string, kind: number): void {
   const m = machine();
-  m.access(fieldId(meta, m, key), write ? ACCESS_WRITE : ACCESS_READ);
+  let id = meta.fieldIds.get(key);
+  if (id === undefined) {
+    id = m.newId();
+    meta.fieldIds.set(key, id);
+  }
+  m.access(id, kind);
   if (!meta.alloc.live) {
     const hook = m.ext.get(BAD_ACCESS) as BadAccessHook | undefined;
-    hook?.(meta.alloc, offsetOf(meta, key), String(key), write);
+    hook?.(meta.alloc, offsetOf(meta, key), key, kind === ACCESS_WRITE);
   }
 }
 
-const handler: ProxyHandler<object> = {
-  get(target, key, receiver) {
-    if (typeof key !== 'symbol') {
-      const meta = metaOf.get(receiver) as Meta;
-      if (meta && Object.hasOwn(target, key)) check(meta, key, false);
-    }
-    return Reflect.get(target, key, receiver);
-  },
-  set(target, key, value, receiver) {
-    const meta = metaOf.get(receiver) as Meta;
-    if (meta && typeof key !== 'symbol') {
-      check(meta, key, true);
-      if (embeddable(value)) value = wrap(value as object, meta.alloc, meta.base);
-    }
-    return Reflect.set(target, key, value, receiver);
-  },
-};
+/** One handler per tracked object, closing over its metadata (no lookup per access). */
+function handlerFor(meta: Meta): ProxyHandler<Record<string | symbol, unknown>> {
+  return {
+    get(target, key) {
+      if (typeof key !== 'symbol' && Object.hasOwn(target, key)) touch(meta, key, ACCESS_READ);
+      return target[key];
+    },
+    set(target, key, value) {
+      if (typeof key !== 'symbol') {
+        touch(meta, key, ACCESS_WRITE);
+        if (typeof value === 'object' && value !== null && embeddable(value))
+          value = wrap(value as object, meta.alloc, meta.base);
+      }
+      target[key] = value;
+      return true;
+    },
+  };
+}
 
 function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
   let off = base;
@@ -122,11 +119,11 @@ function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
     if (embeddable(v)) (obj as Record<string, unknown>)[k] = wrap(v as object, alloc, off);
     off += 8;
   }
-  const p = new Proxy(obj, handler as ProxyHandler<T>);
   const m = machine();
   const fieldIds = new Map<string | symbol, number>();
   for (const k of Object.keys(obj)) fieldIds.set(k, m.newId());
   const meta: Meta = { alloc, target: obj, base, fieldIds };
+  const p = new Proxy(obj as Record<string | symbol, unknown>, handlerFor(meta)) as T;
   metaOf.set(p, meta);
   let list = metasOfAlloc.get(alloc);
   if (!list) metasOfAlloc.set(alloc, (list = []));
