@@ -32,14 +32,27 @@ function executor(jobs: number): { run: Exec; close(): Promise<void> } {
       close: async () => {},
     };
   }
-  const ts = import.meta.url.endsWith('.ts');
-  const pool = new Piscina({
-    filename: new URL(ts ? './worker.ts' : './worker.js', import.meta.url).href,
-    maxThreads: Math.min(jobs, availableParallelism() * 2),
-    minThreads: 1,
-    ...(ts ? { execArgv: ['--import', 'tsx'] } : {}),
-  });
-  return { run: (t) => pool.run(t) as Promise<WorkerResult>, close: () => pool.close() };
+  // The pool (and its workers' module loading) is only paid for when the exploration outgrows
+  // its sequential phase.
+  let pool: Piscina | null = null;
+  const get = (): Piscina => {
+    if (!pool) {
+      const ts = import.meta.url.endsWith('.ts');
+      pool = new Piscina({
+        filename: new URL(ts ? './worker.ts' : './worker.js', import.meta.url).href,
+        maxThreads: Math.min(jobs, availableParallelism() * 2),
+        minThreads: Math.min(jobs, availableParallelism() * 2),
+        ...(ts ? { execArgv: ['--import', 'tsx'] } : {}),
+      });
+    }
+    return pool;
+  };
+  return {
+    run: (t) => get().run(t) as Promise<WorkerResult>,
+    close: async () => {
+      if (pool) await pool.close();
+    },
+  };
 }
 
 export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jobs: number): Promise<ExploreResult> {
