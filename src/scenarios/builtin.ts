@@ -2,3 +2,4 @@
 import './selftest.js';
 import './simple-kvm-reap.js';
 import './oom-kill.js';
+import './destroy-race.js';

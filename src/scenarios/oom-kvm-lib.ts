@@ -130,3 +130,12 @@ export function mmu_notifier_enabled(): boolean {
 
 /** Every design in src/models/linux/variants.ts. */
 export const VARIANT_NAMES: readonly string[] = ['upstream', 'rawlock', 'v1', 'v2', 'rt-nonblock', 'v3'];
+
+/** close() of every open fd of the process (the last fput runs ->release()). */
+export function* close_all_files(ts: task_struct): KGen {
+  const files = ts.signal.files;
+  while (files.length > 0) {
+    const f = files.pop();
+    if (f) yield* f.release();
+  }
+}

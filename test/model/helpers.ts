@@ -1,6 +1,8 @@
 /** Helpers for the model tests: run a scenario × variant × config under a strategy. */
 import { createSession, execute, resolveSpec } from '../../src/cli/harness.js';
 import { loadScenario } from '../../src/scenarios/index.js';
+import { Dpor } from '../../src/explore/dpor.js';
+import { explore } from '../../src/explore/explorer.js';
 import '../../src/scenarios/builtin.js';
 import type { ChoicePoint, Report, RunResult, Strategy } from '../../src/sim/index.js';
 import { type ModelStats, model_stats } from '../../src/models/linux/variants.js';
@@ -55,4 +57,31 @@ export async function sweep(
     out.stats.push(model_stats());
   }
   return out;
+}
+
+export interface DporSweep {
+  titles: Map<string, Report>;
+  complete: boolean;
+  executions: number;
+  ms: number;
+}
+
+/** DPOR exploration (preemption bound 2, fault budget 1 unless given) of one cell. */
+export async function dpor(
+  scenario: string,
+  variant: string,
+  config: string,
+  sets: string[] = [],
+  faults = 1,
+  budget = 20000,
+  preemptions = 2,
+): Promise<DporSweep> {
+  const sc = await loadScenario(scenario);
+  const spec = resolveSpec(sc, scenario, variant, config, sets);
+  const session = createSession(spec);
+  const t0 = Date.now();
+  const res = explore(new Dpor({ preemptions, faults }), (s) => execute(session, s), { scenario, budget });
+  const titles = new Map<string, Report>();
+  for (const f of res.findings) titles.set(f.title, f.report);
+  return { titles, complete: res.complete, executions: res.executions, ms: Date.now() - t0 };
 }

@@ -357,12 +357,15 @@ export const mmu_notifier_unregister = kfunc(function* mmu_notifier_unregister(
   BUG_ON(mm.mm_count <= 0, 'mm/mmu_notifier.c:791');
   const subscriptions = mm.notifier_subscriptions as mmu_notifier_subscriptions;
   const v3 = design().oom_hook === 'v3';
-  let oom_detached = false;
   let hashed: boolean;
   if (v3) {
+    /*
+     * v3: decide under the lock: mmu_notifier_oom_enter() unhashes the node and
+     * queues its callback in one critical section, so after this we either own
+     * the removal or the callback is already queued (and srcu_barrier() sees it).
+     */
     yield* spin_lock(subscriptions.lock);
     hashed = !hlist_unhashed(subscription.hlist);
-    oom_detached = subscription.oom_state !== MMU_NOTIFIER_OOM_NONE;
     yield* spin_unlock(subscriptions.lock);
   } else {
     hashed = !hlist_unhashed(subscription.hlist);
@@ -386,7 +389,6 @@ export const mmu_notifier_unregister = kfunc(function* mmu_notifier_unregister(
      * can delete it before we hold the lock.
      */
     hlist_del_init_rcu(subscription.hlist);
-    if (v3) oom_detached = subscription.oom_state !== MMU_NOTIFIER_OOM_NONE;
     yield* spin_unlock(subscriptions.lock);
   }
 
@@ -395,8 +397,12 @@ export const mmu_notifier_unregister = kfunc(function* mmu_notifier_unregister(
    * ->release if it was run by mmu_notifier_release instead of us.
    */
   yield* synchronize_srcu(srcu);
-  /* v3: and for the OOM cleanup callback, which a grace period does not cover. */
-  if (oom_detached) yield* srcu_barrier(srcu);
+  /*
+   * v3: and for the OOM cleanup callback, which a grace period does not cover.
+   * oom_state is written in the same critical section that unhashes the
+   * node, so once it is unhashed (by anyone) the state is final.
+   */
+  if (v3 && subscription.oom_state !== MMU_NOTIFIER_OOM_NONE) yield* srcu_barrier(srcu);
 
   BUG_ON(mm.mm_count <= 0, 'mm/mmu_notifier.c:826');
   yield* mmdrop(mm);
@@ -529,10 +535,9 @@ function* mmu_notifier_oom_free_rcu_fn(rcu: rcu_head): KGen {
   const subscription = container_of<mmu_notifier>(rcu, 'rcu');
   const subscriptions = (subscription.mm as mm_struct).notifier_subscriptions as mmu_notifier_subscriptions;
   yield* run_after_oom_unregister(subscription);
-  yield* spin_lock(subscriptions.lock);
+  /* atomic_dec_return_release(): the owner's cleanup is complete */
   subscription.oom_state = MMU_NOTIFIER_OOM_DONE;
   subscriptions.oom_pending--;
-  yield* spin_unlock(subscriptions.lock);
 }
 const mmu_notifier_oom_free_rcu = kfunc(mmu_notifier_oom_free_rcu_fn, 'mmu_notifier_oom_free_rcu');
 
