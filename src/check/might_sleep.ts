@@ -36,7 +36,12 @@ export function installMightSleep(log: RunLog): void {
     // PREEMPT_RT runs timers in a preemptible thread (kernel/time/timer.ts keeps preempt_count 0 there).
     const pc = config.PREEMPT_RT ? t.preempt_count : preemptCountOf(t);
     const rcu = t.rcu_read_lock_nesting;
-    if (pc + (rcu << MIGHT_RESCHED_RCU_SHIFT) === ev.offsets && !t.irqs_disabled && t.non_block_count === 0) return;
+    if (
+      pc + (rcu << MIGHT_RESCHED_RCU_SHIFT) === ev.offsets &&
+      !t.irqs_disabled &&
+      (ev.non_block_ok || t.non_block_count === 0)
+    )
+      return;
     const jiffies = Math.floor(m.now / hzNs);
     if (jiffies < prevJiffy + config.HZ) return;
     prevJiffy = jiffies;

@@ -58,6 +58,12 @@ export interface MightReschedEvent {
   readonly line: number;
   /** Expected preempt_count + (rcu depth << MIGHT_RESCHED_RCU_SHIFT). */
   readonly offsets: number;
+  /**
+   * A non_block section does not make this point illegal: true only for an RT sleeping
+   * spinlock acquisition (`sleeping_lock`) on a kernel carrying the scheduler fix that allows
+   * them there (see kernel/sched/core.ts, PATCH_RT_NONBLOCK_SLEEPING_LOCKS).
+   */
+  readonly non_block_ok: boolean;
   readonly task: Task;
 }
 

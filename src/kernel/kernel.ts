@@ -8,6 +8,11 @@ import type { KernelConfig } from './config.js';
 export interface Kernel {
   readonly config: KernelConfig;
   readonly machine: Machine;
+  /**
+   * Kernel patches applied to this boot, by name (a design variant that changes core kernel
+   * behaviour, e.g. the scheduler's sleep check, applies its patch in its scenario's setup).
+   */
+  readonly patches: Set<string>;
 }
 
 let booted: Kernel | null = null;
@@ -20,7 +25,7 @@ export function onBoot(hook: (k: Kernel) => void): void {
 
 export function boot(config: KernelConfig, opts: Omit<MachineOptions, 'nrCpus'>): Kernel {
   const machine = new Machine({ ...opts, nrCpus: config.NR_CPUS }).activate();
-  booted = { config, machine };
+  booted = { config, machine, patches: new Set() };
   for (const h of bootHooks) h(booted);
   return booted;
 }

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mutex_init, mutex_lock, mutex_unlock } from '../../src/kernel/locking/mutex.js';
+import { kernel } from '../../src/kernel/kernel.js';
 import { spin_lock, spin_lock_init, spin_unlock } from '../../src/kernel/locking/spinlock.js';
 import { non_block_end, non_block_start, preempt_disable, preempt_enable } from '../../src/kernel/preempt.js';
 import { rcu_read_lock, rcu_read_unlock } from '../../src/kernel/rcu/update.js';
 import {
+  PATCH_RT_NONBLOCK_SLEEPING_LOCKS,
   TASK_UNINTERRUPTIBLE,
   might_sleep,
   schedule,
@@ -151,4 +153,39 @@ test('scheduling while atomic', () => {
   assert.ok(rep);
   assert.equal(rep.title, 'BUG: scheduling while atomic in sleeper_in_atomic');
   assert.equal(rep.text.split('\n')[0], 'BUG: scheduling while atomic: w/1/0x00000001');
+});
+
+/** Sebastian's scheduler fix: RT sleeping spinlocks are legal inside non_block, nothing else is. */
+function nonBlockProgram(patched: boolean, takeMutex: boolean) {
+  return runProgram(
+    () => {
+      if (patched) kernel().patches.add(PATCH_RT_NONBLOCK_SLEEPING_LOCKS);
+      const sl = spin_lock_init('&kvm->mn_invalidate_lock');
+      const mu = mutex_init('&kvm->slots_lock');
+      const f = kfunc(function* kvm_mmu_notifier_invalidate_range_start() {
+        non_block_start();
+        yield* spin_lock(sl);
+        yield* spin_unlock(sl);
+        if (takeMutex) {
+          yield* mutex_lock(mu);
+          yield* mutex_unlock(mu);
+        }
+        non_block_end();
+      });
+      spawn_user('oom_reaper', () => f());
+    },
+    { over: { PREEMPT_RT: true } },
+  );
+}
+
+test('non_block + RT spinlock: splat on mainline, silent with the sleeping-lock scheduler patch', () => {
+  const title = 'BUG: sleeping function called from invalid context in kvm_mmu_notifier_invalidate_range_start';
+  const plain = nonBlockProgram(false, false);
+  assert.deepEqual(titles(plain), [title]);
+  assert.match(plain.reports[0]?.text ?? '', /non_block: 1/);
+  assert.deepEqual(titles(nonBlockProgram(true, false)), []);
+  // The patch only exempts sleeping *spinlocks*: a mutex inside non_block is still reported.
+  const mutex = nonBlockProgram(true, true);
+  assert.deepEqual(titles(mutex), [title]);
+  assert.match(mutex.reports[0]?.text ?? '', /at kernel\/locking\/mutex\.c/);
 });

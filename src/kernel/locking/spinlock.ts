@@ -60,7 +60,7 @@ export function spin_lock_init(name: string): spinlock_t {
 
 /** kernel/locking/spinlock_rt.c: rtlock_might_resched() */
 export function rtlock_might_resched(file: string, line: number): void {
-  __might_resched(file, line, rcu_preempt_depth() << MIGHT_RESCHED_RCU_SHIFT);
+  __might_resched(file, line, rcu_preempt_depth() << MIGHT_RESCHED_RCU_SHIFT, true);
 }
 
 function* spin(l: LockCore, fn: string): KGen {

@@ -16,7 +16,7 @@ import {
   machine,
   markInternal,
 } from '../../sim/index.js';
-import { jiffiesToNs } from '../kernel.js';
+import { jiffiesToNs, kernel } from '../kernel.js';
 
 export { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE };
 export const TASK_IDLE = TASK_UNINTERRUPTIBLE | 0x400; // TASK_NOLOAD: not a hung task
@@ -26,11 +26,20 @@ export const MIGHT_RESCHED_RCU_SHIFT = 8;
 
 markInternal('schedule', 'schedule_timeout', '__might_resched', '__might_sleep', 'msleep', 'cond_resched');
 
+/**
+ * "sched: Allow sleeping spinlocks on PREEMPT_RT within non_block_start()/end() block."
+ * (Sebastian Andrzej Siewior, 2026, under review): __might_resched() takes a
+ * `sleeping_lock` argument, which rtlock_might_resched() passes as true, and the
+ * non_block test becomes `(sleeping_lock || !current->non_block_count)`.
+ */
+export const PATCH_RT_NONBLOCK_SLEEPING_LOCKS = 'sched: allow sleeping spinlocks on PREEMPT_RT within non_block';
+
 /** __might_resched(): the sleep check point; check/might_sleep.ts decides whether it is legal. */
-export function __might_resched(file: string, line: number, offsets: number): void {
+export function __might_resched(file: string, line: number, offsets: number, sleeping_lock = false): void {
   const t = current();
   t.frames.push('__might_resched');
-  machine().emit({ type: 'might_resched', file, line, offsets, task: t } as never);
+  const non_block_ok = sleeping_lock && kernel().patches.has(PATCH_RT_NONBLOCK_SLEEPING_LOCKS);
+  machine().emit({ type: 'might_resched', file, line, offsets, non_block_ok, task: t } as never);
   t.frames.pop();
 }
 
