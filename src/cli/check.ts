@@ -68,10 +68,10 @@ function pick<T extends { name: string }>(all: readonly T[], wanted: readonly st
 
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
-  const expected = loadVerdicts(opts.verdicts ?? DEFAULT_VERDICTS);
   const scs = pick(matrixScenarios(), opts.scenarios, 'scenario');
   const vs = new Set(pick(variants(), opts.variants, 'variant').map((v) => v.name));
   const cs = new Set(pick(configs, opts.configs, 'config').map((c) => c.name));
+  const expected = loadVerdicts(opts.verdicts ?? DEFAULT_VERDICTS);
   const sets = opts.sets ?? [];
   const requests: { req: ExplorationRequest; exp: ExpectedCell | undefined }[] = [];
   for (const s of scs)

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { formatCheck, runCheck } from '../../src/cli/check.js';
+import { parseVerdicts } from '../../src/cli/verdicts.js';
+import { UsageError } from '../../src/scenarios/index.js';
+
+const SPLAT = 'BUG: sleeping function called from invalid context in kvm_mmu_notifier_invalidate_range_start';
+
+function verdictsFile(rows: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kernsim-verdicts-'));
+  const file = join(dir, 'verdicts.md');
+  writeFileSync(
+    file,
+    [
+      '# Verdicts',
+      '',
+      '## Verdict matrix',
+      '',
+      '| scenario | variant | config | faults | expected |',
+      '|---|---|---|---|---|',
+      ...rows,
+      '',
+      '## Reasoning',
+      'prose',
+    ].join('\n'),
+  );
+  return file;
+}
+
+test('parseVerdicts reads the matrix table and rejects a malformed one', () => {
+  const cells = parseVerdicts(
+    '## Verdict matrix\n\n| scenario | variant | config | faults | expected |\n|---|---|---|---|---|\n| s | v | rt | 1 | `B`<br>`A` |\n| s | v | nonrt | 2 | clean |\n',
+  );
+  assert.deepEqual(cells.get('s/v/rt')?.titles, ['A', 'B']);
+  assert.equal(cells.get('s/v/nonrt')?.faults, 2);
+  assert.deepEqual(cells.get('s/v/nonrt')?.titles, []);
+  assert.throws(() => parseVerdicts('# nothing here'), UsageError);
+  assert.throws(() => parseVerdicts('## Verdict matrix\n| scenario | variant |\n|---|---|\n| a | b |\n'), UsageError);
+});
+
+test('check: upstream simple-kvm-reap matches the syzbot splat on rt and is clean on nonrt', async () => {
+  const file = verdictsFile([
+    `| simple-kvm-reap | upstream | rt | 1 | \`${SPLAT}\` |`,
+    '| simple-kvm-reap | upstream | nonrt | 1 | clean |',
+  ]);
+  const r = await runCheck({
+    scenarios: ['simple-kvm-reap'],
+    variants: ['upstream'],
+    configs: ['rt', 'nonrt'],
+    verdicts: file,
+    jobs: 1,
+  });
+  assert.equal(r.cells.length, 2);
+  assert.equal(r.matched, 2);
+  for (const c of r.cells) assert.ok(c.result.complete);
+  const text = formatCheck(r);
+  assert.match(text, /clean, complete within bound/);
+  assert.match(text, /2 cells: 2 match docs\/verdicts\.md, 0 differ/);
+  assert.match(text, /Findings \(replay one with: kernsim replay TOKEN\)\n {2}BUG: sleeping function/);
+  assert.match(text, / ks1-/);
+});
+
+test('check: a wrong expectation is a DIFF, and nothing reads like a pass', async () => {
+  const file = verdictsFile(['| simple-kvm-reap | upstream | rt | 1 | clean |']);
+  const r = await runCheck({
+    scenarios: ['simple-kvm-reap'],
+    variants: ['upstream'],
+    configs: ['rt'],
+    verdicts: file,
+    jobs: 1,
+  });
+  assert.equal(r.matched, 0);
+  const text = formatCheck(r);
+  assert.match(text, / DIFF /);
+  assert.match(text, /expected: clean/);
+  assert.match(text, /1 cells: 0 match docs\/verdicts\.md, 1 differ/);
+});
+
+test('kernsim check: exit 1 on a mismatch, 2 on bad input', () => {
+  const bad = verdictsFile(['| simple-kvm-reap | upstream | rt | 1 | clean |']);
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/kernsim.js', 'check', ...args], {
+      encoding: 'utf8',
+      cwd: join(import.meta.dirname, '../..'),
+    });
+  const diff = run(
+    '--scenario',
+    'simple-kvm-reap',
+    '--variant',
+    'upstream',
+    '--config',
+    'rt',
+    '--verdicts',
+    bad,
+    '--jobs',
+    '1',
+  );
+  assert.equal(diff.status, 1, diff.stderr);
+  const unknown = run('--variant', 'no-such-variant');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /^kernsim: unknown variant 'no-such-variant'/);
+  assert.equal(unknown.stdout, '');
+  const missing = run('--verdicts', '/nonexistent/verdicts.md');
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /cannot read \/nonexistent\/verdicts\.md/);
+});
