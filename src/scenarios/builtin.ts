@@ -3,3 +3,6 @@ import './selftest.js';
 import './simple-kvm-reap.js';
 import './oom-kill.js';
 import './destroy-race.js';
+import './memslot-race.js';
+import './mrelease.js';
+import './stress.js';

@@ -28,7 +28,7 @@ export const destroyRace = defineScenario({
     const kvm = model_setup(ctx);
     oom_init();
     spawn_process('qemu', function* qemu(ts) {
-      if (kvm) yield* simple_kvm_setup(ts);
+      if (kvm) yield* simple_kvm_setup(ts, false);
       spawn_memhog();
       // close(vcpu_fd); close(vm_fd): the last kvm reference goes here
       yield* close_all_files(ts);

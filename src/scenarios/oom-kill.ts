@@ -33,7 +33,7 @@ export const oomKill = defineScenario({
       const vm = kvm ? yield* simple_kvm_setup(ts) : null;
       spawn_memhog();
       // the vCPU thread's KVM_RUN (run here, in the main thread, to keep the scenario small)
-      if (vm) yield* kvm_arch_vcpu_ioctl_run(vm.vcpu, [0, 0]);
+      if (vm?.vcpu) yield* kvm_arch_vcpu_ioctl_run(vm.vcpu, [0, 0]);
       yield* sleep_until_killed();
     });
   },

@@ -35,6 +35,7 @@ import {
 } from '../models/linux/virt/kvm/kvm_main.js';
 import { select_design } from '../models/linux/variants.js';
 import type { ScenarioContext } from './api.js';
+import { type completion, complete } from '../kernel/completion.js';
 import '../models/linux/variants.js';
 
 /** Guest RAM in the VMM's address space (anonymous, private). */
@@ -64,12 +65,19 @@ function vmm_vmas(): vm_area_struct[] {
 }
 
 /** fork()+execve() of a user program with the VMM's address space. */
-export function spawn_process(comm: string, body: (ts: task_struct) => KGen, with_mm = true): Task {
+export function spawn_process(
+  comm: string,
+  body: (ts: task_struct) => KGen,
+  with_mm = true,
+  exited: completion | null = null,
+): Task {
   return spawn_user(comm, function* process() {
     const ts = new_task_struct(current(), null, null);
     if (with_mm) ts.mm = yield* mm_alloc(comm, vmm_vmas);
     yield* body(ts);
     yield* do_exit(0);
+    /* the parent's waitpid() returns */
+    if (exited) yield* complete(exited);
   });
 }
 
@@ -87,23 +95,23 @@ export function spawn_thread(parent: task_struct, comm: string, body: (ts: task_
 
 export interface Vm {
   kvm: kvm;
-  vcpu: kvm_vcpu;
+  vcpu: kvm_vcpu | null;
 }
 
 /** kvm_vm_release() / kvm_vcpu_release(): the fds' ->release at the last fput. */
 function add_vm_files(ts: task_struct, vm: Vm): void {
   ts.signal.files.push({ name: 'anon_inode:kvm-vm', release: () => kvm_put_kvm(vm.kvm) });
-  ts.signal.files.push({ name: 'anon_inode:kvm-vcpu:0', release: () => kvm_put_kvm(vm.vcpu.kvm) });
+  if (vm.vcpu) ts.signal.files.push({ name: 'anon_inode:kvm-vcpu:0', release: () => kvm_put_kvm(vm.kvm) });
 }
 
 /**
  * simple_kvm.c up to its sleep: open /dev/kvm, KVM_CREATE_VM,
  * KVM_SET_USER_MEMORY_REGION (guest RAM as slot 0), KVM_CREATE_VCPU.
  */
-export const simple_kvm_setup = kfunc(function* simple_kvm_setup(ts: task_struct): KGen<Vm> {
+export const simple_kvm_setup = kfunc(function* simple_kvm_setup(ts: task_struct, with_vcpu = true): KGen<Vm> {
   const k = yield* kvm_create_vm();
   yield* kvm_vm_ioctl_set_memory_region(k, { base_gfn: 0, npages: GUEST_PAGES, userspace_addr: GUEST_HVA });
-  const vcpu = yield* kvm_vm_ioctl_create_vcpu(k, 0);
+  const vcpu = with_vcpu ? yield* kvm_vm_ioctl_create_vcpu(k, 0) : null;
   const vm = { kvm: k, vcpu };
   add_vm_files(ts, vm);
   return vm;

@@ -550,6 +550,11 @@ const mmu_notifier_oom_free_rcu = kfunc(mmu_notifier_oom_free_rcu_fn, 'mmu_notif
  */
 const __mmu_notifier_oom_enter_v3 = kfunc(function* __mmu_notifier_oom_enter(mm: mm_struct): KGen<boolean> {
   const subscriptions = mm.notifier_subscriptions as mmu_notifier_subscriptions;
+  /* Fast path (READ_ONCE): nothing left to detach; report whether cleanup is still in flight. */
+  let candidates = false;
+  for (const subscription of hlist_for_each_entry_rcu<mmu_notifier>(subscriptions.list, 'hlist'))
+    if (subscription.ops.after_oom_unregister) candidates = true;
+  if (!candidates) return subscriptions.oom_pending > 0;
   yield* spin_lock(subscriptions.lock);
   for (const subscription of hlist_for_each_entry_safe<mmu_notifier>(subscriptions.list, 'hlist')) {
     if (!subscription.ops.after_oom_unregister) continue;
