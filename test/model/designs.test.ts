@@ -1,0 +1,54 @@
+/** rawlock, v1, rt-nonblock and v3, by exploration (DPOR, preemption bound 2, fault budget 1). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RT_NONBLOCK_SLEEPING_LOCKS } from '../../src/models/linux/variants.js';
+import { machine } from '../../src/sim/index.js';
+import { dpor, sweep } from './helpers.js';
+
+const SPLAT = 'BUG: sleeping function called from invalid context in kvm_mmu_notifier_invalidate_range_start';
+const keys = (m: Map<string, unknown>): string => [...m.keys()].join(' | ');
+
+test('rawlock/rt: the splat moves to the next sleeping lock (gpc_lock; mmu_lock on a memslot hit)', async () => {
+  const s = await dpor('simple-kvm-reap', 'rawlock', 'rt');
+  assert.ok(!s.titles.has(SPLAT), keys(s.titles));
+  const moved = s.titles.get('BUG: sleeping function called from invalid context in gfn_to_pfn_cache_invalidate_start');
+  assert.ok(moved, keys(s.titles));
+  assert.match(moved.text, /non_block: 1/);
+  // Even with gpc_lock raw too, the memslot hit takes mmu_lock (an rwlock_t: no raw variant exists).
+  const raw = await dpor('destroy-race', 'rawlock', 'rt', ['raw_gpc_lock=true']);
+  assert.ok(
+    raw.titles.has('BUG: sleeping function called from invalid context in kvm_handle_hva_range'),
+    keys(raw.titles),
+  );
+  const nonrt = await dpor('simple-kvm-reap', 'rawlock', 'nonrt');
+  assert.deepEqual([...nonrt.titles.keys()], []);
+});
+
+test('v1/rt/destroy-race: recursive srcu, the OOM path hangs, and kvm_destroy_vm frees the VM under it (KASAN)', async () => {
+  const s = await dpor('destroy-race', 'v1', 'rt');
+  const titles = [...s.titles.keys()];
+  assert.ok(s.titles.has('WARNING: possible recursive locking detected in mmu_notifier_unregister'), keys(s.titles));
+  assert.ok(
+    titles.some((t) => t.startsWith('INFO: task hung') || t.startsWith('DEADLOCK')),
+    keys(s.titles),
+  );
+  assert.ok(
+    titles.some((t) => t.startsWith('BUG: KASAN: vmalloc-out-of-bounds in')),
+    `the v1 KASAN (struct kvm freed while still hashed): ${keys(s.titles)}`,
+  );
+});
+
+test('rt-nonblock: the variant marks the run for the checker (sleeping_lock exemption)', async () => {
+  const s = await sweep('simple-kvm-reap', 'rt-nonblock', 'rt', 1);
+  assert.equal(s.runs, 1);
+  assert.equal(machine().ext.get(RT_NONBLOCK_SLEEPING_LOCKS), true);
+});
+
+test('v3: clean and complete on simple-kvm-reap and destroy-race, every config, fault budget 2', async () => {
+  for (const sc of ['simple-kvm-reap', 'destroy-race'])
+    for (const c of ['rt', 'nonrt', 'nomn']) {
+      const s = await dpor(sc, 'v3', c, [], 2);
+      assert.ok(s.complete, `${sc}/${c}`);
+      assert.deepEqual([...s.titles.keys()], [], `${sc}/${c}`);
+    }
+});
