@@ -8,6 +8,8 @@
  * every difference is a named parameter below.
  */
 import { machine } from '../../sim/index.js';
+import { kernel } from '../../kernel/kernel.js';
+import { PATCH_RT_NONBLOCK_SLEEPING_LOCKS } from '../../kernel/sched/core.js';
 import type { KnobValue, VariantInfo } from '../../scenarios/api.js';
 import { registerVariants } from '../../scenarios/index.js';
 
@@ -129,15 +131,15 @@ export function select_design(variant: VariantInfo | undefined, knobs: Readonly<
   const def = VARIANTS.find((v) => v.name === variant?.name);
   const d = { ...base, ...(def?.design ?? {}), ...(variant ? knobs : {}) } as Design;
   machine().ext.set(DESIGN, d);
-  if (d.rt_nonblock_sleeping_locks) machine().ext.set(RT_NONBLOCK_SLEEPING_LOCKS, true);
+  if (d.rt_nonblock_sleeping_locks) {
+    machine().ext.set(RT_NONBLOCK_SLEEPING_LOCKS, true);
+    /* the scheduler patch itself (kernel/sched/core.ts: __might_resched's sleeping_lock) */
+    kernel().patches.add(PATCH_RT_NONBLOCK_SLEEPING_LOCKS);
+  }
   return d;
 }
 
-/**
- * Flag for check/might_sleep: Sebastian's `sleeping_lock` exemption
- * (`(sleeping_lock || !current->non_block_count)` in __might_resched). The checker
- * honours it where the might_resched event comes from rtlock_might_resched().
- */
+/** Marks a run of the rt-nonblock design (diagnostics; the behaviour is the kernel patch switch). */
 export const RT_NONBLOCK_SLEEPING_LOCKS = Symbol.for('kernsim.sched.rt_nonblock_sleeping_locks');
 
 /** The design of the running model (mainline when no scenario selected one). */
