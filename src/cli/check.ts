@@ -20,6 +20,7 @@ import {
   type ExplorationRequest,
   type JsonOutput,
   type ResultJson,
+  runExploration,
 } from './run-exploration.js';
 import { type ExpectedCell, cellKey, loadVerdicts } from './verdicts.js';
 import '../scenarios/builtin.js';
@@ -88,7 +89,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
             config: c,
             sets,
             strategy: 'dpor',
-            preemptions: opts.preemptions ?? DEFAULT_PREEMPTIONS,
+            preemptions: opts.preemptions ?? exp?.preemptions ?? DEFAULT_PREEMPTIONS,
             faults: opts.faults ?? exp?.faults ?? DEFAULT_FAULTS,
             shrink: true,
           },
@@ -101,7 +102,6 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const tick = () => opts.onCell?.(++done, requests.length);
   let results: ResultJson[];
   if (jobs === 1 || requests.length === 1) {
-    const { runExploration } = await import('./run-exploration.js');
     results = [];
     for (const r of requests) {
       results.push(await runExploration({ ...r.req, jobs: 1 }));
@@ -204,11 +204,13 @@ export function formatCheck(r: CheckResult, c = pc.createColors(false)): string 
 
 /** Rows for docs/verdicts.md from a result (a starting point for review, never the source of truth). */
 export function verdictRows(r: CheckResult): string {
-  const rows = ['| scenario | variant | config | faults | expected |', '|---|---|---|---|---|'];
+  const rows = ['| scenario | variant | config | preemptions | faults | expected |', '|---|---|---|---|---|---|'];
   for (const cell of r.cells) {
     const res = cell.result;
     const exp = cell.found.length === 0 ? 'clean' : cell.found.map((t) => `\`${t}\``).join('<br>');
-    rows.push(`| ${res.scenario} | ${res.variant} | ${res.config} | ${res.bounds.faults} | ${exp} |`);
+    rows.push(
+      `| ${res.scenario} | ${res.variant} | ${res.config} | ${res.bounds.preemptions ?? -1} | ${res.bounds.faults} | ${exp} |`,
+    );
   }
   return `${rows.join('\n')}\n`;
 }
@@ -232,7 +234,11 @@ export function registerCheck(program: Command): void {
     .option('--variant <name>', 'only this variant (repeatable)', collect, [] as string[])
     .option('--config <name>', 'only this config (repeatable)', collect, [] as string[])
     .option('--set <knob=value>', 'change a design knob (then nothing is compared)', collect, [] as string[])
-    .option('--preemptions <n>', `preemption bound (default ${DEFAULT_PREEMPTIONS})`, intArg(-1))
+    .option(
+      '--preemptions <n>',
+      `preemption bound (default: per cell in docs/verdicts.md, else ${DEFAULT_PREEMPTIONS})`,
+      intArg(-1),
+    )
     .option('--faults <n>', `fault budget (default: per cell in docs/verdicts.md, else ${DEFAULT_FAULTS})`, intArg(0))
     .option('--jobs <n>', 'worker threads (default: the machine’s cores)', intArg(1))
     .option('--verdicts <file>', 'expected verdicts', DEFAULT_VERDICTS)

@@ -18,7 +18,7 @@ import { Dpor, type DporRoot } from '../explore/dpor.js';
 import { type ExploreResult, type Finding, explore } from '../explore/explorer.js';
 import type { RunSpec } from './harness.js';
 import { DEFAULT_FAULTS, DEFAULT_PREEMPTIONS, type ExplorationRequest, runnerFor } from './run-exploration.js';
-import type { WorkerResult, WorkerTask } from './worker.js';
+import { type WorkerResult, type WorkerTask, runTask } from './worker.js';
 
 export const SEQ_PHASE = 200;
 export const CHUNK = 100;
@@ -28,7 +28,7 @@ type Exec = (t: WorkerTask) => Promise<WorkerResult>;
 function executor(jobs: number): { run: Exec; close(): Promise<void> } {
   if (jobs <= 1) {
     return {
-      run: async (t) => (await import('./worker.js')).runTask(t),
+      run: async (t) => runTask(t),
       close: async () => {},
     };
   }

@@ -16,6 +16,9 @@ import { TokenError, decodeToken, encodeToken } from '../report/token.js';
 import { UsageError, loadScenario } from '../scenarios/index.js';
 import type { Report, Strategy } from '../sim/index.js';
 import { type RunSpec, createSession, execute, resolveSpec } from './harness.js';
+// A static import (parallel.ts imports this module too; both only use each other inside functions):
+// dynamic imports of .js specifiers are not mapped to .ts inside tsx-loaded worker threads.
+import { exploreParallel } from './parallel.js';
 import '../scenarios/builtin.js';
 
 export type StrategyName = 'dpor' | 'pct' | 'random';
@@ -203,7 +206,6 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   let r: ExploreResult;
   if (jobs > 0) {
     // The partitioned exploration (inline for jobs = 1), whose results do not depend on N.
-    const { exploreParallel } = await import('./parallel.js');
     r = await exploreParallel(spec, { ...req, strategy, budget }, jobs);
   } else {
     r = explore(makeSearch({ ...req, strategy }), runnerFor(spec), {

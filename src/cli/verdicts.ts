@@ -3,7 +3,8 @@
  *
  * The file's "Verdict matrix" table has the columns
  *   | scenario | variant | config | faults | expected |
- * where `expected` is `clean` or the finding titles separated by `<br>`.
+ * where `expected` is `clean` or the finding titles separated by `<br>`. An optional
+ * `preemptions` column overrides the default preemption bound for a cell.
  * Everything else in the file (reasoning, failure-mode references, tokens) is prose.
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ export interface ExpectedCell {
   readonly config: string;
   /** Fault budget for the cell. */
   readonly faults: number;
+  /** Preemption bound for the cell (optional column; undefined: the default). */
+  readonly preemptions: number | undefined;
   /** Expected titles, sorted; empty means clean. */
   readonly titles: readonly string[];
 }
@@ -51,6 +54,10 @@ export function parseVerdicts(text: string, file = 'docs/verdicts.md'): Map<stri
     const faults = Number(get('faults'));
     if (!Number.isInteger(faults) || faults < 0)
       throw new UsageError(`${file}:${i + 1}: bad fault budget '${get('faults')}'`);
+    const pre = header.includes('preemptions') ? get('preemptions') : '';
+    const preemptions = pre === '' || pre === '-' ? undefined : Number(pre);
+    if (preemptions !== undefined && (!Number.isInteger(preemptions) || preemptions < -1))
+      throw new UsageError(`${file}:${i + 1}: bad preemption bound '${pre}'`);
     const expected = get('expected').replace(/`/g, '');
     const titles =
       expected.toLowerCase() === 'clean'
@@ -65,6 +72,7 @@ export function parseVerdicts(text: string, file = 'docs/verdicts.md'): Map<stri
       variant: get('variant'),
       config: get('config'),
       faults,
+      preemptions,
       titles,
     };
     cells.set(cellKey(cell.scenario, cell.variant, cell.config), cell);
