@@ -6,23 +6,9 @@ import { mutex_init, mutex_lock, mutex_unlock } from '../src/kernel/locking/mute
 import { READ_ONCE, WRITE_ONCE, shared } from '../src/kernel/once.js';
 import { spawn_user } from '../src/kernel/sched/core.js';
 import { type ChoicePoint, type RunResult, type Strategy, FirstChoice, kfunc } from '../src/sim/index.js';
+import { SeededWalk } from '../src/explore/random.js';
 
-class Seeded implements Strategy {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
-  }
-  private next(): number {
-    this.s ^= this.s << 13;
-    this.s ^= this.s >>> 17;
-    this.s ^= this.s << 5;
-    return this.s >>> 0;
-  }
-  choose(p: ChoicePoint): number {
-    if (p.kind === 'data') return this.next() % p.options;
-    return p.enabled[this.next() % p.enabled.length] as number;
-  }
-}
+const Seeded = SeededWalk;
 
 class Replay implements Strategy {
   private i = 0;

@@ -60,3 +60,10 @@ export class RandomSearch implements SearchStrategy {
   }
   done(): void {}
 }
+
+/** A seeded random walk over one run, with no fault budget (tests and benchmarks). */
+export class SeededWalk extends RandomWalk {
+  constructor(seed: number, faultBudget = Number.POSITIVE_INFINITY) {
+    super(runRng(seed, 0), faultBudget);
+  }
+}

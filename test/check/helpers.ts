@@ -3,23 +3,9 @@ import { type CheckState, createCheckState, installCheckers } from '../../src/ch
 import { makeConfig } from '../../src/kernel/config.js';
 import { boot } from '../../src/kernel/kernel.js';
 import { type ChoicePoint, FirstChoice, type Machine, type RunResult, type Strategy } from '../../src/sim/index.js';
+import { SeededWalk } from '../../src/explore/random.js';
 
-export class Seeded implements Strategy {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
-  }
-  private next(): number {
-    this.s ^= this.s << 13;
-    this.s ^= this.s >>> 17;
-    this.s ^= this.s << 5;
-    return this.s >>> 0;
-  }
-  choose(p: ChoicePoint): number {
-    if (p.kind === 'data') return this.next() % p.options;
-    return p.enabled[this.next() % p.enabled.length] as number;
-  }
-}
+export { SeededWalk as Seeded };
 
 export class Replay implements Strategy {
   private i = 0;

@@ -16,23 +16,11 @@ import {
   waitqueue_active,
   wq_waitable,
 } from '../../src/kernel/sched/wait.js';
-import type { ChoicePoint, Strategy } from '../../src/sim/index.js';
 import { RoundRobin, bootWith, runClean } from './helpers.js';
+import { SeededWalk } from '../../src/explore/random.js';
 
 /** Random schedules (seeded), to check wait_event never loses a wake-up. */
-class Seeded implements Strategy {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
-  }
-  choose(p: ChoicePoint): number {
-    this.s ^= this.s << 13;
-    this.s ^= this.s >>> 17;
-    this.s ^= this.s << 5;
-    const v = this.s >>> 0;
-    return p.kind === 'data' ? 0 : (p.enabled[v % p.enabled.length] as number);
-  }
-}
+const Seeded = SeededWalk;
 
 test('wait_event + wake_up: no lost wake-up under any of 200 random schedules', () => {
   for (let seed = 1; seed <= 200; seed++) {

@@ -4,31 +4,16 @@ import { makeConfig } from '../../src/kernel/config.js';
 import { type Kernel, boot } from '../../src/kernel/kernel.js';
 import {
   ACCESS_WRITE,
-  type ChoicePoint,
   FirstChoice,
   type RunResult,
   type SimEvent,
   type Strategy,
   machine,
 } from '../../src/sim/index.js';
+import { SeededWalk } from '../../src/explore/random.js';
 
 /** A seeded random walk over schedule and data choices (xorshift32). */
-export class Seeded implements Strategy {
-  private s: number;
-  constructor(seed: number) {
-    this.s = (seed * 2654435761) >>> 0 || 1;
-  }
-  private next(): number {
-    this.s ^= this.s << 13;
-    this.s ^= this.s >>> 17;
-    this.s ^= this.s << 5;
-    return this.s >>> 0;
-  }
-  choose(p: ChoicePoint): number {
-    if (p.kind === 'data') return 0;
-    return p.enabled[this.next() % p.enabled.length] as number;
-  }
-}
+export { SeededWalk as Seeded };
 
 export interface Run {
   readonly k: Kernel;
