@@ -37,6 +37,8 @@ export interface CheckOptions {
   readonly faults?: number;
   readonly jobs?: number;
   readonly verdicts?: string;
+  /** Shrink findings (slow: each finding is re-explored at lower bounds). Default false. */
+  readonly shrink?: boolean;
   readonly onCell?: (done: number, total: number) => void;
 }
 
@@ -91,7 +93,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
             strategy: 'dpor',
             preemptions: opts.preemptions ?? exp?.preemptions ?? DEFAULT_PREEMPTIONS,
             faults: opts.faults ?? exp?.faults ?? DEFAULT_FAULTS,
-            shrink: true,
+            ...(exp?.budget !== undefined ? { budget: exp.budget } : {}),
+            shrink: opts.shrink ?? false,
           },
         });
       }
@@ -132,7 +135,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const exp = (requests[i] as { exp: ExpectedCell | undefined }).exp;
     const found = [...new Set(result.findings.map((f) => f.title))].sort();
     const same = exp !== undefined && found.length === exp.titles.length && found.every((t, j) => t === exp.titles[j]);
-    return { result, expected: exp, compared, match: compared && same && result.complete, found };
+    const sampled = exp?.budget !== undefined && result.executions >= exp.budget;
+    return { result, expected: exp, compared, match: compared && same && (result.complete || sampled), found };
   });
   return {
     version: 1,
@@ -158,12 +162,13 @@ export function formatCheck(r: CheckResult, c = pc.createColors(false)): string 
     if (last && last !== res.scenario) out.push('');
     last = res.scenario;
     const status = !cell.compared ? '  -   ' : cell.match ? c.green('  ok  ') : c.red(' DIFF ');
+    const incomplete = res.complete ? '' : c.yellow(`INCOMPLETE: ${res.incomplete_reason ?? 'not exhausted'}; `);
     const verdict =
       cell.found.length === 0
         ? res.complete
           ? `clean, complete within bound (preemptions ≤ ${res.bounds.preemptions ?? '∞'}, faults ≤ ${res.bounds.faults})`
-          : c.yellow(`INCOMPLETE: ${res.incomplete_reason ?? 'not exhausted'}; no findings in what was explored`)
-        : cell.found.join('\n'.padEnd(7 + sw + 2 + vw + 2 + 8 + 8));
+          : `${incomplete}no findings in what was explored`
+        : `${incomplete}${cell.found.join('\n'.padEnd(7 + sw + 2 + vw + 2 + 8 + 8))}`;
     out.push(
       `${status}${w(res.scenario, sw + 2)}${w(res.variant ?? '', vw + 2)}${w(res.config, 8)}${w(String(res.executions), 8)}${verdict}`,
     );
@@ -187,7 +192,7 @@ export function formatCheck(r: CheckResult, c = pc.createColors(false)): string 
           `${f.shrunk_token}   (${cell.result.scenario} ${cell.result.variant} ${cell.result.config})`,
         );
   if (tokens.size > 0) {
-    out.push(c.bold('Findings (replay one with: kernsim replay TOKEN)'));
+    out.push(c.bold('Findings (replay one with: kernsim replay TOKEN; explore the cell to get a shrunk token)'));
     for (const [t, tok] of tokens) out.push(`  ${t}`, `    ${tok}`);
     out.push('');
   }
@@ -204,12 +209,15 @@ export function formatCheck(r: CheckResult, c = pc.createColors(false)): string 
 
 /** Rows for docs/verdicts.md from a result (a starting point for review, never the source of truth). */
 export function verdictRows(r: CheckResult): string {
-  const rows = ['| scenario | variant | config | preemptions | faults | expected |', '|---|---|---|---|---|---|'];
+  const rows = [
+    '| scenario | variant | config | preemptions | faults | budget | expected |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const cell of r.cells) {
     const res = cell.result;
     const exp = cell.found.length === 0 ? 'clean' : cell.found.map((t) => `\`${t}\``).join('<br>');
     rows.push(
-      `| ${res.scenario} | ${res.variant} | ${res.config} | ${res.bounds.preemptions ?? -1} | ${res.bounds.faults} | ${exp} |`,
+      `| ${res.scenario} | ${res.variant} | ${res.config} | ${res.bounds.preemptions ?? -1} | ${res.bounds.faults} | ${cell.expected?.budget ?? '-'} | ${exp} |`,
     );
   }
   return `${rows.join('\n')}\n`;
@@ -244,6 +252,7 @@ export function registerCheck(program: Command): void {
     .option('--verdicts <file>', 'expected verdicts', DEFAULT_VERDICTS)
     .option('--json', 'print one JSON object (the explore schema, plus per-cell comparison)')
     .option('--html <file>', 'write the verdict matrix as a self-contained HTML page')
+    .option('--shrink', 'shrink every finding (slower; explore shrinks by default)')
     .option('--print-table', 'also print the found verdicts as docs/verdicts.md table rows')
     .action(async (o) => {
       const tty = Boolean(process.stderr.isTTY) && !o.json;
@@ -262,6 +271,7 @@ export function registerCheck(program: Command): void {
         ...(o.faults !== undefined ? { faults: o.faults } : {}),
         ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
         verdicts: o.verdicts,
+        shrink: o.shrink ?? false,
         onCell: (done, total) => {
           if (!bar) return;
           if (done === 1) bar.start(total, 0);

@@ -4,7 +4,8 @@
  * The file's "Verdict matrix" table has the columns
  *   | scenario | variant | config | faults | expected |
  * where `expected` is `clean` or the finding titles separated by `<br>`. An optional
- * `preemptions` column overrides the default preemption bound for a cell.
+ * `preemptions` column overrides the default preemption bound for a cell; an optional `budget`
+ * column makes a cell an explicitly incomplete sample of that many executions.
  * Everything else in the file (reasoning, failure-mode references, tokens) is prose.
  */
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,11 @@ export interface ExpectedCell {
   readonly faults: number;
   /** Preemption bound for the cell (optional column; undefined: the default). */
   readonly preemptions: number | undefined;
+  /**
+   * Execution budget (optional column): the cell is a bounded sample, never complete; it is
+   * shown as INCOMPLETE and matches on its findings only because the table says so.
+   */
+  readonly budget: number | undefined;
   /** Expected titles, sorted; empty means clean. */
   readonly titles: readonly string[];
 }
@@ -58,6 +64,10 @@ export function parseVerdicts(text: string, file = 'docs/verdicts.md'): Map<stri
     const preemptions = pre === '' || pre === '-' ? undefined : Number(pre);
     if (preemptions !== undefined && (!Number.isInteger(preemptions) || preemptions < -1))
       throw new UsageError(`${file}:${i + 1}: bad preemption bound '${pre}'`);
+    const bud = header.includes('budget') ? get('budget') : '';
+    const budget = bud === '' || bud === '-' ? undefined : Number(bud);
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < 1))
+      throw new UsageError(`${file}:${i + 1}: bad budget '${bud}'`);
     const expected = get('expected').replace(/`/g, '');
     const titles =
       expected.toLowerCase() === 'clean'
@@ -73,6 +83,7 @@ export function parseVerdicts(text: string, file = 'docs/verdicts.md'): Map<stri
       config: get('config'),
       faults,
       preemptions,
+      budget,
       titles,
     };
     cells.set(cellKey(cell.scenario, cell.variant, cell.config), cell);
