@@ -6,17 +6,9 @@
  */
 import type { KernelConfig } from '../kernel/config.js';
 
-export type KnobValue = string | number | boolean;
+import type { KnobValue, VariantInfo } from '../models/variant.js';
 
-/** A model variant: a named design with knobs (e.g. v2 with detach_on_alloc_failure=true). */
-export interface VariantInfo {
-  readonly name: string;
-  readonly description: string;
-  /** Knob names with their default values. */
-  readonly knobs: Readonly<Record<string, KnobValue>>;
-  /** Allowed values per knob (for validation and `kernsim list`). */
-  readonly choices?: Readonly<Record<string, readonly KnobValue[]>>;
-}
+export type { KnobValue, VariantInfo };
 
 export interface ScenarioContext {
   readonly config: KernelConfig;

@@ -1,4 +1,6 @@
-/** Imports every built-in scenario module so that each registers itself. */
+/** Imports every built-in scenario module (each registers itself) and registers the model's variants. */
+import { VARIANTS } from '../models/linux/variants.js';
+import { registerVariants } from './index.js';
 import './selftest.js';
 import './simple-kvm-reap.js';
 import './oom-kill.js';
@@ -6,3 +8,5 @@ import './destroy-race.js';
 import './memslot-race.js';
 import './mrelease.js';
 import './stress.js';
+
+registerVariants(VARIANTS);

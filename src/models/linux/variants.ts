@@ -10,8 +10,7 @@
 import { machine } from '../../sim/index.js';
 import { kernel } from '../../kernel/kernel.js';
 import { PATCH_RT_NONBLOCK_SLEEPING_LOCKS } from '../../kernel/sched/core.js';
-import type { KnobValue, VariantInfo } from '../../scenarios/api.js';
-import { registerVariants } from '../../scenarios/index.js';
+import type { KnobValue, VariantInfo } from '../variant.js';
 
 export interface Design {
   /** kvm->mn_invalidate_lock is a raw_spinlock_t (Feb 2026 patch) instead of spinlock_t. */
@@ -121,8 +120,6 @@ export const VARIANTS: readonly VariantDef[] = [
     design: { oom_hook: 'v3' },
   },
 ];
-
-registerVariants(VARIANTS);
 
 const DESIGN = Symbol('models.linux.design');
 
