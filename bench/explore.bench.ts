@@ -1,4 +1,7 @@
-/** Exploration throughput on the self-tests: executions/s, steps/s, dpor vs plain enumeration, --jobs 2 speed-up. */
+/**
+ * Exploration throughput on the self-tests (executions/s, steps/s, dpor vs plain enumeration, --jobs 2
+ * speed-up) and on the flagship model cells (the syzbot splat and v2's failures, at the check bounds).
+ */
 import { runExploration } from '../src/cli/run-exploration.js';
 
 /** Interleavings a plain (non-reducing) enumeration runs: multinomial of the tasks' step counts. */
@@ -32,6 +35,32 @@ export async function main(): Promise<void> {
   }
 }
 
-export default main;
+/** Flagship model cells at `kernsim check`'s bounds (preemptions 2, faults 1). */
+const flagship: [string, string, string][] = [
+  ['simple-kvm-reap', 'upstream', 'rt'],
+  ['oom-kill', 'upstream', 'rt'],
+  ['oom-kill', 'v2', 'rt'],
+  ['destroy-race', 'v2', 'rt'],
+];
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+export async function model(): Promise<void> {
+  for (const [scenario, variant, config] of flagship) {
+    const cell = { scenario, variant, config, shrink: false } as const;
+    await runExploration({ ...cell, jobs: 1 }); // warm-up (JIT), so the two timings compare
+    const r1 = await runExploration({ ...cell, jobs: 1 });
+    const r2 = await runExploration({ ...cell, jobs: 2 });
+    const s = r1.elapsed_ms / 1000;
+    console.log(
+      `${`${scenario}/${variant}/${config}`.padEnd(28)} dpor ${r1.executions} executions, ${r1.findings.length} finding(s); ` +
+        `${Math.round(r1.executions / s)} exec/s, ${Math.round(r1.steps / s)} steps/s (jobs 1); ` +
+        `jobs 2: ${r2.elapsed_ms} ms vs ${r1.elapsed_ms} ms, speed-up ${(r1.elapsed_ms / r2.elapsed_ms).toFixed(2)}x`,
+    );
+  }
+}
+
+export default async function all(): Promise<void> {
+  await main();
+  await model();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await all();
