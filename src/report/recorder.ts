@@ -133,21 +133,7 @@ export function recordRun(m: Machine): Recorder {
  */
 export function traceRecorder(): Recorder & { readonly observer: (ev: SimEvent) => void } {
   let inner: ReturnType<typeof createRecorder> | null = null;
-  const empty: RunTrace = {
-    version: RUN_TRACE_VERSION,
-    nrCpus: 1,
-    steps: 0,
-    span: 1,
-    end: 'done',
-    timeNs: 0,
-    tasks: [],
-    stepPid: [],
-    stepTimeNs: [],
-    slices: [],
-    instants: [],
-    reports: [],
-    printk: [],
-  };
+  const empty = emptyTrace(1, 1);
   return {
     get trace(): RunTrace {
       return inner ? inner.trace : empty;
@@ -162,12 +148,12 @@ export function traceRecorder(): Recorder & { readonly observer: (ev: SimEvent) 
   };
 }
 
-function createRecorder(m: Machine): Recorder & { readonly observer: (ev: SimEvent) => void } {
-  const trace: RunTrace = {
+function emptyTrace(nrCpus: number, span: number): RunTrace {
+  return {
     version: RUN_TRACE_VERSION,
-    nrCpus: m.nrCpus,
+    nrCpus,
     steps: 0,
-    span: 0,
+    span,
     end: 'done',
     timeNs: 0,
     tasks: [],
@@ -178,6 +164,10 @@ function createRecorder(m: Machine): Recorder & { readonly observer: (ev: SimEve
     reports: [],
     printk: [],
   };
+}
+
+function createRecorder(m: Machine): Recorder & { readonly observer: (ev: SimEvent) => void } {
+  const trace = emptyTrace(m.nrCpus, 0);
   const taskInfo = new Map<number, TraceTask>();
   const frames = new Map<number, OpenFrame[]>();
   const ctxDepth = new Map<string, { depth: number; slice: TraceSlice | null }>();

@@ -128,16 +128,10 @@ export function select_design(variant: VariantInfo | undefined, knobs: Readonly<
   const def = VARIANTS.find((v) => v.name === variant?.name);
   const d = { ...base, ...(def?.design ?? {}), ...(variant ? knobs : {}) } as Design;
   machine().ext.set(DESIGN, d);
-  if (d.rt_nonblock_sleeping_locks) {
-    machine().ext.set(RT_NONBLOCK_SLEEPING_LOCKS, true);
-    /* the scheduler patch itself (kernel/sched/core.ts: __might_resched's sleeping_lock) */
-    kernel().patches.add(PATCH_RT_NONBLOCK_SLEEPING_LOCKS);
-  }
+  // The scheduler patch itself (kernel/sched/core.ts: __might_resched's sleeping_lock).
+  if (d.rt_nonblock_sleeping_locks) kernel().patches.add(PATCH_RT_NONBLOCK_SLEEPING_LOCKS);
   return d;
 }
-
-/** Marks a run of the rt-nonblock design (diagnostics; the behaviour is the kernel patch switch). */
-export const RT_NONBLOCK_SLEEPING_LOCKS = Symbol.for('kernsim.sched.rt_nonblock_sleeping_locks');
 
 /** The design of the running model (mainline when no scenario selected one). */
 export function design(): Design {
