@@ -1,8 +1,8 @@
 /** rawlock, v1, rt-nonblock and v3, by exploration (DPOR, preemption bound 2, fault budget 1). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RT_NONBLOCK_SLEEPING_LOCKS } from '../../src/models/linux/variants.js';
-import { machine } from '../../src/sim/index.js';
+import { kernel } from '../../src/kernel/kernel.js';
+import { PATCH_RT_NONBLOCK_SLEEPING_LOCKS } from '../../src/kernel/sched/core.js';
 import { dpor, sweep } from './helpers.js';
 
 const SPLAT = 'BUG: sleeping function called from invalid context in kvm_mmu_notifier_invalidate_range_start';
@@ -45,7 +45,7 @@ test('rt-nonblock/rt: with the scheduler patch, the unchanged KVM callbacks no l
     assert.deepEqual([...s.titles.keys()], [], sc);
   }
   await sweep('simple-kvm-reap', 'rt-nonblock', 'rt', 1);
-  assert.equal(machine().ext.get(RT_NONBLOCK_SLEEPING_LOCKS), true);
+  assert.ok(kernel().patches.has(PATCH_RT_NONBLOCK_SLEEPING_LOCKS));
 });
 
 test('v3: clean and complete on simple-kvm-reap and destroy-race, every config, fault budget 2', async () => {
