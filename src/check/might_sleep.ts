@@ -6,20 +6,15 @@
  *   preempt_count() + (rcu_preempt_depth() << MIGHT_RESCHED_RCU_SHIFT) == offsets
  *   && !irqs_disabled() && !current->non_block_count
  * and at most one report per HZ of virtual time (prev_jiffy). Timer callbacks
- * run as pid 0 (the timer softirq), so pid 0 counts as being in softirq.
+ * carry the softirq count in their preempt_count (the machine runs them in that
+ * context on !PREEMPT_RT), so they need no special case here.
  */
 import type { MightReschedEvent, ScheduleEvent } from '../kernel/events.js';
-import { SOFTIRQ_OFFSET, type Task, locationOf } from '../sim/index.js';
+import { locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
 
 const MIGHT_RESCHED_RCU_SHIFT = 8;
 const MIGHT_RESCHED_PREEMPT_MASK = (1 << MIGHT_RESCHED_RCU_SHIFT) - 1;
-
-/** preempt_count() as the kernel sees it: the timer task runs in softirq context. */
-function preemptCountOf(t: Task): number {
-  const pc = t.preempt_count;
-  return t.pid === 0 && (pc & 0xff00) === 0 ? pc | SOFTIRQ_OFFSET : pc;
-}
 
 function hex(n: number): string {
   return n.toString(16);
@@ -33,8 +28,7 @@ export function installMightSleep(log: RunLog): void {
   function mightResched(ev: MightReschedEvent): void {
     if (!config.DEBUG_ATOMIC_SLEEP) return;
     const t = ev.task;
-    // PREEMPT_RT runs timers in a preemptible thread (kernel/time/timer.ts keeps preempt_count 0 there).
-    const pc = config.PREEMPT_RT ? t.preempt_count : preemptCountOf(t);
+    const pc = t.preempt_count;
     const rcu = t.rcu_read_lock_nesting;
     if (
       pc + (rcu << MIGHT_RESCHED_RCU_SHIFT) === ev.offsets &&
@@ -64,7 +58,7 @@ export function installMightSleep(log: RunLog): void {
 
   function schedule(ev: ScheduleEvent): void {
     const t = ev.task;
-    if (t.preempt_count === 0 || t.pid === 0) return;
+    if (t.preempt_count === 0) return;
     const lines = [
       `BUG: scheduling while atomic: ${t.comm}/${t.pid}/0x${t.preempt_count.toString(16).padStart(8, '0')}`,
     ];

@@ -2,7 +2,7 @@
  * The booted kernel: a machine plus its configuration.
  * One kernel runs per thread at a time, so the state is module-level (like the kernel's own globals).
  */
-import { Machine, type MachineOptions, current, type Task } from '../sim/index.js';
+import { Machine, type MachineOptions, SOFTIRQ_OFFSET, current, type Task } from '../sim/index.js';
 import type { KernelConfig } from './config.js';
 
 export interface Kernel {
@@ -24,7 +24,9 @@ export function onBoot(hook: (k: Kernel) => void): void {
 }
 
 export function boot(config: KernelConfig, opts: Omit<MachineOptions, 'nrCpus'>): Kernel {
-  const machine = new Machine({ ...opts, nrCpus: config.NR_CPUS }).activate();
+  // Timer callbacks run in the timer softirq on !PREEMPT_RT, in a preemptible thread on PREEMPT_RT.
+  const timerPreemptOffset = config.PREEMPT_RT ? 0 : SOFTIRQ_OFFSET;
+  const machine = new Machine({ ...opts, nrCpus: config.NR_CPUS, timerPreemptOffset }).activate();
   booted = { config, machine, patches: new Set() };
   for (const h of bootHooks) h(booted);
   return booted;

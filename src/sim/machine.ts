@@ -39,6 +39,12 @@ export interface MachineOptions {
   readonly maxSteps?: number;
   /** Record trace events (function entry/exit and the like) for visualisation. */
   readonly trace?: boolean;
+  /**
+   * Added to the timer task's preempt_count while it runs a timer callback: the context timers
+   * run in (the kernel layer passes its softirq count on !PREEMPT_RT, 0 where timers run in a
+   * preemptible thread).
+   */
+  readonly timerPreemptOffset?: number;
 }
 
 export type RunEnd = 'done' | 'step-limit' | 'stopped';
@@ -87,6 +93,7 @@ export class Machine {
   readonly nrCpus: number;
   readonly maxSteps: number;
   readonly trace: boolean;
+  private readonly timerPreemptOffset: number;
   readonly tasks: Task[] = [];
   readonly reports: Report[] = [];
   readonly choices: number[] = [];
@@ -132,6 +139,7 @@ export class Machine {
     this.nrCpus = opts.nrCpus ?? 2;
     this.maxSteps = opts.maxSteps ?? 200_000;
     this.trace = opts.trace ?? false;
+    this.timerPreemptOffset = opts.timerPreemptOffset ?? 0;
     this.cpuHolder = new Array<Task | null>(this.nrCpus).fill(null);
     this.timerTask = new Task(0, 'swapper/0', 0, true, this.timerLoop(), this.newId());
     this.byPid[0] = this.timerTask;
@@ -255,14 +263,18 @@ export class Machine {
         if (tm.expires > this.now) this.now = tm.expires;
         this.timerBusy = true;
         this.emit({ type: 'timer', expires: tm.expires } as SimEvent);
-        const depth = this.timerTask.frames.length;
+        const tt = this.timerTask;
+        const depth = tt.frames.length;
+        const pc = tt.preempt_count;
+        tt.preempt_count += this.timerPreemptOffset;
         try {
           yield* tm.fn();
         } catch (err) {
           // A timer callback that oopses ends that callback, not the timer softirq.
-          if (!(err instanceof TaskKilled)) this.reportException(this.timerTask, err);
-          this.timerTask.frames.length = depth;
+          if (!(err instanceof TaskKilled)) this.reportException(tt, err);
+          tt.frames.length = depth;
         }
+        tt.preempt_count = pc;
         this.timerBusy = false;
       }
       yield undefined;

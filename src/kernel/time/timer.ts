@@ -3,21 +3,14 @@
  * the machine's virtual-time timers.
  *
  * A callback runs as a step of the pid-0 timer task ("swapper/0"), in
- * softirq context: on !PREEMPT_RT the preempt count carries SOFTIRQ_OFFSET
- * around the callback (in_softirq(), sleeping is a bug); on PREEMPT_RT timers
+ * softirq context: on !PREEMPT_RT the machine runs every timer callback with
+ * SOFTIRQ_OFFSET in the preempt count
+ * (in_softirq(), sleeping is a bug); on PREEMPT_RT timers
  * run in a preemptible thread, so it stays 0. The callback runs under the
  * timer's lockdep map, which del_timer_sync() also takes, so lockdep sees
  * "del_timer_sync() while holding a lock the callback takes".
  */
-import {
-  type Acquirable,
-  type KGen,
-  type Task,
-  SOFTIRQ_OFFSET,
-  current,
-  machine,
-  markInternal,
-} from '../../sim/index.js';
+import { type Acquirable, type KGen, type Task, current, machine, markInternal } from '../../sim/index.js';
 import { WARN_ON_ONCE } from '../bug.js';
 import { jiffies, jiffiesToNs, kconfig } from '../kernel.js';
 import { lock_map_acquire, lock_map_release, lockdep_map } from '../locking/lockdep.js';
@@ -98,16 +91,13 @@ function* call_timer_fn(timer: timer_list, s: TimerState): KGen {
   const fn = timer.function;
   if (!fn) return;
   const t = current();
-  const rt = kconfig().PREEMPT_RT;
   s.running = true;
-  if (!rt) t.preempt_count += SOFTIRQ_OFFSET;
   t.frames.push('call_timer_fn');
   lock_map_acquire(s.map);
   const r = fn(timer);
   if (r) yield* r;
   lock_map_release(s.map);
   t.frames.pop();
-  if (!rt) t.preempt_count -= SOFTIRQ_OFFSET;
   s.running = false;
 }
 
