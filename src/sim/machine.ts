@@ -99,6 +99,11 @@ export class Machine {
   readonly choices: number[] = [];
   readonly observers: Observer[] = [];
   readonly endHooks: (() => void)[] = [];
+  /**
+   * Called after every step with the step's task and footprint (access codes, objectId * 8 + kind),
+   * for checkers that need the dependency order (KCSAN's happens-before).
+   */
+  readonly stepHooks: ((pid: number, accesses: readonly number[]) => void)[] = [];
   /** Per-run data slots for upper layers, keyed by a symbol they own. */
   readonly ext = new Map<symbol, unknown>();
   onException: ExceptionHandler | null = null;
@@ -365,6 +370,8 @@ export class Machine {
       const fp = this.footprint;
       for (let i = 0; i < fp.length; i++) this.mix(fp[i] as number);
       this.strategy.stepped?.(stepRec);
+      const sh = this.stepHooks;
+      for (let i = 0; i < sh.length; i++) (sh[i] as (p: number, a: readonly number[]) => void)(pid, fp);
       this.stepIndex++;
     }
     if (this.strategy.ended) {
