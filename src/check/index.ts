@@ -9,6 +9,8 @@
  *   hung_task.ts    tasks stuck in D state for good (DETECT_HUNG_TASK)
  *   deadlock.ts     circular wait in the wait-for graph at the end of a run
  *   warn.ts         WARN_ON / BUG_ON
+ *   rcu_stall.ts    RCU CPU stall warnings, for runs that cannot end (the step limit)
+ *   livelock.ts     runs that reach the step limit with no task making progress (ours)
  *   oops.ts         exceptions thrown by model code (machine.onException)
  * format.ts holds the shared kernel-style formatting and per-run taint state.
  */
@@ -23,6 +25,8 @@ import { LockdepGraph, installLockdep } from './lockdep.js';
 import { installMightSleep } from './might_sleep.js';
 import { oopsHandler } from './oops.js';
 import { installWarn } from './warn.js';
+import { installLivelock } from './livelock.js';
+import { installRcuStall } from './rcu_stall.js';
 
 export { LockdepGraph, exportLockdepEdges, importLockdepEdges } from './lockdep.js';
 export type { LockdepEdgeExport, ClassKey, RunRef } from './lockdep.js';
@@ -51,6 +55,8 @@ export function installCheckers(m: Machine, config: KernelConfig, state: CheckSt
   const kmemleak = installKmemleak(log);
   const hung = installHungTask(log);
   const deadlock = installDeadlock(log);
+  installRcuStall(log);
+  installLivelock(log);
   // End-of-run checks need to know how the run ended: they run on the 'end'
   // event (after the endHooks, so a scenario's teardown has run), and only
   // when the run finished with nothing runnable (not a step limit or stop).

@@ -135,8 +135,9 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const exp = (requests[i] as { exp: ExpectedCell | undefined }).exp;
     const found = [...new Set(result.findings.map((f) => f.title))].sort();
     const same = exp !== undefined && found.length === exp.titles.length && found.every((t, j) => t === exp.titles[j]);
-    const sampled = exp?.budget !== undefined && result.executions >= exp.budget;
-    return { result, expected: exp, compared, match: compared && same && (result.complete || sampled), found };
+    // A cell whose findings are the expected ones matches; an incomplete one (not an explicitly sampled
+    // cell) still counts against a clean exit (status 3).
+    return { result, expected: exp, compared, match: compared && same, found };
   });
   return {
     version: 1,
@@ -306,12 +307,11 @@ export function registerCheck(program: Command): void {
         if (o.printTable) process.stdout.write(`\n${verdictRows(r)}`);
       }
       const compared = r.cells.some((c) => c.compared);
-      process.exitCode = compared
-        ? r.matched === r.cells.length
-          ? 0
-          : 1
-        : r.cells.some((c) => c.found.length > 0)
-          ? 1
+      const incomplete = r.cells.some((c) => !c.result.complete);
+      process.exitCode = (compared ? r.matched < r.cells.length : r.cells.some((c) => c.found.length > 0))
+        ? 1
+        : incomplete
+          ? 3
           : 0;
     });
 }

@@ -77,6 +77,12 @@ export function formatResult(r: ResultJson, c = pc.createColors(false)): string 
   return `${out.join('\n')}\n`;
 }
 
+/** 0 complete and clean, 1 findings, 3 incomplete without findings. */
+export function exitStatus(r: ResultJson): number {
+  if (r.findings.length > 0) return 1;
+  return r.complete ? 0 : 3;
+}
+
 function progressBar(): { update(p: Progress): void; stop(): void } | null {
   if (!process.stderr.isTTY) return null;
   const bar = new cliProgress.SingleBar(
@@ -156,7 +162,7 @@ export function registerExplore(program: Command): void {
       const out: JsonOutput = { version: 1, results: [r] };
       process.stdout.write(o.json ? `${JSON.stringify(out, null, 2)}\n` : formatResult(r, colors()));
       await writeExploreVisuals(r, { trace: o.trace, html: o.html }); // issue 6
-      process.exitCode = r.findings.length > 0 ? 1 : 0;
+      process.exitCode = exitStatus(r);
     });
 
   program

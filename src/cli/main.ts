@@ -8,6 +8,12 @@ import { registerList } from './list.js';
 export const program = new Command()
   .name('kernsim')
   .description('Explore kernel-style concurrent code on a deterministic machine, with the kernel’s own sanitizers.')
+  .addHelpText(
+    'after',
+    '\nExit status: 0 complete and clean (check: every cell matches, each complete), 1 findings (check: a\n' +
+      'cell differs from docs/verdicts.md), 2 bad input, 3 incomplete without findings (check: every cell\n' +
+      'matches but some did not finish: a budget, a time limit, runs cut at the step limit).',
+  )
   .showHelpAfterError()
   .exitOverride();
 

@@ -78,9 +78,16 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
   let executions = 0;
   let steps = 0;
   let abandoned = 0;
+  let cut = 0;
   let stoppedBy: ExploreResult['stoppedBy'] = null;
   let stats: Record<string, number | string> = {};
-  const merge = (r: { executions: number; steps: number; abandoned: number; findings: readonly Finding[] }): void => {
+  const merge = (r: {
+    executions: number;
+    steps: number;
+    abandoned: number;
+    cut: number;
+    findings: readonly Finding[];
+  }): void => {
     for (const f of r.findings) {
       if (seen.has(f.title)) continue;
       seen.add(f.title);
@@ -89,6 +96,7 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
     executions += r.executions;
     steps += r.steps;
     abandoned += r.abandoned;
+    cut += r.cut;
   };
   const budget = req.budget ?? Number.POSITIVE_INFINITY;
   const ex = executor(jobs);
@@ -103,8 +111,13 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
         ...(req.onProgress ? { onProgress: req.onProgress } : {}),
       });
       merge(first);
-      if (first.complete || first.stoppedBy === 'nondeterminism' || first.stoppedBy === 'time') {
-        stoppedBy = first.complete ? null : first.stoppedBy;
+      if (
+        first.complete ||
+        first.stoppedBy === 'cut-runs' ||
+        first.stoppedBy === 'nondeterminism' ||
+        first.stoppedBy === 'time'
+      ) {
+        stoppedBy = first.complete || first.stoppedBy === 'cut-runs' ? null : first.stoppedBy;
       } else {
         let wave: DporRoot[] = dpor.takeRoots();
         while (wave.length > 0 && stoppedBy === null) {
@@ -164,6 +177,7 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
   } finally {
     await ex.close();
   }
+  if (strategy === 'dpor' && stoppedBy === null && cut > 0) stoppedBy = 'cut-runs';
   const complete = strategy === 'dpor' && stoppedBy === null;
   return {
     strategy,
@@ -173,6 +187,7 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
     stoppedBy,
     findings,
     abandoned,
+    cut,
     elapsedMs: performance.now() - t0,
     stats,
   };

@@ -74,6 +74,8 @@ export interface ResultJson {
   readonly steps: number;
   /** Runs abandoned as redundant (sleep-set blocked) or over the bound. */
   readonly abandoned: number;
+  /** Runs cut at the scenario's step limit that no liveness check explained (the exploration is then incomplete). */
+  readonly cut_runs: number;
   readonly elapsed_ms: number;
   readonly jobs: number;
   readonly stats: Record<string, number | string>;
@@ -128,6 +130,8 @@ export function incompleteReason(r: ExploreResult, req: ExplorationRequest): str
       return `stopped by --time after ${(r.elapsedMs / 1000).toFixed(1)} s (${r.executions} executions)`;
     case 'nondeterminism':
       return 'stopped: the model is not deterministic';
+    case 'cut-runs':
+      return `${r.cut} run${r.cut === 1 ? '' : 's'} reached the step limit without ending (neither a livelock nor an RCU stall: raise the scenario's maxSteps)`;
     default:
       return `${req.strategy ?? 'dpor'} is a sampling strategy: it never exhausts the space`;
   }
@@ -229,6 +233,7 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
     bounds: { preemptions: strategy === 'dpor' && pre >= 0 ? pre : null, faults: req.faults ?? DEFAULT_FAULTS },
     steps: r.steps,
     abandoned: r.abandoned,
+    cut_runs: r.cut,
     elapsed_ms: Math.round(r.elapsedMs),
     jobs,
     stats: r.stats,

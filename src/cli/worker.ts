@@ -36,6 +36,7 @@ export interface WorkerResult {
   readonly executions: number;
   readonly steps: number;
   readonly abandoned: number;
+  readonly cut: number;
   readonly complete: boolean;
   readonly timedOut: boolean;
   readonly nondeterministic: boolean;
@@ -70,7 +71,8 @@ export async function runTask(t: WorkerTask): Promise<WorkerResult> {
     executions: r.executions,
     steps: r.steps,
     abandoned: r.abandoned,
-    complete: r.complete || r.stoppedBy === 'not-exhaustive',
+    cut: r.cut,
+    complete: r.complete || r.stoppedBy === 'not-exhaustive' || r.stoppedBy === 'cut-runs',
     timedOut: r.stoppedBy === 'time',
     nondeterministic: r.stoppedBy === 'nondeterminism',
     findings: r.findings,

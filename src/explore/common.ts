@@ -4,7 +4,14 @@
  * meter. Everything here sees only sim/'s choice points.
  */
 import type { ChoicePoint, RunResult, StepRecord, Strategy } from '../sim/index.js';
-import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_READ, ACCESS_RELEASE, ACCESS_WRITE } from '../sim/index.js';
+import {
+  ACCESS_ACQUIRE,
+  ACCESS_ACQUIRE_SHARED,
+  ACCESS_READ,
+  ACCESS_RELEASE,
+  ACCESS_WRITE,
+  isPreemption,
+} from '../sim/index.js';
 
 /** Runs the scenario once under a strategy (the CLI builds it; explore/ never sees the model). */
 export type RunFn = (strategy: Strategy) => RunResult;
@@ -85,7 +92,7 @@ export class Meter implements Strategy {
   choose(p: ChoicePoint): number {
     const v = this.inner.choose(p);
     if (p.kind === 'schedule') {
-      if (p.currentEnabled && v !== p.current) this.preemptions++;
+      if (isPreemption(p, v)) this.preemptions++;
     } else if (p.fault && v !== 0) this.faults++;
     return v;
   }

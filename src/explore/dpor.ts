@@ -38,7 +38,7 @@
  * because another holds its CPU non-preemptibly, timer enabledness) are not
  * tracked; see docs/fidelity/explore.md.
  */
-import type { ChoicePoint, RunResult, StepRecord, Strategy } from '../sim/index.js';
+import { type ChoicePoint, type RunResult, type StepRecord, type Strategy, isPreemption } from '../sim/index.js';
 import {
   ChoiceMismatch,
   type Footprint,
@@ -72,6 +72,7 @@ interface Node {
   readonly enabled: readonly number[];
   readonly current: number;
   readonly currentEnabled: boolean;
+  readonly unstarted: readonly number[];
   readonly options: number;
   readonly fault: boolean;
   /** Preemptions and faults before this node's choice. */
@@ -219,6 +220,7 @@ export class Dpor implements SearchStrategy {
         enabled: [...p.enabled],
         current: p.current,
         currentEnabled: p.currentEnabled,
+        unstarted: [...p.unstarted],
         options: 0,
         fault: false,
         preemptions,
@@ -236,6 +238,7 @@ export class Dpor implements SearchStrategy {
       enabled: [],
       current: p.task,
       currentEnabled: true,
+      unstarted: [],
       options: p.options,
       fault: p.fault,
       preemptions,
@@ -253,7 +256,7 @@ export class Dpor implements SearchStrategy {
   /** Whether choosing v at n stays within the bounds. */
   fits(n: Node, v: number): boolean {
     if (n.kind === 'data') return !n.fault || v === 0 || n.faults + 1 <= this.faultBudget;
-    const cost = n.currentEnabled && v !== n.current ? 1 : 0;
+    const cost = isPreemption(n, v) ? 1 : 0;
     return n.preemptions + cost <= this.bound;
   }
 
@@ -496,7 +499,7 @@ class DporRun implements Strategy {
     }
     const v = n.chosen;
     if (p.kind === 'schedule') {
-      if (p.currentEnabled && v !== p.current) this.preemptions++;
+      if (isPreemption(p, v)) this.preemptions++;
       this.sleep.delete(v);
     } else if (p.fault && v !== 0) this.faults++;
     return v;

@@ -56,10 +56,15 @@ export interface ExploreResult {
   /** True only when the strategy exhausted its bounded space. */
   readonly complete: boolean;
   /** What stopped an incomplete exploration. */
-  readonly stoppedBy: 'budget' | 'time' | 'nondeterminism' | 'not-exhaustive' | null;
+  readonly stoppedBy: 'budget' | 'time' | 'nondeterminism' | 'not-exhaustive' | 'cut-runs' | null;
   readonly findings: readonly Finding[];
   /** Runs abandoned as redundant (sleep-set blocked) or over a bound. */
   readonly abandoned: number;
+  /**
+   * Runs cut at the step limit that no liveness checker explained (RunResult.cut): what they would
+   * have done next was not explored, so an exploration with any is never complete.
+   */
+  readonly cut: number;
   readonly elapsedMs: number;
   readonly stats: Record<string, number | string>;
 }
@@ -148,6 +153,7 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
   let executions = 0;
   let steps = 0;
   let abandoned = 0;
+  let cut = 0;
   let complete = false;
   let stoppedBy: ExploreResult['stoppedBy'] = null;
   let lastProgress = t0;
@@ -177,8 +183,9 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
     }
     const s = search.next();
     if (s === null) {
-      complete = search.exhaustive;
-      if (!complete) stoppedBy = 'not-exhaustive';
+      complete = search.exhaustive && cut === 0;
+      if (!search.exhaustive) stoppedBy = 'not-exhaustive';
+      else if (cut > 0) stoppedBy = 'cut-runs';
       break;
     }
     const meter = new Meter(s);
@@ -199,6 +206,7 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
     executions++;
     if (r) {
       steps += r.steps;
+      if (r.cut) cut++;
       let newOne = false;
       r.reports.forEach((rep, idx) => {
         if (seen.has(rep.title)) return;
@@ -247,6 +255,7 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
     stoppedBy: complete ? null : stoppedBy,
     findings,
     abandoned,
+    cut,
     elapsedMs: performance.now() - t0,
     stats: search.stats?.() ?? {},
   };

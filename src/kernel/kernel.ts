@@ -51,7 +51,7 @@ export type { Task };
 /** jiffies at the current virtual time. */
 export function jiffies(): number {
   const k = kernel();
-  return Math.floor(k.machine.now / (1e9 / k.config.HZ));
+  return Math.floor(k.machine.clock() / (1e9 / k.config.HZ));
 }
 
 export function jiffiesToNs(j: number): number {

@@ -3,8 +3,8 @@
  * kthread_run(), kthread_should_stop(), kthread_stop(). Freezing and parking
  * are not modelled.
  */
-import { type Acquirable, type KGen, type Task, current, machine, markInternal } from '../sim/index.js';
-import { TASK_UNINTERRUPTIBLE, schedule, set_current_state, wake_up_process } from './sched/core.js';
+import { ACCESS_READ, type Acquirable, type KGen, type Task, current, machine, markInternal } from '../sim/index.js';
+import { TASK_UNINTERRUPTIBLE, wake_up_process } from './sched/core.js';
 
 markInternal('kthread', 'kthread_stop');
 
@@ -19,10 +19,10 @@ export type kthread_fn = () => KGen<number | void>;
  * the result is -EINTR.
  */
 export function kthread_create(threadfn: kthread_fn, name: string, cpu?: number): Task {
+  // kthread() sets TASK_UNINTERRUPTIBLE and schedules before kthread_create() returns (it waits
+  // for the new thread's completion): the thread is created asleep.
   const body = function* kthread(): KGen {
     const self = current();
-    set_current_state(TASK_UNINTERRUPTIBLE);
-    yield* schedule();
     if (self.data.kthread_should_stop) {
       self.data.kthread_result = -EINTR;
       return;
@@ -30,7 +30,9 @@ export function kthread_create(threadfn: kthread_fn, name: string, cpu?: number)
     const r = yield* threadfn();
     self.data.kthread_result = r ?? 0;
   };
-  return machine().spawn(name, body, cpu === undefined ? { kthread: true } : { kthread: true, cpu });
+  const t = machine().spawn(name, body, { kthread: true, asleep: true, ...(cpu === undefined ? {} : { cpu }) });
+  t.state = TASK_UNINTERRUPTIBLE;
+  return t;
 }
 
 /** kthread_run(): kthread_create() + wake_up_process(). */
@@ -60,6 +62,8 @@ export function* kthread_stop(k: Task): KGen<number> {
     describe: () => `exit of ${k.comm}:${k.pid}`,
   };
   if (!k.dead) yield exited;
+  // What decided it could go on: the thread's exit (its state word).
+  machine().access(k.stateId, ACCESS_READ);
   t.frames.pop();
   return (k.data.kthread_result as number | undefined) ?? 0;
 }

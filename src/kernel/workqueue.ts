@@ -284,7 +284,7 @@ export function queue_delayed_work_on_nosched(
   work.pending = true;
   dwork.wq = wq;
   dwork.cpu = cpu;
-  const tm = m.addTimer(m.now + jiffiesToNs(delay), function* delayed_work_timer_fn() {
+  const tm = m.addTimer(m.clock() + jiffiesToNs(delay), function* delayed_work_timer_fn() {
     dwork.timer = null;
     work.pending = false;
     queue_work_on_nosched(cpu, wq, work);

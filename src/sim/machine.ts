@@ -6,7 +6,7 @@
  * Nothing here knows about Linux subsystems.
  */
 import type { ChoicePoint, StepRecord, Strategy } from './strategy.js';
-import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_WRITE } from './strategy.js';
+import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_READ, ACCESS_WRITE } from './strategy.js';
 import { type Pending, type TaskBody, type Waitable, Task, TASK_RUNNING, TASK_DEAD } from './task.js';
 
 export interface Report {
@@ -47,6 +47,10 @@ export interface MachineOptions {
   readonly timerPreemptOffset?: number;
 }
 
+/**
+ * How a run ended: 'done' (nothing can run any more), 'step-limit' (cut at maxSteps: never a pass;
+ * a liveness checker may have classified it, see RunResult.cut), 'stopped' (stop()).
+ */
 export type RunEnd = 'done' | 'step-limit' | 'stopped';
 
 export interface RunResult {
@@ -57,6 +61,25 @@ export interface RunResult {
   /** Hash of the executed schedule and footprints: equal runs have equal digests. */
   readonly digest: string;
   readonly timeNs: number;
+  /**
+   * The run was cut at maxSteps and no liveness checker explained why (an RCU stall, a livelock):
+   * whatever it did after the cut is unknown, so an exploration with such a run is incomplete.
+   */
+  readonly cut: boolean;
+}
+
+/** What the machine knows about a run cut at maxSteps (for liveness checkers). */
+export interface StepLimitEvent extends SimEvent {
+  readonly type: 'step_limit';
+  /** The window examined: the last `window` steps. */
+  readonly window: number;
+  /** Steps each pid ran in the window. */
+  readonly stepsByPid: ReadonlyMap<number, number>;
+  /**
+   * Whether anything in the window changed which tasks exist or may run: a task created, exited,
+   * blocked or woken. False for a retry loop, a spinning task, two tasks chasing each other.
+   */
+  readonly progress: boolean;
 }
 
 interface Timer {
@@ -104,6 +127,11 @@ export class Machine {
    * for checkers that need the dependency order (KCSAN's happens-before).
    */
   readonly stepHooks: ((pid: number, accesses: readonly number[]) => void)[] = [];
+  /**
+   * Called when a fair run reaches maxSteps, before the 'step_limit' event: upper layers report
+   * what keeps the run from ending (an RCU stall) through report().
+   */
+  readonly limitHooks: (() => void)[] = [];
   /** Per-run data slots for upper layers, keyed by a symbol they own. */
   readonly ext = new Map<symbol, unknown>();
   onException: ExceptionHandler | null = null;
@@ -123,6 +151,18 @@ export class Machine {
   private readonly timerTask: Task;
   private readonly strategy: Strategy;
   private readonly cpuHolder: (Task | null)[];
+  /** Object ids of the CPUs' run state (which task holds a CPU non-preemptibly): a footprint. */
+  private readonly cpuIds: number[];
+  /** Object id of the timer queue (armed timers decide whether pid 0 may run). */
+  private readonly timerQId: number;
+  /** Object id of virtual time (advanced by timers, read through clock()). */
+  private readonly clockId: number;
+  /** The task a timer interrupt interrupted: the CPU returns to it when the callback is done. */
+  private interrupted: Task | null = null;
+  /** Step index since which each pid has been enabled without running (-1: not waiting). */
+  private readonly readySince: number[] = [];
+  /** Step index of the last spawn, exit, block or wake (progress for the livelock window). */
+  private lastProgress = 0;
   private stopped = false;
   /** Titles reported in this run. */
   readonly seen = new Set<string>();
@@ -137,6 +177,7 @@ export class Machine {
     current: -1,
     currentEnabled: false,
     step: 0,
+    unstarted: [] as readonly number[],
   };
 
   constructor(opts: MachineOptions) {
@@ -147,6 +188,9 @@ export class Machine {
     this.timerPreemptOffset = opts.timerPreemptOffset ?? 0;
     this.cpuHolder = new Array<Task | null>(this.nrCpus).fill(null);
     this.timerTask = new Task(0, 'swapper/0', 0, true, this.timerLoop(), this.newId());
+    this.cpuIds = Array.from({ length: this.nrCpus }, () => this.newId());
+    this.timerQId = this.newId();
+    this.clockId = this.newId();
     this.byPid[0] = this.timerTask;
     this.current = this.timerTask;
   }
@@ -165,22 +209,42 @@ export class Machine {
     return this.byPid[pid];
   }
 
-  /** Creates a task; it first runs when the strategy picks it. */
-  spawn(comm: string, body: () => TaskBody, opts: { cpu?: number; kthread?: boolean } = {}): Task {
+  /**
+   * Creates a task; it first runs when the strategy picks it: its code up to its first scheduling
+   * point is its first step, not part of its parent's (it can interleave with everything after the
+   * spawn). The spawn writes the child's state word and the child's first step reads it, so the
+   * child's steps happen after the parent's spawning step.
+   */
+  spawn(
+    comm: string,
+    body: () => TaskBody,
+    opts: { cpu?: number; kthread?: boolean /** Created dequeued, until wake(). */; asleep?: boolean } = {},
+  ): Task {
     const cpu = opts.cpu ?? this.rrCpu++ % this.nrCpus;
     if (cpu < 0 || cpu >= this.nrCpus) throw new Error(`spawn ${comm}: no CPU ${cpu}`);
     const pid = this.nextPid++;
     const t = new Task(pid, comm, cpu, opts.kthread ?? false, body(), this.newId());
+    if (opts.asleep) {
+      t.blocked = true;
+      t.blockedSince = this.now;
+    }
     this.tasks.push(t);
     this.byPid[pid] = t;
+    this.access(t.stateId, ACCESS_WRITE);
+    this.lastProgress = this.stepIndex;
     this.emit({ type: 'spawn', task: t } as SimEvent);
-    // Run the new task up to its first scheduling point: code before its first
-    // visible operation is local, so it is not a step of its own.
-    const parent = this.current;
-    this.current = t;
-    this.advance(t);
-    this.current = parent;
     return t;
+  }
+
+  /** Virtual time for model code: a read of the clock in the step's footprint (timers advance it). */
+  clock(): number {
+    this.access(this.clockId, ACCESS_READ);
+    return this.now;
+  }
+
+  /** The object id of a CPU's run state, for code whose outcome depends on what runs there. */
+  cpuId(cpu: number): number {
+    return this.cpuIds[cpu] as number;
   }
 
   emit(ev: SimEvent): void {
@@ -227,6 +291,7 @@ export class Machine {
     t.waitingOn = on;
     t.blockedSince = this.now;
     this.access(t.stateId, ACCESS_WRITE);
+    this.lastProgress = this.stepIndex;
     this.emit({ type: 'block', task: t, on } as SimEvent);
   }
 
@@ -237,6 +302,7 @@ export class Machine {
     if (!t.blocked || t.dead) return false;
     t.blocked = false;
     t.waitingOn = null;
+    this.lastProgress = this.stepIndex;
     this.emit({ type: 'wake', task: t, by: this.current } as SimEvent);
     return true;
   }
@@ -244,10 +310,12 @@ export class Machine {
   /** Arms a timer: fn runs (as the timer softirq, pid 0) once virtual time reaches expiresNs. */
   addTimer(expiresNs: number, fn: () => Generator<Pending, void, undefined>): { cancel(): boolean } {
     const tm: Timer = { expires: expiresNs, seq: this.timerSeq++, fn, cancelled: false };
+    this.access(this.timerQId, ACCESS_WRITE);
     this.timers.push(tm);
     this.liveTimers++;
     return {
       cancel: () => {
+        this.access(this.timerQId, ACCESS_WRITE);
         const was = !tm.cancelled && this.timers.includes(tm);
         tm.cancelled = true;
         if (was) this.liveTimers--;
@@ -263,9 +331,13 @@ export class Machine {
 
   private *timerLoop(): TaskBody {
     for (;;) {
+      this.access(this.timerQId, ACCESS_WRITE);
       const tm = this.popTimer();
       if (tm) {
-        if (tm.expires > this.now) this.now = tm.expires;
+        if (tm.expires > this.now) {
+          this.now = tm.expires;
+          this.access(this.clockId, ACCESS_WRITE);
+        }
         this.timerBusy = true;
         this.emit({ type: 'timer', expires: tm.expires } as SimEvent);
         const tt = this.timerTask;
@@ -331,25 +403,50 @@ export class Machine {
     this.digestB = (Math.imul(this.digestB, 31) + v) >>> 0;
   }
 
-  /** Runs until no task can run, the step limit, or stop(). */
+  /**
+   * Runs until no task can run, the step limit, or stop().
+   *
+   * Scheduling follows the kernel where it decides what a bound means:
+   *  - a timer callback is an interrupt: once it is done the CPU returns to the task it
+   *    interrupted, so going back costs no preemption (firing another timer while that task is
+   *    ready is a new interrupt, and costs one);
+   *  - a time slice: when a task has run `slice` steps in a row while others are ready, the
+   *    scheduler tick switches to the one that has waited longest (the only task offered at that
+   *    schedule point), so no schedule starves a ready task for ever (CHESS's fairness, made
+   *    deterministic); it only happens in long runs (slice = maxSteps / 10, at most 1000 steps);
+   *  - a run cut at maxSteps is classified by the liveness checkers (limitHooks, the
+   *    'step_limit' event): an RCU stall, a livelock; otherwise it is a cut run (RunResult.cut).
+   * End-of-run hooks (a scenario's finish(), end-of-run checkers) run only when the run ended.
+   */
   run(): RunResult {
     this.activate();
     let end: RunEnd = 'done';
     const stepRec = { index: 0, pid: 0, accesses: this.footprint as readonly number[] };
     const sp = this.schedPoint;
+    const maxSteps = this.maxSteps;
+    const window = Math.max(1, Math.floor(maxSteps / 2));
+    const slice = Math.max(2, Math.min(1000, Math.floor(maxSteps / 10)));
+    let prev = -1;
+    let runLength = 0;
+    const readySince = this.readySince;
+    const windowStart: number[] = [];
     for (;;) {
       if (this.stopped) {
         end = 'stopped';
         break;
       }
-      if (this.stepIndex >= this.maxSteps) {
+      if (this.stepIndex === maxSteps - window) for (const t of this.tasks) windowStart[t.pid] = t.steps;
+      if (this.stepIndex >= maxSteps) {
         end = 'step-limit';
         break;
       }
-      const en = this.collectEnabled();
+      let en = this.collectEnabled();
       if (en.length === 0) break;
+      let cur = this.current.pid;
+      const it = this.interrupted;
+      if (cur === 0 && !this.timerBusy && it !== null) cur = it.pid;
+      if (runLength >= slice && en.length > 1 && en.includes(prev)) en = [this.longestWaiting(en, prev)];
       let pid: number;
-      const cur = this.current.pid;
       if (en.length === 1) {
         pid = en[0] as number;
       } else {
@@ -357,10 +454,22 @@ export class Machine {
         sp.current = cur;
         sp.currentEnabled = en.includes(cur);
         sp.step = this.stepIndex;
+        sp.unstarted = en.filter((q) => (this.byPid[q] as Task).steps === 0);
         pid = this.strategy.choose(sp);
         if (!en.includes(pid)) throw new Error(`strategy chose pid ${pid}, not among [${en.join(',')}]`);
         this.choices.push(pid);
       }
+      if (pid === 0) {
+        if (cur !== 0) this.interrupted = this.byPid[cur] ?? null;
+      } else this.interrupted = null;
+      runLength = pid === prev ? runLength + 1 : 1;
+      prev = pid;
+      for (let i = 0; i < en.length; i++) {
+        const q = en[i] as number;
+        if (q !== pid && !((readySince[q] ?? -1) >= 0)) readySince[q] = this.stepIndex;
+      }
+      readySince[pid] = -1;
+      for (let q = 0; q < readySince.length; q++) if (readySince[q] !== -1 && !en.includes(q)) readySince[q] = -1;
       const t = this.byPid[pid] as Task;
       this.execute(t);
       stepRec.index = this.stepIndex;
@@ -373,6 +482,25 @@ export class Machine {
       const sh = this.stepHooks;
       for (let i = 0; i < sh.length; i++) (sh[i] as (p: number, a: readonly number[]) => void)(pid, fp);
       this.stepIndex++;
+    }
+    let cut = false;
+    if (end === 'step-limit') {
+      const before = this.reports.length;
+      this.current = this.timerTask;
+      for (const h of this.limitHooks) h();
+      const stepsByPid = new Map<number, number>();
+      for (const t of [this.timerTask, ...this.tasks]) {
+        const n = t.steps - (windowStart[t.pid] ?? 0);
+        if (n > 0) stepsByPid.set(t.pid, n);
+      }
+      const ev: StepLimitEvent = {
+        type: 'step_limit',
+        window,
+        stepsByPid,
+        progress: this.lastProgress >= this.stepIndex - window,
+      };
+      this.emit(ev);
+      cut = this.reports.length === before;
     }
     if (this.strategy.ended) {
       const waiting: StepRecord[] = [];
@@ -387,10 +515,11 @@ export class Machine {
       }
       this.strategy.ended(waiting);
     }
-    for (const h of this.endHooks) {
-      this.current = this.timerTask;
-      h();
-    }
+    if (end === 'done')
+      for (const h of this.endHooks) {
+        this.current = this.timerTask;
+        h();
+      }
     this.emit({ type: 'end', end } as SimEvent);
     return {
       end,
@@ -399,13 +528,34 @@ export class Machine {
       reports: this.reports,
       digest: this.digestA.toString(16).padStart(8, '0') + this.digestB.toString(16).padStart(8, '0'),
       timeNs: this.now,
+      cut,
     };
+  }
+
+  /** The enabled pid other than `not` that has been ready without running the longest (ties: lowest pid). */
+  private longestWaiting(en: readonly number[], not: number): number {
+    let best = -1;
+    let since = Number.POSITIVE_INFINITY;
+    for (const q of en) {
+      if (q === not) continue;
+      const r = this.readySince[q] ?? -1;
+      const s = r < 0 ? this.stepIndex : r;
+      if (s < since) {
+        since = s;
+        best = q;
+      }
+    }
+    return best;
   }
 
   private execute(t: Task): void {
     this.current = t;
     this.footprint = [];
     if (this.trace) this.emit({ type: 'step', task: t, index: this.stepIndex } as SimEvent);
+    // A step runs only while no other task holds its CPU non-preemptibly, and reads the task's
+    // state word: its first step comes after the spawn, a resumed step after the wake-up.
+    this.access(this.cpuIds[t.cpu] as number, ACCESS_READ);
+    this.access(t.stateId, ACCESS_READ);
     t.steps++;
     this.advance(t);
   }
@@ -426,7 +576,12 @@ export class Machine {
       return;
     }
     t.pending = r.value;
-    this.cpuHolder[t.cpu] = !t.blocked && !t.preemptible() ? t : null;
+    const holder = !t.blocked && !t.preemptible() ? t : null;
+    if (this.cpuHolder[t.cpu] !== holder) {
+      // Which task may run on this CPU changed (preempt/irq/bh disable or enable, a sleep).
+      this.cpuHolder[t.cpu] = holder;
+      this.access(this.cpuIds[t.cpu] as number, ACCESS_WRITE);
+    }
   }
 
   private reportException(t: Task, err: unknown): void {
@@ -448,8 +603,12 @@ export class Machine {
     t.dead = true;
     t.state = TASK_DEAD;
     t.blocked = false;
-    if (this.cpuHolder[t.cpu] === t) this.cpuHolder[t.cpu] = null;
+    if (this.cpuHolder[t.cpu] === t) {
+      this.cpuHolder[t.cpu] = null;
+      this.access(this.cpuIds[t.cpu] as number, ACCESS_WRITE);
+    }
     this.access(t.stateId, ACCESS_WRITE);
+    this.lastProgress = this.stepIndex;
     this.emit({ type: 'exit', task: t } as SimEvent);
   }
 }

@@ -16,6 +16,20 @@ export interface SchedulePoint {
   readonly currentEnabled: boolean;
   /** Index of the step about to run. */
   readonly step: number;
+  /**
+   * Enabled tasks that have not run yet. Starting one costs no preemption: a new task starts on
+   * its CPU when it is created (wake_up_new_task), its code up to its first scheduling point is
+   * local; it is a step of its own only so that it can interleave with what its parent does next.
+   */
+  readonly unstarted: readonly number[];
+}
+
+/** Whether running `pid` at schedule point `p` is a preemption (switching away from a task that could go on). */
+export function isPreemption(
+  p: { readonly current: number; readonly currentEnabled: boolean; readonly unstarted: readonly number[] },
+  pid: number,
+): boolean {
+  return p.currentEnabled && pid !== p.current && !p.unstarted.includes(pid);
 }
 
 /** A data choice inside a task (an injected fault, an error return). The answer is in [0, options). */

@@ -50,7 +50,11 @@ test('freed, kmemleak_not_leak, config off, or a step-limited run: silent', () =
   assert.deepEqual(titles(runProgram(prog(true))), []);
   assert.deepEqual(titles(runProgram(prog(false, true))), []);
   assert.deepEqual(titles(runProgram(prog(false), { over: { DEBUG_KMEMLEAK: false } })), []);
+  // A run cut at the step limit did not end: no end-of-run checks (its only finding is the livelock).
   const r = runProgram(prog(false, false, true), { maxSteps: 50 });
   assert.equal(r.end, 'step-limit');
-  assert.deepEqual(titles(r), []);
+  assert.deepEqual(
+    titles(r).filter((t) => !t.includes('livelocked')),
+    [],
+  );
 });

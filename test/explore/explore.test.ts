@@ -154,7 +154,7 @@ test('non-determinism in a model is reported as a finding', () => {
   let flip = 0;
   // A fake model whose digest changes on every run.
   const run = (s: import('../../src/sim/index.js').Strategy) => {
-    s.choose({ kind: 'schedule', enabled: [1, 2], current: -1, currentEnabled: false, step: 0 });
+    s.choose({ kind: 'schedule', enabled: [1, 2], current: -1, currentEnabled: false, step: 0, unstarted: [] });
     return {
       end: 'done' as const,
       steps: 1,
@@ -162,6 +162,7 @@ test('non-determinism in a model is reported as a finding', () => {
       reports: [],
       digest: (flip++).toString(16).padStart(16, '0'),
       timeNs: 0,
+      cut: false,
     };
   };
   const r = explore(new Dpor({ preemptions: -1, faults: 0 }), run, { scenario: 'fake', fresh: () => run });
@@ -225,11 +226,14 @@ test('property: dpor finds every finding random finds on the self-tests', async 
 test('replay strategy rejects a choice that does not fit', () => {
   const rp = new Replay([5]);
   assert.throws(
-    () => rp.choose({ kind: 'schedule', enabled: [1, 2], current: 1, currentEnabled: true, step: 0 }),
+    () => rp.choose({ kind: 'schedule', enabled: [1, 2], current: 1, currentEnabled: true, step: 0, unstarted: [] }),
     /not enabled/,
   );
   const m = new Meter(new Replay([2]));
-  assert.equal(m.choose({ kind: 'schedule', enabled: [1, 2], current: 1, currentEnabled: true, step: 0 }), 2);
+  assert.equal(
+    m.choose({ kind: 'schedule', enabled: [1, 2], current: 1, currentEnabled: true, step: 0, unstarted: [] }),
+    2,
+  );
   assert.equal(m.preemptions, 1);
 });
 
@@ -249,7 +253,7 @@ test('CLI: exit codes, JSON schema, replay, malformed token, summary of an incom
   assert.equal(bad.stdout, '');
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   const inc = cli('explore', '--scenario', 'selftest-mutex-counter', '--jobs', '1', '--budget', '3');
-  assert.equal(inc.status, 0);
+  assert.equal(inc.status, 3, 'an incomplete exploration without findings exits 3');
   assert.match(inc.stdout, /INCOMPLETE: stopped by --budget after 3 executions; no findings in what was explored/);
   assert.doesNotMatch(inc.stdout, /\bOK\b/);
   const found = cli('explore', '--scenario', 'selftest-lost-update', '--jobs', '1', '--json');

@@ -32,4 +32,13 @@ export interface SrcuCbEvent {
   readonly task: Task;
 }
 
-export type RcuEvent = SrcuGpEvent | SrcuCbEvent;
+/** At the step limit: RCU's grace period `gp_seq` still waits for these readers (a stall). */
+export interface RcuStallEvent {
+  readonly type: 'rcu_stall';
+  readonly gp_seq: number;
+  readonly started_ns: number;
+  /** The readers it waits for: in rcu_read_lock() or running non-preemptibly. */
+  readonly tasks: readonly Task[];
+}
+
+export type RcuEvent = SrcuGpEvent | SrcuCbEvent | RcuStallEvent;

@@ -352,7 +352,7 @@ function srcu_arm_gp(ssp: srcu_struct): void {
   if (ssp.gp_armed) return;
   ssp.gp_armed = true;
   const m = machine();
-  m.addTimer(m.now, function* process_srcu() {
+  m.addTimer(m.clock(), function* process_srcu() {
     const t = current();
     t.frames.push('process_srcu');
     ssp.gp_armed = false;

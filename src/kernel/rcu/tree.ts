@@ -14,19 +14,20 @@
  * callback invocation (RCU_SOFTIRQ's rcu_core(), BH disabled) run as timer
  * steps on pid 0, which the might_sleep checker treats as softirq context.
  */
-import { type KGen, type Task, ACCESS_WRITE, current, machine, markInternal } from '../../sim/index.js';
+import { type KGen, type Task, ACCESS_READ, ACCESS_WRITE, current, machine, markInternal } from '../../sim/index.js';
 import { complete_nosched, completion, wait_for_completion, wait_for_completion_noyield } from '../completion.js';
 import { jiffiesToNs, onBoot } from '../kernel.js';
 import { mutex, mutex_lock, mutex_unlock } from '../locking/mutex.js';
 import { local_bh_disable, local_bh_enable } from '../preempt.js';
 import { might_sleep } from '../sched/core.js';
 import { WQ_MEM_RECLAIM, WQ_PERCPU, type workqueue_struct, alloc_workqueue } from '../workqueue.js';
-import type { SrcuCbEvent, SrcuGpEvent } from './events.js';
+import type { RcuStallEvent, SrcuCbEvent, SrcuGpEvent } from './events.js';
 import {
   RCU_LOCKDEP_WARN,
   type rcu_callback_t,
   type rcu_head,
   rcu_lock_map,
+  rcu_reader_id,
   set_rcu_read_unlock_hook,
 } from './update.js';
 import { lock_is_held } from '../locking/lockdep.js';
@@ -50,6 +51,8 @@ interface holdout {
 interface rcu_state_t {
   readonly id: number;
   gp_seq: number;
+  /** Virtual time at which the running grace period started. */
+  started_ns: number;
   completed: number;
   needed: number;
   in_progress: boolean;
@@ -65,9 +68,25 @@ interface rcu_state_t {
 
 const RCU_STATE = Symbol('rcu_state');
 
-onBoot(() => {
+onBoot((k) => {
   rcu_gp_wq = alloc_workqueue('rcu_gp', WQ_MEM_RECLAIM | WQ_PERCPU);
+  k.machine.limitHooks.push(rcu_check_stall);
 });
+
+/**
+ * The stall detector (kernel/rcu/tree_stall.h check_cpu_stall()), at the step limit: a run that
+ * cannot end stands for one that runs for ever, so past RCU_CPU_STALL_TIMEOUT (21 s) of virtual
+ * time a grace period still waiting for a reader is a stall. Emits 'rcu_stall' (check/ prints it).
+ */
+function rcu_check_stall(): void {
+  const m = machine();
+  const rs = m.ext.get(RCU_STATE) as rcu_state_t | undefined;
+  if (!rs?.in_progress) return;
+  const blockers = rs.holdouts.filter((h) => !passed_qs(h)).map((h) => h.task);
+  if (blockers.length === 0) return;
+  const ev: RcuStallEvent = { type: 'rcu_stall', gp_seq: rs.gp_seq, started_ns: rs.started_ns, tasks: blockers };
+  m.emit(ev);
+}
 
 function rcu_state(): rcu_state_t {
   const m = machine();
@@ -76,6 +95,7 @@ function rcu_state(): rcu_state_t {
     rs = {
       id: m.newId(),
       gp_seq: 0,
+      started_ns: 0,
       completed: 0,
       needed: 0,
       in_progress: false,
@@ -96,13 +116,23 @@ function qs_of(t: Task): number {
   return (t.data.rcu_qs as number | undefined) ?? 0;
 }
 
+/**
+ * Whether a task is an RCU reader: the grace-period code reads its RCU read-side state, its
+ * state word (exit) and its CPU's run state (a non-preemptible section is a reader), so each
+ * decision taken on it is in the step's footprint.
+ */
 function in_reader(t: Task): boolean {
+  const m = machine();
+  m.access(rcu_reader_id(t), ACCESS_READ);
+  m.access(t.stateId, ACCESS_READ);
+  m.access(m.cpuId(t.cpu), ACCESS_READ);
   return t.rcu_read_lock_nesting > 0 || !t.preemptible();
 }
 
 function passed_qs(h: holdout): boolean {
   const t = h.task;
-  return t.dead || qs_of(t) !== h.qs || !in_reader(t);
+  machine().access(t.stateId, ACCESS_READ);
+  return t.dead || !in_reader(t) || qs_of(t) !== h.qs;
 }
 
 function gp_event(phase: SrcuGpEvent['phase'], seq: number): void {
@@ -121,7 +151,9 @@ function cb_event(phase: SrcuCbEvent['phase'], cb: rcu_cb, cpu: number): void {
 set_rcu_read_unlock_hook((t: Task) => {
   const m = machine();
   const rs = m.ext.get(RCU_STATE) as rcu_state_t | undefined;
-  if (!rs?.in_progress) return;
+  if (!rs) return;
+  m.access(rs.id, ACCESS_READ);
+  if (!rs.in_progress) return;
   if (rs.holdouts.some((h) => h.task === t)) arm_check(rs, 0);
 });
 
@@ -129,7 +161,7 @@ function arm_check(rs: rcu_state_t, delayNs: number): void {
   if (rs.check_armed) return;
   rs.check_armed = true;
   const m = machine();
-  m.addTimer(m.now + delayNs, function* rcu_gp_check() {
+  m.addTimer(m.clock() + delayNs, function* rcu_gp_check() {
     rs.check_armed = false;
     rcu_gp_advance(rs);
   });
@@ -140,6 +172,7 @@ function rcu_gp_start(rs: rcu_state_t): void {
   const m = machine();
   m.access(rs.id, ACCESS_WRITE);
   rs.gp_seq++;
+  rs.started_ns = m.now;
   rs.in_progress = true;
   rs.holdouts = m.tasks.filter((t) => !t.dead && in_reader(t)).map((t) => ({ task: t, qs: qs_of(t) }));
   gp_event('start', rs.gp_seq);
@@ -167,7 +200,7 @@ function arm_core(rs: rcu_state_t): void {
   if (rs.core_armed) return;
   rs.core_armed = true;
   const m = machine();
-  m.addTimer(m.now, function* rcu_core() {
+  m.addTimer(m.clock(), function* rcu_core() {
     const t = current();
     t.frames.push('rcu_core');
     rs.core_armed = false;

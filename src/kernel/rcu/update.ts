@@ -5,7 +5,7 @@
  * per-task quiescent-state counter. Grace periods (synchronize_rcu,
  * call_rcu) live in kernel/rcu/tree.ts, SRCU in kernel/rcu/srcutree.ts.
  */
-import { type KGen, type Task, current, machine } from '../../sim/index.js';
+import { ACCESS_WRITE, type KGen, type Task, current, machine } from '../../sim/index.js';
 import { lock_is_held, lock_map_acquire_read, lock_map_release, lockdep_map } from '../locking/lockdep.js';
 import { kconfig, onBoot } from '../kernel.js';
 
@@ -41,8 +41,20 @@ export function set_rcu_read_unlock_hook(fn: (t: Task) => void): void {
   unlockHook = fn;
 }
 
+/**
+ * The object id of a task's RCU read-side state (its nesting count and quiescent-state counter):
+ * rcu_read_lock()/rcu_read_unlock() write it, the grace-period code reads it when it decides
+ * which readers to wait for, so the explorer sees that dependency.
+ */
+export function rcu_reader_id(t: Task): number {
+  let id = t.data.rcu_reader_id as number | undefined;
+  if (id === undefined) t.data.rcu_reader_id = id = machine().newId();
+  return id;
+}
+
 export function rcu_read_lock(): void {
   const t = current();
+  machine().access(rcu_reader_id(t), ACCESS_WRITE);
   if (t.rcu_read_lock_nesting++ === 0) {
     const m = machine();
     if (m.trace) m.emit({ type: 'context', what: 'rcu', on: true, task: t } as never);
@@ -52,6 +64,7 @@ export function rcu_read_lock(): void {
 
 export function rcu_read_unlock(): void {
   const t = current();
+  machine().access(rcu_reader_id(t), ACCESS_WRITE);
   lock_map_release(rcu_lock_map);
   if (--t.rcu_read_lock_nesting === 0) {
     const m = machine();

@@ -94,7 +94,7 @@ export function* schedule_timeout(timeout: number): KGen<number> {
     t.frames.pop();
     return timeout;
   }
-  const expires = m.now + jiffiesToNs(timeout);
+  const expires = m.clock() + jiffiesToNs(timeout);
   let fired = false;
   const timer = m.addTimer(expires, function* process_timeout() {
     fired = true;
@@ -104,7 +104,7 @@ export function* schedule_timeout(timeout: number): KGen<number> {
   timer.cancel();
   t.frames.pop();
   if (fired) return 0;
-  return Math.max(0, Math.ceil(((expires - m.now) * 1) / jiffiesToNs(1)));
+  return Math.max(0, Math.ceil(((expires - m.clock()) * 1) / jiffiesToNs(1)));
 }
 
 export function* schedule_timeout_uninterruptible(timeout: number): KGen<number> {
@@ -128,7 +128,7 @@ export function* msleep(ms: number): KGen {
   t.frames.push('msleep');
   might_sleep('kernel/time/sleep_timeout.c', 310);
   const m = machine();
-  const expires = m.now + ms * 1e6;
+  const expires = m.clock() + ms * 1e6;
   const timer = m.addTimer(expires, function* process_timeout() {
     wake_up_process(t);
   });
