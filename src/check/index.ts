@@ -5,6 +5,7 @@
  *   might_sleep.ts  __might_resched / scheduling while atomic (DEBUG_ATOMIC_SLEEP)
  *   lockdep.ts      recursive / circular locking, suspicious RCU (PROVE_LOCKING)
  *   kasan.ts        use-after-free family, double/invalid free (KASAN)
+ *   kcsan.ts        data races: plain accesses unordered by happens-before (KCSAN)
  *   kmemleak.ts     leaks at the end of a finished run (DEBUG_KMEMLEAK)
  *   hung_task.ts    tasks stuck in D state for good (DETECT_HUNG_TASK)
  *   deadlock.ts     circular wait in the wait-for graph at the end of a run
@@ -20,6 +21,7 @@ import { installDeadlock } from './deadlock.js';
 import { RunLog } from './format.js';
 import { installHungTask } from './hung_task.js';
 import { installKasan } from './kasan.js';
+import { installKcsan } from './kcsan.js';
 import { installKmemleak } from './kmemleak.js';
 import { LockdepGraph, installLockdep } from './lockdep.js';
 import { installMightSleep } from './might_sleep.js';
@@ -51,6 +53,7 @@ export function installCheckers(m: Machine, config: KernelConfig, state: CheckSt
   installMightSleep(log);
   installLockdep(log, state.lockdep, runIndex);
   installKasan(log);
+  installKcsan(log);
   m.onException = oopsHandler(log);
   const kmemleak = installKmemleak(log);
   const hung = installHungTask(log);

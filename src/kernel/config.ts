@@ -9,6 +9,11 @@ export interface KernelConfig {
   /** PROVE_RCU: RCU_LOCKDEP_WARN ("suspicious RCU usage"); follows PROVE_LOCKING in the kernel. */
   readonly PROVE_RCU: boolean;
   readonly KASAN: boolean;
+  /**
+   * KCSAN: the data-race detector (check/kcsan.ts). The kernel cannot build it with KASAN; here
+   * both observe the same run. Off by default; on in the named configs (scenarios/configs.ts).
+   */
+  readonly KCSAN: boolean;
   readonly DEBUG_KMEMLEAK: boolean;
   readonly DEBUG_OBJECTS_RCU_HEAD: boolean;
   /** Injected allocation failures (failslab) become explored choices. */
@@ -26,6 +31,7 @@ export const defaultConfig: KernelConfig = {
   PROVE_LOCKING: true,
   PROVE_RCU: true,
   KASAN: true,
+  KCSAN: false,
   DEBUG_KMEMLEAK: true,
   DEBUG_OBJECTS_RCU_HEAD: true,
   FAULT_INJECTION: true,

@@ -1,20 +1,66 @@
 /**
- * READ_ONCE / WRITE_ONCE and atomic_t (include/asm-generic/rwonce.h,
- * include/linux/atomic.h). Each is a visible step: the scheduler may switch
- * tasks right before it.
+ * READ_ONCE / WRITE_ONCE, smp_load_acquire / smp_store_release, data_race() and atomic_t
+ * (include/asm-generic/rwonce.h, include/asm-generic/barrier.h, include/linux/compiler.h,
+ * include/linux/atomic.h). Each READ_ONCE-like call is a visible step: the scheduler may switch
+ * tasks right before it. Their accesses are marked (sim/memory.ts marked()): KCSAN does not
+ * report a race between two marked accesses, and in our sequentially consistent model a marked
+ * access also orders (see docs/fidelity/check.md). atomic_t is not simulated memory: its
+ * operations are accesses of its own id, which order like any synchronisation.
  */
-import { type KGen, ACCESS_READ, ACCESS_WRITE, machine, track } from '../sim/index.js';
+import {
+  type KGen,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  machine,
+  markedRead,
+  markedWrite,
+  track,
+  unchecked,
+} from '../sim/index.js';
 
 /** READ_ONCE(obj->field) on a tracked object. */
 export function* READ_ONCE<T extends object, K extends keyof T>(obj: T, field: K): KGen<T[K]> {
   yield undefined;
-  return obj[field];
+  return markedRead(obj, field);
 }
 
 /** WRITE_ONCE(obj->field, v) on a tracked object. */
 export function* WRITE_ONCE<T extends object, K extends keyof T>(obj: T, field: K, v: T[K]): KGen {
   yield undefined;
-  obj[field] = v;
+  markedWrite(obj, field, v);
+}
+
+/**
+ * __READ_ONCE(obj->field): the same marked read without a scheduling point, for code that has
+ * just yielded (or reads inside a step of its own, like rcu_dereference() in a list walk).
+ */
+export function __READ_ONCE<T extends object, K extends keyof T>(obj: T, field: K): T[K] {
+  return markedRead(obj, field);
+}
+
+/** __WRITE_ONCE(obj->field, v): the marked write without a scheduling point (rcu_assign_pointer()'s store). */
+export function __WRITE_ONCE<T extends object, K extends keyof T>(obj: T, field: K, v: T[K]): void {
+  markedWrite(obj, field, v);
+}
+
+/** smp_load_acquire(&obj->field): a marked read (acquire ordering is implied by our SC model). */
+export function* smp_load_acquire<T extends object, K extends keyof T>(obj: T, field: K): KGen<T[K]> {
+  yield undefined;
+  return markedRead(obj, field);
+}
+
+/** smp_store_release(&obj->field, v): a marked write (release ordering is implied by our SC model). */
+export function* smp_store_release<T extends object, K extends keyof T>(obj: T, field: K, v: T[K]): KGen {
+  yield undefined;
+  markedWrite(obj, field, v);
+}
+
+/**
+ * data_race(expr): the accesses expr makes are intentionally racy and invisible to KCSAN (they
+ * neither race nor order). expr must not yield.
+ */
+export function data_race<T>(expr: () => T): T {
+  return unchecked(expr);
 }
 
 /** atomic_t: every operation is one visible, indivisible step. */

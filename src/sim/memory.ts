@@ -35,7 +35,45 @@ export interface Allocation {
 
 export type BadAccessHook = (a: Allocation, offset: number, field: string, write: boolean) => void;
 
+/**
+ * How an access is instrumented, for KCSAN: a plain C access, a marked one (READ_ONCE,
+ * WRITE_ONCE, rcu_dereference, smp_load_acquire, ...: see marked()), or one KCSAN must not see
+ * (data_race(): see unchecked()).
+ */
+export const ACCESS_PLAIN = 0;
+export const ACCESS_MARKED = 1;
+export const ACCESS_UNCHECKED = 2;
+
+/**
+ * One field access, as an access observer sees it. The observer gets the same object for every
+ * access (it is overwritten by the next one): copy what you keep.
+ */
+export interface FieldAccess {
+  /** The field's access id (its footprint entry is id * 8 + ACCESS_READ/WRITE). */
+  readonly id: number;
+  readonly write: boolean;
+  /** ACCESS_PLAIN, ACCESS_MARKED or ACCESS_UNCHECKED. */
+  readonly mode: number;
+  /** The value before the access (for a read: the value read). */
+  readonly before: unknown;
+  /** The value after the access (for a read: the value read). */
+  readonly after: unknown;
+  readonly alloc: Allocation;
+  /** The tracked object (or embedded object) the field belongs to. */
+  readonly obj: object;
+  readonly field: string;
+  /** Offset of the field in its allocation (computed when asked for). */
+  readonly offset: number;
+}
+
+/**
+ * Called after every field access of tracked memory, right after its footprint entry was recorded
+ * (so an observer can pair the two), with machine().current as the accessing task.
+ */
+export type AccessObserver = (a: FieldAccess) => void;
+
 const BAD_ACCESS = Symbol('bad-access');
+const ACCESS_OBSERVER = Symbol('access-observer');
 const ADDR = Symbol('next-addr');
 
 interface Meta {
@@ -43,6 +81,110 @@ interface Meta {
   readonly target: object;
   readonly base: number;
   readonly fieldIds: Map<string | symbol, number>;
+  /** The proxy (the tracked object itself). */
+  proxy: object;
+}
+
+/** The instrumentation of the accesses being made now (marked() / unchecked() set it around theirs). */
+let accessMode = ACCESS_PLAIN;
+
+/**
+ * Runs fn with its field accesses marked (READ_ONCE and friends). fn must not yield: the mark
+ * covers exactly the accesses it makes before returning. Inside unchecked(), accesses stay unchecked.
+ */
+export function marked<T>(fn: () => T): T {
+  const prev = accessMode;
+  if (prev === ACCESS_PLAIN) accessMode = ACCESS_MARKED;
+  try {
+    return fn();
+  } finally {
+    accessMode = prev;
+  }
+}
+
+/** Runs fn with its field accesses invisible to KCSAN (data_race()). fn must not yield. */
+export function unchecked<T>(fn: () => T): T {
+  const prev = accessMode;
+  accessMode = ACCESS_UNCHECKED;
+  try {
+    return fn();
+  } finally {
+    accessMode = prev;
+  }
+}
+
+/** A marked read of obj[field] (READ_ONCE without the scheduling point), without a closure. */
+export function markedRead<T extends object, K extends keyof T>(obj: T, field: K): T[K] {
+  const prev = accessMode;
+  if (prev === ACCESS_PLAIN) accessMode = ACCESS_MARKED;
+  try {
+    return obj[field];
+  } finally {
+    accessMode = prev;
+  }
+}
+
+/** A marked write of obj[field] (WRITE_ONCE without the scheduling point), without a closure. */
+export function markedWrite<T extends object, K extends keyof T>(obj: T, field: K, v: T[K]): void {
+  const prev = accessMode;
+  if (prev === ACCESS_PLAIN) accessMode = ACCESS_MARKED;
+  try {
+    obj[field] = v;
+  } finally {
+    accessMode = prev;
+  }
+}
+
+/** Installs (or with null removes) the machine's access observer (KCSAN). */
+export function setAccessObserver(m: Machine, fn: AccessObserver | null): void {
+  if (fn) m.ext.set(ACCESS_OBSERVER, fn);
+  else m.ext.delete(ACCESS_OBSERVER);
+  observedMachine = null;
+}
+
+// The observer of the machine last seen, cached so that an access costs one comparison when no
+// observer is installed.
+let observedMachine: Machine | null = null;
+let observer: AccessObserver | null = null;
+
+function observerOf(m: Machine): AccessObserver | null {
+  if (m !== observedMachine) {
+    observedMachine = m;
+    observer = (m.ext.get(ACCESS_OBSERVER) as AccessObserver | undefined) ?? null;
+  }
+  return observer;
+}
+
+/** The record passed to observers, reused for every access. */
+class AccessRecord implements FieldAccess {
+  id = 0;
+  write = false;
+  mode = ACCESS_PLAIN;
+  before: unknown = undefined;
+  after: unknown = undefined;
+  alloc = undefined as unknown as Allocation;
+  obj: object = {};
+  field = '';
+  meta = undefined as unknown as Meta;
+  get offset(): number {
+    return offsetOf(this.meta, this.field);
+  }
+}
+
+const record = new AccessRecord();
+
+function observe(fn: AccessObserver, meta: Meta, key: string, write: boolean, before: unknown, after: unknown): void {
+  const r = record;
+  r.id = meta.fieldIds.get(key) as number;
+  r.write = write;
+  r.mode = accessMode;
+  r.before = before;
+  r.after = after;
+  r.alloc = meta.alloc;
+  r.obj = meta.proxy;
+  r.field = key;
+  r.meta = meta;
+  fn(r);
 }
 
 const metaOf = new WeakMap<object, Meta>();
@@ -66,6 +208,18 @@ export function isTracked(obj: unknown): boolean {
   return typeof obj === 'object' && obj !== null && metaOf.has(obj);
 }
 
+/** The offset of a field in the allocation of a tracked object (8 x its position, like KASAN's). */
+export function fieldOffset(obj: object, field: string): number | undefined {
+  const meta = metaOf.get(obj);
+  return meta ? offsetOf(meta, field) : undefined;
+}
+
+/** The simulated address of a tracked object (or of an object embedded in one). */
+export function addressOf(obj: object): number | undefined {
+  const meta = metaOf.get(obj);
+  return meta ? meta.alloc.addr + meta.base : undefined;
+}
+
 function embeddable(v: unknown): boolean {
   if (typeof v !== 'object' || v === null) return false;
   if (metaOf.has(v) || Object.isFrozen(v)) return false;
@@ -79,7 +233,7 @@ function offsetOf(meta: Meta, key: string | symbol): number {
   return meta.base + 8 * (i < 0 ? keys.length : i);
 }
 
-function touch(meta: Meta, key: string, kind: number): void {
+function touch(meta: Meta, key: string, kind: number): Machine {
   const m = machine();
   let id = meta.fieldIds.get(key);
   if (id === undefined) {
@@ -91,20 +245,31 @@ function touch(meta: Meta, key: string, kind: number): void {
     const hook = m.ext.get(BAD_ACCESS) as BadAccessHook | undefined;
     hook?.(meta.alloc, offsetOf(meta, key), key, kind === ACCESS_WRITE);
   }
+  return m;
 }
 
 /** One handler per tracked object, closing over its metadata (no lookup per access). */
 function handlerFor(meta: Meta): ProxyHandler<Record<string | symbol, unknown>> {
   return {
     get(target, key) {
-      if (typeof key !== 'symbol' && Object.hasOwn(target, key)) touch(meta, key, ACCESS_READ);
+      if (typeof key !== 'symbol' && Object.hasOwn(target, key)) {
+        const m = touch(meta, key, ACCESS_READ);
+        const obs = m === observedMachine ? observer : observerOf(m);
+        if (obs !== null) {
+          const v = target[key];
+          observe(obs, meta, key, false, v, v);
+          return v;
+        }
+      }
       return target[key];
     },
     set(target, key, value) {
       if (typeof key !== 'symbol') {
-        touch(meta, key, ACCESS_WRITE);
+        const m = touch(meta, key, ACCESS_WRITE);
         if (typeof value === 'object' && value !== null && embeddable(value))
           value = wrap(value as object, meta.alloc, meta.base);
+        const obs = m === observedMachine ? observer : observerOf(m);
+        if (obs !== null) observe(obs, meta, key, true, target[key], value);
       }
       target[key] = value;
       return true;
@@ -122,8 +287,9 @@ function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
   const m = machine();
   const fieldIds = new Map<string | symbol, number>();
   for (const k of Object.keys(obj)) fieldIds.set(k, m.newId());
-  const meta: Meta = { alloc, target: obj, base, fieldIds };
+  const meta: Meta = { alloc, target: obj, base, fieldIds, proxy: obj };
   const p = new Proxy(obj as Record<string | symbol, unknown>, handlerFor(meta)) as T;
+  meta.proxy = p;
   metaOf.set(p, meta);
   let list = metasOfAlloc.get(alloc);
   if (!list) metasOfAlloc.set(alloc, (list = []));

@@ -1,0 +1,477 @@
+/**
+ * KCSAN, the Kernel Concurrency Sanitizer (kernel/kcsan/core.c, report.c), as a happens-before
+ * data-race detector over simulated memory. Only with CONFIG_KCSAN.
+ *
+ * The kernel samples accesses with watchpoints; we see every access, so we report every pair the
+ * kernel could report in some run: two conflicting accesses to one field of tracked memory, by
+ * different tasks, not ordered by happens-before, that KCSAN's default rules would report.
+ *
+ * Happens-before is computed with vector clocks from the machine's step footprints, the way
+ * explore/dpor.ts orders events: program order per task, plus an edge from every earlier
+ * conflicting synchronising access (every footprint entry that is not a plain access of tracked
+ * memory: a lock acquisition after a release or acquisition, a read after a write of the same
+ * object, a write after reads and writes). Marked accesses of tracked memory (READ_ONCE,
+ * WRITE_ONCE, ...) synchronise too: our model is sequentially consistent. Plain accesses create
+ * no edges. Within a step, entries are taken in program order, so an access before an acquisition
+ * in the same step is not ordered by it, and one after a release is not ordered before it.
+ *
+ * Which footprint entries are tracked field accesses, plain or marked, and their values, come from
+ * the memory access observer (sim/memory.ts): each observed access is paired with its footprint
+ * entry (the proxy records the entry, then tells the observer).
+ *
+ * Rules followed (the kernel's defaults):
+ *  - one of the two accesses is plain and one is a write;
+ *  - CONFIG_KCSAN_ASSUME_PLAIN_WRITES_ATOMIC=y: plain (aligned, word-size: every field here)
+ *    writes count as marked, so a report needs a plain read racing with a write (plain or marked);
+ *  - CONFIG_KCSAN_REPORT_VALUE_CHANGE_ONLY=y: only if the write changed the value, unless the
+ *    writer's function has rcu_/_rcu/_srcu in its name (skip_report());
+ *  - CONFIG_KCSAN_INTERRUPT_WATCHER=n: a watcher is not interrupted, so a race between a task and
+ *    an interrupt (a timer callback in softirq context) on the same CPU is not reported;
+ *  - rate limit: each pair of functions once per run (the kernel: once per
+ *    CONFIG_KCSAN_REPORT_ONCE_IN_MS, by the two top frames);
+ *  - accesses to freed memory are KASAN's: they neither race nor order here.
+ *
+ * Layout (print_report()): the write is printed first and the plain read second, as the kernel
+ * does when the read set up the watchpoint and the write hit it (with plain writes assumed atomic,
+ * only the read can be the watcher); the footer is the reader's dump_stack_print_info().
+ */
+import { LIST_POISON1, LIST_POISON2 } from '../kernel/lib/list.js';
+import {
+  ACCESS_ACQUIRE,
+  ACCESS_ACQUIRE_SHARED,
+  ACCESS_MARKED,
+  ACCESS_PLAIN,
+  ACCESS_READ,
+  ACCESS_RELEASE,
+  ACCESS_UNCHECKED,
+  ACCESS_WRITE,
+  type Allocation,
+  type FieldAccess,
+  SOFTIRQ_OFFSET,
+  type Task,
+  addressOf,
+  fieldOffset,
+  setAccessObserver,
+} from '../sim/index.js';
+import { type RunLog, hexAddr, plainTrace } from './format.js';
+
+const BANNER = '='.repeat(66);
+
+/** in_task() is false in NMI, hardirq or while serving a softirq (include/linux/preempt.h). */
+const NOT_IN_TASK = 0x00ff0000 | SOFTIRQ_OFFSET;
+
+/** A vector clock, indexed by pid (missing entries are 0). */
+type Clock = number[];
+
+function join(into: Clock, from: Clock): void {
+  for (let i = 0; i < from.length; i++) {
+    const f = from[i] as number;
+    if (i >= into.length) into.push(f);
+    else if (f > (into[i] as number)) into[i] = f;
+  }
+}
+
+function assign(into: Clock, from: Clock): void {
+  into.length = 0;
+  for (let i = 0; i < from.length; i++) into.push(from[i] as number);
+}
+
+/** Synchronisation state of one object: the clocks of its last write, reads since, acquisitions, releases. */
+interface SyncState {
+  w: Clock | null;
+  r: Clock | null;
+  x: Clock | null;
+  sh: Clock | null;
+  rel: Clock | null;
+}
+
+/** One access as KCSAN keeps it: the pending accesses of a step, and the last ones per field and task. */
+class Access {
+  code = 0;
+  mode = ACCESS_PLAIN;
+  live = true;
+  write = false;
+  pid = 0;
+  epoch = 0;
+  task: Task | null = null;
+  cpu = 0;
+  irq = false;
+  before: unknown = undefined;
+  after: unknown = undefined;
+  obj: object | null = null;
+  field = '';
+  alloc: Allocation | null = null;
+  frames: readonly string[] = [];
+
+  copy(from: Access, epoch: number): void {
+    this.write = from.write;
+    this.mode = from.mode;
+    this.pid = from.pid;
+    this.epoch = epoch;
+    this.task = from.task;
+    this.cpu = from.cpu;
+    this.irq = from.irq;
+    this.before = from.before;
+    this.after = from.after;
+    this.obj = from.obj;
+    this.field = from.field;
+    this.alloc = from.alloc;
+    this.frames = from.frames;
+  }
+}
+
+/** Per field: the last write and the last plain read of each task (never more than one each). */
+interface FieldState {
+  readonly writes: Access[];
+  readonly reads: Access[];
+}
+
+function idOf(code: number): number {
+  return Math.floor(code / 8);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+const U64 = 64;
+
+function fnv64(s: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < s.length; i++) h = BigInt.asUintN(U64, (h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n);
+  return h;
+}
+
+export function installKcsan(log: RunLog): void {
+  const { m, config } = log;
+  if (!config.KCSAN) return;
+
+  const clocks: Clock[] = [];
+  /** Whether the task synchronised since its epoch last advanced. */
+  const dirty: boolean[] = [];
+  const sync = new Map<number, SyncState>();
+  const fields = new Map<number, FieldState>();
+  const idsOfAlloc = new WeakMap<Allocation, number[]>();
+  /** Field ids of memory freed in the running step. */
+  const freed: number[] = [];
+  /** The accesses observed in the running step, in order (a pool, reused). */
+  const pending: Access[] = [];
+  let npending = 0;
+  /** The last frame snapshot per pid (shared while the stack is unchanged). */
+  const snaps: (readonly string[] | undefined)[] = [];
+  const objNumbers = new WeakMap<object, number>();
+  let nextObj = 0;
+
+  function clockOf(pid: number): Clock {
+    let c = clocks[pid];
+    if (c === undefined) {
+      c = new Array<number>(pid + 1).fill(0);
+      c[pid] = 1;
+      clocks[pid] = c;
+    }
+    return c;
+  }
+
+  function snapshot(t: Task): readonly string[] {
+    const f = t.frames;
+    const s = snaps[t.pid];
+    if (s !== undefined && s.length === f.length) {
+      let same = true;
+      for (let i = 0; i < f.length; i++)
+        if (s[i] !== f[i]) {
+          same = false;
+          break;
+        }
+      if (same) return s;
+    }
+    const n = f.slice();
+    snaps[t.pid] = n;
+    return n;
+  }
+
+  function observe(a: FieldAccess): void {
+    const t = m.current;
+    // Outside a step (boot, a scenario's setup, end-of-run hooks): not in any footprint.
+    if (t.steps === 0) return;
+    let p = pending[npending];
+    if (p === undefined) pending[npending] = p = new Access();
+    npending++;
+    p.code = a.id * 8 + (a.write ? ACCESS_WRITE : ACCESS_READ);
+    p.mode = a.mode;
+    p.live = a.alloc.live;
+    if (a.mode === ACCESS_UNCHECKED || !p.live) return;
+    p.write = a.write;
+    p.pid = t.pid;
+    p.task = t;
+    p.alloc = a.alloc;
+    if (!a.write && a.mode === ACCESS_MARKED) return; // synchronises only; never half of a report
+    p.cpu = t.cpu;
+    p.irq = (t.preempt_count & NOT_IN_TASK) !== 0;
+    p.before = a.before;
+    p.after = a.after;
+    p.obj = a.obj;
+    p.field = a.field;
+    p.frames = snapshot(t);
+  }
+
+  function stateOf(id: number): SyncState {
+    let s = sync.get(id);
+    if (s === undefined) sync.set(id, (s = { w: null, r: null, x: null, sh: null, rel: null }));
+    return s;
+  }
+
+  /** The incoming edges of a synchronising access. */
+  function acquire(v: Clock, s: SyncState, kind: number): void {
+    switch (kind) {
+      case ACCESS_READ:
+        if (s.w) join(v, s.w);
+        break;
+      case ACCESS_WRITE:
+        if (s.w) join(v, s.w);
+        if (s.r) join(v, s.r);
+        break;
+      case ACCESS_ACQUIRE:
+        if (s.x) join(v, s.x);
+        if (s.sh) join(v, s.sh);
+        if (s.rel) join(v, s.rel);
+        break;
+      case ACCESS_ACQUIRE_SHARED:
+        if (s.x) join(v, s.x);
+        if (s.rel) join(v, s.rel);
+        break;
+    }
+  }
+
+  /** What later conflicting accesses will be ordered after. */
+  function publish(v: Clock, s: SyncState, kind: number): void {
+    switch (kind) {
+      case ACCESS_READ:
+        if (s.r) join(s.r, v);
+        else s.r = v.slice();
+        break;
+      case ACCESS_WRITE:
+        if (s.w) assign(s.w, v);
+        else s.w = v.slice();
+        if (s.r) s.r.length = 0;
+        break;
+      case ACCESS_ACQUIRE:
+        if (s.x) assign(s.x, v);
+        else s.x = v.slice();
+        if (s.sh) s.sh.length = 0;
+        break;
+      case ACCESS_ACQUIRE_SHARED:
+        if (s.sh) join(s.sh, v);
+        else s.sh = v.slice();
+        break;
+      case ACCESS_RELEASE:
+        if (s.rel) join(s.rel, v);
+        else s.rel = v.slice();
+        break;
+    }
+  }
+
+  /** Notes that KCSAN keeps state for a field of alloc (dropped when it is freed). */
+  function keeps(alloc: Allocation, id: number): void {
+    let ids = idsOfAlloc.get(alloc);
+    if (ids === undefined) idsOfAlloc.set(alloc, (ids = []));
+    ids.push(id);
+  }
+
+  function fieldState(a: Access, id: number): FieldState {
+    let f = fields.get(id);
+    if (f === undefined) {
+      fields.set(id, (f = { writes: [], reads: [] }));
+      if (!sync.has(id)) keeps(a.alloc as Allocation, id);
+    }
+    return f;
+  }
+
+  /** Keeps a's copy as its task's entry in list (the latest access of a task stands for its earlier ones). */
+  function remember(list: Access[], a: Access, epoch: number): void {
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i] as Access;
+      if (e.pid === a.pid) {
+        e.copy(a, epoch);
+        return;
+      }
+    }
+    const e = new Access();
+    e.copy(a, epoch);
+    list.push(e);
+  }
+
+  /** Race checks of one (live, checked) tracked access against the unordered accesses of other tasks. */
+  function check(a: Access, v: Clock, epoch: number): void {
+    const id = idOf(a.code);
+    const plain = a.mode === ACCESS_PLAIN;
+    if (a.write) {
+      const f = fieldState(a, id);
+      for (const r of f.reads) if (r.pid !== a.pid && r.epoch > (v[r.pid] ?? 0)) race(a, r, a);
+      remember(f.writes, a, epoch);
+    } else if (plain) {
+      const f = fieldState(a, id);
+      for (const w of f.writes) if (w.pid !== a.pid && w.epoch > (v[w.pid] ?? 0)) race(w, a, a);
+      remember(f.reads, a, epoch);
+    }
+  }
+
+  function processAccess(a: Access, v: Clock): void {
+    const pid = a.pid;
+    const kind = a.code % 8;
+    if (a.mode === ACCESS_MARKED) {
+      const id = idOf(a.code);
+      let s = sync.get(id);
+      if (s === undefined) {
+        s = stateOf(id);
+        if (!fields.has(id)) keeps(a.alloc as Allocation, id);
+      }
+      acquire(v, s, kind);
+      if (dirty[pid]) {
+        v[pid] = (v[pid] as number) + 1;
+        dirty[pid] = false;
+      }
+      if (a.write) check(a, v, v[pid] as number);
+      publish(v, s, kind);
+      dirty[pid] = true;
+      return;
+    }
+    if (dirty[pid]) {
+      v[pid] = (v[pid] as number) + 1;
+      dirty[pid] = false;
+    }
+    check(a, v, v[pid] as number);
+  }
+
+  function onStep(pid: number, fp: readonly number[]): void {
+    const n = npending;
+    npending = 0;
+    let j = 0;
+    const v = clockOf(pid);
+    for (let i = 0; i < fp.length; i++) {
+      const code = fp[i] as number;
+      if (j < n) {
+        const a = pending[j] as Access;
+        if (a.code === code) {
+          j++;
+          if (a.mode === ACCESS_UNCHECKED || !a.live) continue;
+          processAccess(a, a.pid === pid ? v : clockOf(a.pid));
+          continue;
+        }
+      }
+      const s = stateOf(idOf(code));
+      const kind = code % 8;
+      acquire(v, s, kind);
+      publish(v, s, kind);
+      dirty[pid] = true;
+    }
+    // Drop the references the pool holds (values, objects), and what free() let go of.
+    for (let k = 0; k < n; k++) {
+      const a = pending[k] as Access;
+      a.before = undefined;
+      a.after = undefined;
+      a.obj = null;
+      a.alloc = null;
+      a.task = null;
+    }
+    if (freed.length > 0) {
+      for (const id of freed) {
+        fields.delete(id);
+        sync.delete(id);
+      }
+      freed.length = 0;
+    }
+  }
+
+  // ---------------------------------------------------------------- reports
+
+  function top(a: Access): string {
+    return a.frames[a.frames.length - 1] ?? a.task?.comm ?? '?';
+  }
+
+  function bits(v: unknown): bigint {
+    switch (typeof v) {
+      case 'number':
+        if (Number.isInteger(v)) return BigInt.asUintN(U64, BigInt(v));
+        {
+          const dv = new DataView(new ArrayBuffer(8));
+          dv.setFloat64(0, v);
+          return dv.getBigUint64(0);
+        }
+      case 'boolean':
+        return v ? 1n : 0n;
+      case 'bigint':
+        return BigInt.asUintN(U64, v);
+      case 'undefined':
+        return 0n;
+      case 'string':
+        return fnv64(v);
+      case 'symbol':
+        return fnv64(v.description ?? '');
+      default: {
+        if (v === null) return 0n;
+        const o = v as object;
+        if (o === LIST_POISON1) return 0xdead000000000100n;
+        if (o === LIST_POISON2) return 0xdead000000000122n;
+        const addr = addressOf(o);
+        if (addr !== undefined) return BigInt(`0x${hexAddr(addr)}`);
+        // Never a property read through a proxy: a descriptor look-up is not an access.
+        const d = Object.getOwnPropertyDescriptor(o, 'id');
+        if (d && typeof d.value === 'number') return BigInt(`0x${log.lockAddr(o)}`);
+        let n = objNumbers.get(o);
+        if (n === undefined) objNumbers.set(o, (n = nextObj++));
+        return 0xffffffff8f000000n + BigInt(n) * 0x40n;
+      }
+    }
+  }
+
+  function hex(v: unknown): string {
+    return `0x${bits(v).toString(16).padStart(16, '0')}`;
+  }
+
+  function accessLine(a: Access, addr: string): string {
+    const type = `${a.write ? 'write' : 'read'}${a.mode === ACCESS_MARKED ? ' (marked)' : ''}`;
+    const by = a.irq ? 'interrupt' : `task ${a.pid}`;
+    return `${type} to 0x${addr} of 8 bytes by ${by} on cpu ${a.cpu}:`;
+  }
+
+  /** A write w and a plain read r, unordered; `now` is the later of the two (being processed). */
+  function race(w: Access, r: Access, now: Access): void {
+    if (w.cpu === r.cpu && w.irq !== r.irq) return; // KCSAN_INTERRUPT_WATCHER=n
+    const fw = top(w);
+    const changed = !sameValue(w.before, w.after);
+    if (!changed && !/rcu_|_rcu|_srcu/.test(fw)) return; // KCSAN_REPORT_VALUE_CHANGE_ONLY
+    const fr = top(r);
+    const [f1, f2] = fw < fr ? [fw, fr] : [fr, fw];
+    const title = `KCSAN: data-race in ${f1} / ${f2}`;
+    if (m.seen.has(title)) return;
+    const obj = now.obj as object;
+    const addr = hexAddr((now.alloc as Allocation).addr + (fieldOffset(obj, now.field) ?? 0));
+    const lines = [
+      BANNER,
+      `BUG: ${title}`,
+      '',
+      accessLine(w, addr),
+      plainTrace(w.frames, ' '),
+      '',
+      accessLine(r, addr),
+      plainTrace(r.frames, ' '),
+    ];
+    if (changed) lines.push('', `value changed: ${hex(w.before)} -> ${hex(w.after)}`);
+    lines.push('', 'Reported by Kernel Concurrency Sanitizer on:', log.header(r.task as Task), BANNER);
+    m.report({ kind: 'kcsan', title, text: lines.join('\n') });
+  }
+
+  // Freed memory is KASAN's: forget its fields once the freeing step is processed (release()
+  // writes every field, in the footprint).
+  log.on('free', (ev: { type: string; alloc?: Allocation }) => {
+    const a = ev.alloc;
+    if (!a) return;
+    const ids = idsOfAlloc.get(a);
+    if (!ids) return;
+    for (const id of ids) freed.push(id);
+    idsOfAlloc.delete(a);
+  });
+
+  setAccessObserver(m, observe);
+  m.stepHooks.push(onStep);
+}
