@@ -8,6 +8,11 @@ export interface KernelConfig {
   readonly PROVE_LOCKING: boolean;
   /** PROVE_RCU: RCU_LOCKDEP_WARN ("suspicious RCU usage"); follows PROVE_LOCKING in the kernel. */
   readonly PROVE_RCU: boolean;
+  /**
+   * PROVE_RCU_LIST: the lockdep check of the _rcu/_srcu list walks ("RCU-list traversed in
+   * non-reader section!"); needs PROVE_RCU. (The kernel's default is n, behind RCU_EXPERT.)
+   */
+  readonly PROVE_RCU_LIST: boolean;
   readonly KASAN: boolean;
   /**
    * KCSAN: the data-race detector (check/kcsan.ts). The kernel cannot build it with KASAN; here
@@ -30,6 +35,7 @@ export const defaultConfig: KernelConfig = {
   DEBUG_ATOMIC_SLEEP: true,
   PROVE_LOCKING: true,
   PROVE_RCU: true,
+  PROVE_RCU_LIST: true,
   KASAN: true,
   KCSAN: false,
   DEBUG_KMEMLEAK: true,

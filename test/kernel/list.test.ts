@@ -19,6 +19,7 @@ import {
   hlist_for_each_entry,
   hlist_for_each_entry_rcu,
   hlist_for_each_entry_safe,
+  hlist_next_entry_rcu,
   hlist_unhashed,
   type list_head,
   list_add,
@@ -31,6 +32,7 @@ import {
   list_for_each_entry_safe,
 } from '../../src/kernel/lib/list.js';
 import { DEFINE_ON_STACK, GFP_KERNEL, kzalloc } from '../../src/kernel/mm/slab.js';
+import { rcu_read_lock, rcu_read_unlock } from '../../src/kernel/rcu/update.js';
 import { spawn_user } from '../../src/kernel/sched/core.js';
 import { type KGen, kfunc, setBadAccessHook } from '../../src/sim/index.js';
 import { RoundRobin, bootWith, runClean } from './helpers.js';
@@ -157,7 +159,12 @@ function concurrentWalk(del: (n: hlist_node) => void): string[] {
     hlist_add_head_rcu(bb.hlist, h.list);
     hlist_add_head_rcu(a.hlist, h.list);
     yield undefined;
-    for (const s of hlist_for_each_entry_rcu<sub>(h.list, 'hlist')) {
+    rcu_read_lock();
+    for (
+      let s = yield* hlist_for_each_entry_rcu<sub>(h.list, 'hlist');
+      s;
+      s = yield* hlist_next_entry_rcu(s, 'hlist')
+    ) {
       seen.push(s.name);
       if (s.name === 'b') {
         st.onB = true;
@@ -165,6 +172,7 @@ function concurrentWalk(del: (n: hlist_node) => void): string[] {
       }
       yield undefined;
     }
+    rcu_read_unlock();
   });
   spawn_user('deleter', function* () {
     yield undefined;

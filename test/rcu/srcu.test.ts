@@ -14,6 +14,7 @@ import {
   hlist_add_head_rcu,
   hlist_del_rcu,
   hlist_for_each_entry_rcu,
+  hlist_next_entry_rcu,
 } from '../../src/kernel/lib/list.js';
 import { mutex_init, mutex_lock, mutex_unlock } from '../../src/kernel/locking/mutex.js';
 import { GFP_KERNEL, kfree, kzalloc } from '../../src/kernel/mm/slab.js';
@@ -123,7 +124,11 @@ function publishUnpublish(seed: number, sync: boolean) {
         const h = head as { list: hlist_head };
         const idx = yield* srcu_read_lock(ssp);
         let sum = 0;
-        for (const o of hlist_for_each_entry_rcu<obj>(h.list, 'hlist', srcu_read_lock_held(ssp))) {
+        for (
+          let o = yield* hlist_for_each_entry_rcu<obj>(h.list, 'hlist', srcu_read_lock_held(ssp));
+          o;
+          o = yield* hlist_next_entry_rcu(o, 'hlist')
+        ) {
           yield undefined;
           sum += o.v;
         }

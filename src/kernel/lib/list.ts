@@ -9,15 +9,25 @@
  * write through it writes that field of that (tracked) object, so writing
  * through a stale pprev into a dead stack frame reaches KASAN.
  *
- * Iteration helpers are generators that read `next` lazily, one node at a
- * time, when the loop asks for the next entry: a concurrent hlist_del_init()
- * that NULLs `next` truncates a walk that stands on that node, while
- * hlist_del_init_rcu() (which keeps `next`) lets it continue.
+ * The plain iteration helpers (list_for_each_entry, hlist_for_each_entry,
+ * the _safe variants) are generators for for...of that read `next` lazily,
+ * one node at a time, when the loop asks for the next entry; they are for
+ * walks the update-side lock protects, so a node fetch is no scheduling point.
+ * The _rcu walks are different: every node fetch is rcu_dereference(), a
+ * marked read and a scheduling point, so another CPU may unlink and free the
+ * node a reader stands on between two fetches (see "rculist.h: readers"
+ * below). A concurrent hlist_del_init() that NULLs `next` truncates a walk
+ * that stands on that node, while hlist_del_init_rcu() (which keeps `next`)
+ * lets it continue.
  *
  * A list_head whose links are both null is an empty, initialised head
  * (LIST_HEAD_INIT): a tracked struct cannot contain a self-reference before
  * it is tracked (see docs/fidelity/kernel.md).
  */
+import { type KGen, rawOf } from '../../sim/index.js';
+import { kconfig } from '../kernel.js';
+import { __READ_ONCE, __WRITE_ONCE, READ_ONCE } from '../once.js';
+import { RCU_LOCKDEP_WARN, rcu_read_lock_any_held } from '../rcu/update.js';
 import { container_of } from './container_of.js';
 
 // ---------------------------------------------------------------- poison
@@ -88,8 +98,8 @@ export function LIST_HEAD(): list_head {
 export const LIST_HEAD_INIT = LIST_HEAD;
 
 export function INIT_LIST_HEAD(list: list_head): void {
-  list.next = list;
-  list.prev = list;
+  __WRITE_ONCE(list, 'next', list);
+  __WRITE_ONCE(list, 'prev', list);
 }
 
 const nx = (h: list_head): list_head => deref(h).next ?? h;
@@ -99,7 +109,7 @@ function __list_add(n: list_head, prev: list_head, next: list_head): void {
   next.prev = n;
   n.next = next;
   n.prev = prev;
-  prev.next = n;
+  __WRITE_ONCE(prev, 'next', n);
 }
 
 /** list_add(new, head): insert after head (stack). */
@@ -112,13 +122,33 @@ export function list_add_tail(n: list_head, head: list_head): void {
   __list_add(n, pv(head), head);
 }
 
-/** list_add_rcu(): as list_add; the publication order is not modelled separately (SC memory). */
-export const list_add_rcu = list_add;
-export const list_add_tail_rcu = list_add_tail;
+/**
+ * __list_add_rcu(): new->next and new->prev first, then the publication
+ * rcu_assign_pointer(list_next_rcu(prev), new) (a marked store), then next->prev.
+ * The whole update is one step (the updater holds the update-side lock; SC memory):
+ * a reader's node fetch sees the list before or after it.
+ */
+function __list_add_rcu(n: list_head, prev: list_head, next: list_head): void {
+  n.next = next;
+  n.prev = prev;
+  __WRITE_ONCE(prev, 'next', n); // rcu_assign_pointer(list_next_rcu(prev), new)
+  next.prev = n;
+}
 
+/** list_add_rcu(new, head): insert after head, publishing new with rcu_assign_pointer(). */
+export function list_add_rcu(n: list_head, head: list_head): void {
+  __list_add_rcu(n, head, nx(head));
+}
+
+/** list_add_tail_rcu(new, head): insert before head, publishing new with rcu_assign_pointer(). */
+export function list_add_tail_rcu(n: list_head, head: list_head): void {
+  __list_add_rcu(n, pv(head), head);
+}
+
+/** __list_del(): next->prev = prev; WRITE_ONCE(prev->next, next) (readers may be walking). */
 function __list_del(prev: list_head, next: list_head): void {
   next.prev = prev;
-  prev.next = next;
+  __WRITE_ONCE(prev, 'next', next);
 }
 
 function __list_del_entry(e: list_head): void {
@@ -157,7 +187,7 @@ export function list_move(e: list_head, head: list_head): void {
 
 /** list_empty(): READ_ONCE(head->next) == head. */
 export function list_empty(head: list_head): boolean {
-  const n = deref(head).next;
+  const n = __READ_ONCE(deref(head), 'next');
   return n === null || n === head;
 }
 
@@ -188,15 +218,6 @@ export function* list_for_each(head: list_head): Generator<list_head, void, unde
 /** list_for_each_entry(pos, head, member) */
 export function* list_for_each_entry<T extends object>(head: list_head, member: string): Generator<T, void, undefined> {
   for (let p = nx(head); p !== head; p = nx(p)) yield entry<T>(p, member);
-}
-
-/** list_for_each_entry_rcu(): as list_for_each_entry (the lockdep condition is not checked). */
-export function* list_for_each_entry_rcu<T extends object>(
-  head: list_head,
-  member: string,
-  _cond?: unknown,
-): Generator<T, void, undefined> {
-  yield* list_for_each_entry<T>(head, member);
 }
 
 /** list_for_each_entry_safe(): `next` is read before the body runs, so the body may delete the entry. */
@@ -231,6 +252,11 @@ export class hlist_pprev {
   set(v: hlist_node | null): void {
     const b = deref(this.base) as unknown as Record<string, hlist_node | null>;
     b[this.field] = v;
+  }
+  /** WRITE_ONCE(*pprev, v): the same write, marked (RCU readers may be fetching it). */
+  set_once(v: hlist_node | null): void {
+    const b = deref(this.base) as unknown as Record<string, hlist_node | null>;
+    __WRITE_ONCE(b, this.field, v);
   }
 }
 
@@ -268,56 +294,61 @@ export function hlist_unhashed(n: hlist_node): boolean {
   return !deref(n).pprev;
 }
 
-/** hlist_unhashed_lockless(): !READ_ONCE(h->pprev). */
-export const hlist_unhashed_lockless = hlist_unhashed;
-
-/** hlist_empty(): !READ_ONCE(h->first). */
-export function hlist_empty(h: hlist_head): boolean {
-  return !deref(h).first;
+/** hlist_unhashed_lockless(): !READ_ONCE(h->pprev) (a marked read, no scheduling point of its own). */
+export function hlist_unhashed_lockless(n: hlist_node): boolean {
+  return !__READ_ONCE(deref(n), 'pprev');
 }
 
-/** hlist_add_head(n, h) */
+/** hlist_empty(): !READ_ONCE(h->first) (a marked read, no scheduling point of its own). */
+export function hlist_empty(h: hlist_head): boolean {
+  return !__READ_ONCE(deref(h), 'first');
+}
+
+/** hlist_add_head(n, h): WRITE_ONCE()s, as the kernel's (for the lockless readers above). */
 export function hlist_add_head(n: hlist_node, h: hlist_head): void {
   const first = deref(h).first;
-  n.next = first;
-  if (first) first.pprev = new hlist_pprev(n, 'next');
-  h.first = n;
-  n.pprev = new hlist_pprev(h, 'first');
+  __WRITE_ONCE(n, 'next', first);
+  if (first) __WRITE_ONCE(first, 'pprev', new hlist_pprev(n, 'next'));
+  __WRITE_ONCE(h, 'first', n);
+  __WRITE_ONCE(n, 'pprev', new hlist_pprev(h, 'first'));
 }
 
-/** hlist_add_head_rcu(): the same links, with n fully set up before it is published (SC memory). */
+/**
+ * hlist_add_head_rcu(): the same links, n fully set up before it is published with
+ * rcu_assign_pointer(hlist_first_rcu(h), n) (a marked store). One step, as __list_add_rcu().
+ */
 export function hlist_add_head_rcu(n: hlist_node, h: hlist_head): void {
   const first = deref(h).first;
   n.next = first;
-  n.pprev = new hlist_pprev(h, 'first');
-  h.first = n; // rcu_assign_pointer(hlist_first_rcu(h), n)
-  if (first) first.pprev = new hlist_pprev(n, 'next');
+  __WRITE_ONCE(n, 'pprev', new hlist_pprev(h, 'first'));
+  __WRITE_ONCE(deref(h), 'first', n); // rcu_assign_pointer(hlist_first_rcu(h), n)
+  if (first) __WRITE_ONCE(first, 'pprev', new hlist_pprev(n, 'next'));
 }
 
 /** hlist_add_before(n, next) */
 export function hlist_add_before(n: hlist_node, next: hlist_node): void {
   const pprev = deref(next).pprev as hlist_pprev;
-  n.pprev = pprev;
-  n.next = next;
-  next.pprev = new hlist_pprev(n, 'next');
-  pprev.set(n);
+  __WRITE_ONCE(n, 'pprev', pprev);
+  __WRITE_ONCE(n, 'next', next);
+  __WRITE_ONCE(next, 'pprev', new hlist_pprev(n, 'next'));
+  pprev.set_once(n);
 }
 
 /** hlist_add_behind(n, prev) */
 export function hlist_add_behind(n: hlist_node, prev: hlist_node): void {
   const next = deref(prev).next;
-  n.next = next;
-  prev.next = n;
-  n.pprev = new hlist_pprev(prev, 'next');
-  if (next) next.pprev = new hlist_pprev(n, 'next');
+  __WRITE_ONCE(n, 'next', next);
+  __WRITE_ONCE(prev, 'next', n);
+  __WRITE_ONCE(n, 'pprev', new hlist_pprev(prev, 'next'));
+  if (next) __WRITE_ONCE(next, 'pprev', new hlist_pprev(n, 'next'));
 }
 
 /** __hlist_del(): *pprev = next; if (next) next->pprev = pprev. `n->next` is left intact. */
 export function __hlist_del(n: hlist_node): void {
   const next = deref(n).next;
   const pprev = deref(n.pprev);
-  pprev.set(next); // WRITE_ONCE(*pprev, next)
-  if (next) deref(next).pprev = pprev;
+  pprev.set_once(next); // WRITE_ONCE(*pprev, next)
+  if (next) __WRITE_ONCE(deref(next), 'pprev', pprev); // WRITE_ONCE(next->pprev, pprev)
 }
 
 /** hlist_del(): __hlist_del, then next = LIST_POISON1, pprev = LIST_POISON2. */
@@ -330,7 +361,7 @@ export function hlist_del(n: hlist_node): void {
 /** hlist_del_rcu(): __hlist_del, pprev = LIST_POISON2; next kept (readers may stand on n). */
 export function hlist_del_rcu(n: hlist_node): void {
   __hlist_del(n);
-  n.pprev = LIST_POISON2;
+  __WRITE_ONCE(n, 'pprev', LIST_POISON2); // WRITE_ONCE(n->pprev, LIST_POISON2)
 }
 
 /** hlist_del_init(): if hashed, __hlist_del and INIT_HLIST_NODE (next and pprev NULL). */
@@ -345,7 +376,7 @@ export function hlist_del_init(n: hlist_node): void {
 export function hlist_del_init_rcu(n: hlist_node): void {
   if (!hlist_unhashed(n)) {
     __hlist_del(n);
-    n.pprev = null; // WRITE_ONCE(n->pprev, NULL)
+    __WRITE_ONCE(n, 'pprev', null); // WRITE_ONCE(n->pprev, NULL)
   }
 }
 
@@ -381,18 +412,6 @@ export function* hlist_for_each_entry<T extends object>(h: hlist_head, member: s
   for (let p = deref(h).first; p; p = deref(p).next) yield entry<T>(p, member);
 }
 
-/** hlist_for_each_entry_rcu(pos, head, member, cond): reads via rcu_dereference (the lockdep condition is not checked). */
-export function* hlist_for_each_entry_rcu<T extends object>(
-  h: hlist_head,
-  member: string,
-  _cond?: unknown,
-): Generator<T, void, undefined> {
-  for (let p = deref(h).first; p; p = deref(p).next) yield entry<T>(p, member);
-}
-
-/** hlist_for_each_entry_srcu(): as _rcu. */
-export const hlist_for_each_entry_srcu = hlist_for_each_entry_rcu;
-
 /** hlist_for_each_entry_safe(pos, n, head, member): `next` is read before the body, so the body may delete pos. */
 export function* hlist_for_each_entry_safe<T extends object>(
   h: hlist_head,
@@ -405,3 +424,177 @@ export function* hlist_for_each_entry_safe<T extends object>(
     p = n;
   }
 }
+
+// ---------------------------------------------------------------- rculist.h: readers
+
+/*
+ * RCU list walks (include/linux/rculist.h). In the kernel every node fetch of
+ * an _rcu walk is rcu_dereference() — a marked READ_ONCE — and another CPU may
+ * unlink and free the node a reader stands on between two fetches. So here
+ * each fetch is a KGen (used with yield*): a scheduling point, then a marked
+ * read of the link. A for...of body cannot yield from inside its iterator, so
+ * a walk is written as the C macro's own for loop, its initialiser and its
+ * increment being calls:
+ *
+ *   for (
+ *     let pos = yield* hlist_for_each_entry_rcu<T>(head, 'member', cond);
+ *     pos;
+ *     pos = yield* hlist_next_entry_rcu(pos, 'member')
+ *   ) { ... }
+ *
+ *   for (
+ *     let pos = yield* list_for_each_entry_rcu<T>(head, 'member', cond);
+ *     pos;
+ *     pos = yield* list_next_entry_rcu(pos, head, 'member')
+ *   ) { ... }
+ *
+ * The initialiser is the macro (same name, same arguments after pos): the
+ * lockdep check __list_check_rcu(cond) / __list_check_srcu(cond), then the
+ * first entry. The increment fetches pos->member.next. Both return null at
+ * the end of the list (where the kernel compares &pos->member with head);
+ * break, continue and return work as in C. `&pos->member` is an address, not
+ * an access: the increment reaches the node without reading pos's struct, so
+ * the first access to a freed node is the fetch of its `next` (KASAN reports it
+ * in the walking function).
+ *
+ * The lockdep check (CONFIG_PROVE_RCU + CONFIG_PROVE_RCU_LIST) runs once, in
+ * the initialiser, as in the kernel: RCU_LOCKDEP_WARN(!cond &&
+ * !rcu_read_lock_any_held(), "RCU-list traversed in non-reader section!") for
+ * the _rcu walks, RCU_LOCKDEP_WARN(!cond, "RCU-list traversed without holding
+ * the required lock!") for the _srcu ones. `cond` is evaluated by the caller
+ * when the walk starts (the macro's for-initialiser), e.g.
+ * srcu_read_lock_held(srcu) or lockdep_is_held(lock). `site` is the
+ * "file:line" the kernel's __FILE__/__LINE__ would give (the walk's own
+ * source line); without one, the line of the check in rculist.h is used.
+ */
+
+const RCULIST_CHECK_RCU = 'include/linux/rculist.h:65';
+const RCULIST_CHECK_SRCU = 'include/linux/rculist.h:71';
+
+/** __list_check_rcu(dummy, cond): with PROVE_RCU_LIST, a walk outside any RCU reader and without cond is suspicious. */
+function __list_check_rcu(cond: boolean | undefined, site: string): void {
+  if (!kconfig().PROVE_RCU_LIST) return;
+  RCU_LOCKDEP_WARN(!cond && !rcu_read_lock_any_held(), site, 'RCU-list traversed in non-reader section!');
+}
+
+/** __list_check_srcu(cond): with PROVE_RCU_LIST, a walk without cond (srcu_read_lock_held(ssp), a lock) is suspicious. */
+function __list_check_srcu(cond: boolean, site: string): void {
+  if (!kconfig().PROVE_RCU_LIST) return;
+  RCU_LOCKDEP_WARN(!cond, site, 'RCU-list traversed without holding the required lock!');
+}
+
+/** &pos->member: the embedded node, without an access to pos's struct (address arithmetic in C). */
+function member_of<N extends object>(pos: object, member: string): N {
+  const n = (rawOf(pos) as Record<string, unknown>)[member];
+  if (typeof n !== 'object' || n === null) throw new Error(`list: entry has no member '${member}'`);
+  return n as N;
+}
+
+/** list_entry_rcu(ptr, type, member) on a fetched link: NULL stays NULL. */
+function entry_or_null<T extends object>(p: object | null, member: string): T | null {
+  return p ? entry<T>(p, member) : null;
+}
+
+// ---- list_head
+
+/** list_first_or_null_rcu(head, type, member): READ_ONCE(head->next), NULL when the list is empty. */
+export function* list_first_or_null_rcu<T extends object>(head: list_head, member: string): KGen<T | null> {
+  const n = (yield* READ_ONCE(deref(head), 'next')) ?? head;
+  return n === head ? null : entry<T>(n, member);
+}
+
+/** list_next_or_null_rcu(head, ptr, type, member): READ_ONCE(ptr->next), NULL at the end of the list. */
+export function* list_next_or_null_rcu<T extends object>(
+  head: list_head,
+  ptr: list_head,
+  member: string,
+): KGen<T | null> {
+  const n = (yield* READ_ONCE(deref(ptr), 'next')) ?? ptr;
+  return n === head ? null : entry<T>(n, member);
+}
+
+/** rcu_dereference_raw(list_next_rcu(list)): the marked fetch of list->next (a scheduling point). */
+export function* list_next_rcu(list: list_head): KGen<list_head> {
+  return (yield* READ_ONCE(deref(list), 'next')) ?? list;
+}
+
+/**
+ * list_for_each_entry_rcu(pos, head, member, cond...): the loop's initialiser: __list_check_rcu(cond),
+ * then pos = list_entry_rcu(head->next) (null when empty). Advance with list_next_entry_rcu().
+ */
+export function* list_for_each_entry_rcu<T extends object>(
+  head: list_head,
+  member: string,
+  cond?: boolean,
+  site: string = RCULIST_CHECK_RCU,
+): KGen<T | null> {
+  __list_check_rcu(cond, site);
+  return yield* list_first_or_null_rcu<T>(head, member);
+}
+
+/** list_for_each_entry_srcu(pos, head, member, cond): __list_check_srcu(cond), then the first entry. */
+export function* list_for_each_entry_srcu<T extends object>(
+  head: list_head,
+  member: string,
+  cond: boolean,
+  site: string = RCULIST_CHECK_SRCU,
+): KGen<T | null> {
+  __list_check_srcu(cond, site);
+  return yield* list_first_or_null_rcu<T>(head, member);
+}
+
+/** The increment of an _rcu/_srcu list walk: pos = list_entry_rcu(pos->member.next), null at head. */
+export function* list_next_entry_rcu<T extends object>(pos: T, head: list_head, member: string): KGen<T | null> {
+  return yield* list_next_or_null_rcu<T>(head, member_of<list_head>(pos, member), member);
+}
+
+/** list_for_each_entry_continue_rcu(pos, head, member): the first entry after pos (its loop's initialiser). */
+export const list_for_each_entry_continue_rcu = list_next_entry_rcu;
+
+// ---- hlist
+
+/** rcu_dereference_raw(hlist_first_rcu(head)): the marked fetch of head->first (a scheduling point). */
+export function* hlist_first_rcu(h: hlist_head): KGen<hlist_node | null> {
+  return yield* READ_ONCE(deref(h), 'first');
+}
+
+/** rcu_dereference_raw(hlist_next_rcu(node)): the marked fetch of node->next (a scheduling point). */
+export function* hlist_next_rcu(n: hlist_node): KGen<hlist_node | null> {
+  return yield* READ_ONCE(deref(n), 'next');
+}
+
+/**
+ * hlist_for_each_entry_rcu(pos, head, member, cond...): the loop's initialiser: __list_check_rcu(cond),
+ * then pos = hlist_entry_safe(rcu_dereference_raw(hlist_first_rcu(head))). Advance with hlist_next_entry_rcu().
+ */
+export function* hlist_for_each_entry_rcu<T extends object>(
+  h: hlist_head,
+  member: string,
+  cond?: boolean,
+  site: string = RCULIST_CHECK_RCU,
+): KGen<T | null> {
+  __list_check_rcu(cond, site);
+  return entry_or_null<T>(yield* hlist_first_rcu(h), member);
+}
+
+/** hlist_for_each_entry_srcu(pos, head, member, cond): __list_check_srcu(cond), then the first entry. */
+export function* hlist_for_each_entry_srcu<T extends object>(
+  h: hlist_head,
+  member: string,
+  cond: boolean,
+  site: string = RCULIST_CHECK_SRCU,
+): KGen<T | null> {
+  __list_check_srcu(cond, site);
+  return entry_or_null<T>(yield* hlist_first_rcu(h), member);
+}
+
+/**
+ * The increment of an _rcu/_srcu hlist walk:
+ * pos = hlist_entry_safe(rcu_dereference_raw(hlist_next_rcu(&pos->member))).
+ */
+export function* hlist_next_entry_rcu<T extends object>(pos: T, member: string): KGen<T | null> {
+  return entry_or_null<T>(yield* hlist_next_rcu(member_of<hlist_node>(pos, member)), member);
+}
+
+/** hlist_for_each_entry_continue_rcu(pos, member): the first entry after pos (its loop's initialiser). */
+export const hlist_for_each_entry_continue_rcu = hlist_next_entry_rcu;

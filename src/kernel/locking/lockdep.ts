@@ -97,6 +97,11 @@ export function lock_is_held(lock: object): boolean {
   return false;
 }
 
+/** lockdep_is_held(&lock): whether the current task holds it (the usual `cond` of an RCU walk or dereference). */
+export function lockdep_is_held(lock: object): boolean {
+  return lock_is_held(lock);
+}
+
 export function lockdep_assert_held(lock: object): boolean {
   return lock_is_held(lock);
 }

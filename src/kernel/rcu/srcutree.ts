@@ -48,6 +48,7 @@ import {
   lockdep_map,
 } from '../locking/lockdep.js';
 import { mutex, mutex_lock, mutex_unlock } from '../locking/mutex.js';
+import { READ_ONCE } from '../once.js';
 import { local_bh_disable, local_bh_enable } from '../preempt.js';
 import { might_sleep } from '../sched/core.js';
 import { type work_struct, INIT_WORK, flush_work, queue_work_on_nosched } from '../workqueue.js';
@@ -312,19 +313,31 @@ export function srcu_read_lock_held(ssp: srcu_struct): boolean {
   return lock_is_held(ssp.dep_map);
 }
 
-/** srcu_dereference_check(p, ssp, c): the value, with the lockdep check. */
-export function srcu_dereference_check<T>(p: T, ssp: srcu_struct, c: boolean): T {
-  RCU_LOCKDEP_WARN(
-    !(c || srcu_read_lock_held(ssp)),
-    'include/linux/srcu.h:180',
-    'suspicious rcu_dereference_check() usage',
-  );
-  return p;
+/**
+ * srcu_dereference_check(p, ssp, c) on obj[field]: the marked fetch (READ_ONCE: a scheduling point),
+ * then (PROVE_RCU) RCU_LOCKDEP_WARN(!(c || srcu_read_lock_held(ssp)), "suspicious
+ * rcu_dereference_check() usage"). `site` is the caller's "file:line" (the kernel's __FILE__/__LINE__).
+ */
+export function* srcu_dereference_check<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  ssp: srcu_struct,
+  c: boolean,
+  site = 'include/linux/srcu.h:180',
+): KGen<T[K]> {
+  const v = yield* READ_ONCE(obj, field);
+  RCU_LOCKDEP_WARN(!(c || srcu_read_lock_held(ssp)), site, 'suspicious rcu_dereference_check() usage');
+  return v;
 }
 
-/** srcu_dereference(p, ssp) */
-export function srcu_dereference<T>(p: T, ssp: srcu_struct): T {
-  return srcu_dereference_check(p, ssp, false);
+/** srcu_dereference(p, ssp): srcu_dereference_check(p, ssp, 0). */
+export function srcu_dereference<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  ssp: srcu_struct,
+  site = 'include/linux/srcu.h:180',
+): KGen<T[K]> {
+  return srcu_dereference_check(obj, field, ssp, false, site);
 }
 
 // ----------------------------------------------------- grace-period machine

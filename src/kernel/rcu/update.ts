@@ -8,6 +8,7 @@
 import { ACCESS_WRITE, type KGen, type Task, current, machine } from '../../sim/index.js';
 import { lock_is_held, lock_map_acquire_read, lock_map_release, lockdep_map } from '../locking/lockdep.js';
 import { kconfig, onBoot } from '../kernel.js';
+import { READ_ONCE, WRITE_ONCE } from '../once.js';
 
 /** rcu_lock_map: lockdep's view of rcu_read_lock(). */
 export let rcu_lock_map = new lockdep_map('rcu_read_lock');
@@ -83,6 +84,14 @@ export function rcu_read_lock_held(): boolean {
   return lock_is_held(rcu_lock_map);
 }
 
+/**
+ * rcu_read_lock_any_held(): in an RCU reader of any flavour: rcu_read_lock(), or preemption,
+ * softirqs or interrupts disabled (rcu_read_lock_bh()/_sched() and what they imply).
+ */
+export function rcu_read_lock_any_held(): boolean {
+  return rcu_read_lock_held() || !current().preemptible();
+}
+
 const RCU_WARNED = Symbol('rcu-lockdep-warned');
 
 /**
@@ -100,4 +109,60 @@ export function RCU_LOCKDEP_WARN(cond: boolean, site: string, message: string): 
   const [file = '', line = '0'] = site.split(':');
   m.emit({ type: 'rcu_suspicious', file, line: Number(line), message, task: current() } as never);
   return true;
+}
+
+/*
+ * rcu_dereference() and friends (include/linux/rcupdate.h) on a field of a tracked object:
+ * rcu_dereference(gp) is rcu_dereference(obj, 'field'). Each fetch is READ_ONCE(): a scheduling
+ * point, then a marked read. `site` is the "file:line" the kernel's __FILE__/__LINE__ would give
+ * (the caller's source line); without one the report says include/linux/rcupdate.h:0.
+ */
+const RCUPDATE_H = 'include/linux/rcupdate.h:0';
+
+/** rcu_dereference_raw(p): the marked fetch, no lockdep check. */
+export function* rcu_dereference_raw<T extends object, K extends keyof T>(obj: T, field: K): KGen<T[K]> {
+  return yield* READ_ONCE(obj, field);
+}
+
+/**
+ * rcu_dereference_check(p, c): the marked fetch, then (PROVE_RCU)
+ * RCU_LOCKDEP_WARN(!(c || rcu_read_lock_held()), "suspicious rcu_dereference_check() usage").
+ */
+export function* rcu_dereference_check<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  c: boolean,
+  site: string = RCUPDATE_H,
+): KGen<T[K]> {
+  const v = yield* READ_ONCE(obj, field);
+  RCU_LOCKDEP_WARN(!(c || rcu_read_lock_held()), site, 'suspicious rcu_dereference_check() usage');
+  return v;
+}
+
+/** rcu_dereference(p): rcu_dereference_check(p, 0). */
+export function rcu_dereference<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  site: string = RCUPDATE_H,
+): KGen<T[K]> {
+  return rcu_dereference_check(obj, field, false, site);
+}
+
+/**
+ * rcu_dereference_protected(p, c): update side, under the lock c names: no READ_ONCE (a plain read,
+ * no scheduling point), only RCU_LOCKDEP_WARN(!(c), "suspicious rcu_dereference_protected() usage").
+ */
+export function rcu_dereference_protected<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  c: boolean,
+  site: string = RCUPDATE_H,
+): T[K] {
+  RCU_LOCKDEP_WARN(!c, site, 'suspicious rcu_dereference_protected() usage');
+  return obj[field];
+}
+
+/** rcu_assign_pointer(p, v): publishes v with a marked store (release ordering is implied: SC memory). */
+export function rcu_assign_pointer<T extends object, K extends keyof T>(obj: T, field: K, v: T[K]): KGen {
+  return WRITE_ONCE(obj, field, v);
 }

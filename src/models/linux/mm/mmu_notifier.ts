@@ -30,6 +30,7 @@ import {
   hlist_entry,
   hlist_for_each_entry_rcu,
   hlist_for_each_entry_safe,
+  hlist_next_entry_rcu,
   hlist_unhashed,
   LIST_POISON1,
 } from '../../../kernel/lib/list.js';
@@ -54,6 +55,7 @@ import {
   call_srcu,
   srcu_barrier,
   srcu_read_lock,
+  srcu_read_lock_held,
   srcu_read_unlock,
   synchronize_srcu,
 } from '../../../kernel/rcu/srcutree.js';
@@ -147,7 +149,16 @@ const mn_hlist_release = kfunc(function* mn_hlist_release(
    * ->release returns.
    */
   const id = yield* srcu_read_lock(srcu);
-  for (const subscription of hlist_for_each_entry_rcu<mmu_notifier>(subscriptions.list, 'hlist')) {
+  for (
+    let subscription = yield* hlist_for_each_entry_rcu<mmu_notifier>(
+      subscriptions.list,
+      'hlist',
+      srcu_read_lock_held(srcu),
+      'mm/mmu_notifier.c:235',
+    );
+    subscription;
+    subscription = yield* hlist_next_entry_rcu(subscription, 'hlist')
+  ) {
     /*
      * If ->release runs before mmu_notifier_unregister it must be
      * handled, as it's the only way for the driver to flush all
@@ -196,7 +207,16 @@ const mn_hlist_invalidate_range_start = kfunc(function* mn_hlist_invalidate_rang
 ): KGen<number> {
   let ret = 0;
   const id = yield* srcu_read_lock(srcu);
-  for (const subscription of hlist_for_each_entry_rcu<mmu_notifier>(subscriptions.list, 'hlist')) {
+  for (
+    let subscription = yield* hlist_for_each_entry_rcu<mmu_notifier>(
+      subscriptions.list,
+      'hlist',
+      srcu_read_lock_held(srcu),
+      'mm/mmu_notifier.c:394',
+    );
+    subscription;
+    subscription = yield* hlist_next_entry_rcu(subscription, 'hlist')
+  ) {
     const ops = subscription.ops;
     if (ops.invalidate_range_start) {
       const blockable = mmu_notifier_range_blockable(range);
@@ -225,7 +245,16 @@ const mn_hlist_invalidate_range_start = kfunc(function* mn_hlist_invalidate_rang
      * notifiers and one or more failed start, any that succeeded
      * start are expecting their end to be called.  Do so now.
      */
-    for (const subscription of hlist_for_each_entry_rcu<mmu_notifier>(subscriptions.list, 'hlist')) {
+    for (
+      let subscription = yield* hlist_for_each_entry_rcu<mmu_notifier>(
+        subscriptions.list,
+        'hlist',
+        srcu_read_lock_held(srcu),
+        'mm/mmu_notifier.c:432',
+      );
+      subscription;
+      subscription = yield* hlist_next_entry_rcu(subscription, 'hlist')
+    ) {
       if (!subscription.ops.invalidate_range_end) continue;
       yield* subscription.ops.invalidate_range_end(subscription, range);
     }
@@ -249,7 +278,16 @@ const mn_hlist_invalidate_end = kfunc(function* mn_hlist_invalidate_end(
   range: mmu_notifier_range,
 ): KGen {
   const id = yield* srcu_read_lock(srcu);
-  for (const subscription of hlist_for_each_entry_rcu<mmu_notifier>(subscriptions.list, 'hlist')) {
+  for (
+    let subscription = yield* hlist_for_each_entry_rcu<mmu_notifier>(
+      subscriptions.list,
+      'hlist',
+      srcu_read_lock_held(srcu),
+      'mm/mmu_notifier.c:470',
+    );
+    subscription;
+    subscription = yield* hlist_next_entry_rcu(subscription, 'hlist')
+  ) {
     const ops = subscription.ops;
     if (ops.invalidate_range_end) {
       const blockable = mmu_notifier_range_blockable(range);
@@ -450,7 +488,16 @@ function* run_after_oom_unregister(subscription: mmu_notifier): KGen {
 const __mmu_notifier_oom_enter_v1 = kfunc(function* __mmu_notifier_oom_enter(mm: mm_struct): KGen<boolean> {
   const subscriptions = mm.notifier_subscriptions as mmu_notifier_subscriptions;
   const id = yield* srcu_read_lock(srcu);
-  for (const subscription of hlist_for_each_entry_rcu<mmu_notifier>(subscriptions.list, 'hlist')) {
+  for (
+    let subscription = yield* hlist_for_each_entry_rcu<mmu_notifier>(
+      subscriptions.list,
+      'hlist',
+      srcu_read_lock_held(srcu),
+      'mm/mmu_notifier.c:1110',
+    );
+    subscription;
+    subscription = yield* hlist_next_entry_rcu(subscription, 'hlist')
+  ) {
     if (subscription.ops.oom_enter) yield* subscription.ops.oom_enter(subscription, mm);
   }
   yield* srcu_read_unlock(srcu, id);
@@ -507,7 +554,16 @@ const __mmu_notifier_oom_enter_v2 = kfunc(function* __mmu_notifier_oom_enter(mm:
     /* Collect under srcu, then detach each under the lock without re-checking it is still hashed. */
     const found: mmu_notifier[] = [];
     const id = yield* srcu_read_lock(srcu);
-    for (const subscription of hlist_for_each_entry_rcu<mmu_notifier>(subscriptions.list, 'hlist'))
+    for (
+      let subscription = yield* hlist_for_each_entry_rcu<mmu_notifier>(
+        subscriptions.list,
+        'hlist',
+        srcu_read_lock_held(srcu),
+        'mm/mmu_notifier.c:1130',
+      );
+      subscription;
+      subscription = yield* hlist_next_entry_rcu(subscription, 'hlist')
+    )
       if (subscription.ops.after_oom_unregister) found.push(subscription);
     yield* srcu_read_unlock(srcu, id);
     for (const subscription of found) {
@@ -552,7 +608,16 @@ const __mmu_notifier_oom_enter_v3 = kfunc(function* __mmu_notifier_oom_enter(mm:
   const subscriptions = mm.notifier_subscriptions as mmu_notifier_subscriptions;
   /* Fast path (READ_ONCE): nothing left to detach; report whether cleanup is still in flight. */
   let candidates = false;
-  for (const subscription of hlist_for_each_entry_rcu<mmu_notifier>(subscriptions.list, 'hlist'))
+  for (
+    let subscription = yield* hlist_for_each_entry_rcu<mmu_notifier>(
+      subscriptions.list,
+      'hlist',
+      undefined,
+      'mm/mmu_notifier.c:1160',
+    );
+    subscription;
+    subscription = yield* hlist_next_entry_rcu(subscription, 'hlist')
+  )
     if (subscription.ops.after_oom_unregister) candidates = true;
   if (!candidates) return subscriptions.oom_pending > 0;
   yield* spin_lock(subscriptions.lock);
