@@ -1,4 +1,7 @@
 /** Shared helpers for the kernel primitive tests. */
+import { createCheckState, installCheckers } from '../../src/check/index.js';
+import { Dpor } from '../../src/explore/dpor.js';
+import { type ExploreResult, explore } from '../../src/explore/explorer.js';
 import { makeConfig } from '../../src/kernel/config.js';
 import { type Kernel, boot } from '../../src/kernel/kernel.js';
 import { type ChoicePoint, FirstChoice, type RunResult, type SimEvent, type Strategy } from '../../src/sim/index.js';
@@ -53,4 +56,31 @@ export function bootWith(
 
 export function ofType<T extends SimEvent>(events: SimEvent[], type: string): T[] {
   return events.filter((e) => e.type === type) as T[];
+}
+
+/**
+ * Explores `setup`'s program exhaustively with DPOR (no preemption bound, no faults) and returns
+ * what the runs recorded in `seen` (plain JS, outside every footprint, so recording an outcome adds
+ * no dependency) with the exploration result. For present/absent tests of footprints: an outcome
+ * DPOR does not reach means a dependency its footprints do not show.
+ */
+export function dporOutcomes(
+  setup: (seen: Set<string>) => void,
+  over: Partial<Record<string, boolean | number | string>> = {},
+  budget = 5_000,
+): { seen: string[]; result: ExploreResult } {
+  const seen = new Set<string>();
+  const state = createCheckState();
+  const result = explore(
+    new Dpor({ preemptions: -1, faults: 0 }),
+    (s: Strategy): RunResult => {
+      const config = makeConfig({ NR_CPUS: 2, ...over });
+      const k = boot(config, { strategy: s, maxSteps: 5_000 });
+      installCheckers(k.machine, config, state);
+      setup(seen);
+      return k.machine.run();
+    },
+    { scenario: 'footprint', budget },
+  );
+  return { seen: [...seen].sort(), result };
 }

@@ -1,6 +1,15 @@
 /**
  * The common core of every lock: ownership, the two acquisition modes the
  * machine can wait on, and the dependency-tracking accesses the explorer sees.
+ *
+ * Footprint, all on the lock's id: an acquisition is ACCESS_ACQUIRE (exclusive) or
+ * ACCESS_ACQUIRE_SHARED, a release ACCESS_RELEASE (what a blocked acquirer waits for; it
+ * proceeds only after it). Code that looks at the lock without waiting for it (a trylock, *_is_locked())
+ * can also run before or after a release, so the lock's state (free or held) is a word of its
+ * own on the same id: an acquisition or release that changes whether it is free writes it
+ * (ACCESS_WRITE), and whatever reads it records ACCESS_READ. So a failed trylock races with the
+ * release that would have let it succeed, and a successful one with the acquisition that would
+ * have made it fail (the ACCESS_ACQUIRE every trylock records).
  */
 import {
   type Acquirable,
@@ -8,7 +17,9 @@ import {
   type Task,
   ACCESS_ACQUIRE,
   ACCESS_ACQUIRE_SHARED,
+  ACCESS_READ,
   ACCESS_RELEASE,
+  ACCESS_WRITE,
   current,
   machine,
 } from '../../sim/index.js';
@@ -68,7 +79,9 @@ export abstract class LockCore {
     return this.owner ? [this.owner] : this.readers;
   }
 
+  /** Whether anyone holds the lock (a read of its state: for spin_is_locked() and friends). */
   is_locked(): boolean {
+    machine().access(this.id, ACCESS_READ);
     return this.owner !== null || this.readers.length > 0;
   }
 }
@@ -88,7 +101,10 @@ export function* acquire(l: LockCore, shared: boolean, read: 0 | 1 | 2 = shared 
 }
 
 function take(l: LockCore, t: Task, shared: boolean): void {
-  machine().access(l.id, shared ? ACCESS_ACQUIRE_SHARED : ACCESS_ACQUIRE);
+  const m = machine();
+  m.access(l.id, shared ? ACCESS_ACQUIRE_SHARED : ACCESS_ACQUIRE);
+  // The lock goes from free to held: its state word (trylock, is_locked) changes.
+  if (!shared || (l.owner === null && l.readers.length === 0)) m.access(l.id, ACCESS_WRITE);
   if (shared) l.readers.push(t);
   else l.owner = t;
 }
@@ -98,12 +114,16 @@ export function* tryAcquire(l: LockCore, shared: boolean): KGen<boolean> {
   yield undefined;
   const t = current();
   const m = machine();
+  // The outcome reads the lock's state: it races with the release that frees it (a failure
+  // could have been a success) and, through the acquisition, with the one that takes it.
+  m.access(l.id, ACCESS_READ);
   const ok = shared ? l.canShare(t) : l.canOwn(t);
-  m.access(l.id, ok && shared ? ACCESS_ACQUIRE_SHARED : ACCESS_ACQUIRE);
-  if (!ok) return false;
+  if (!ok) {
+    m.access(l.id, ACCESS_ACQUIRE);
+    return false;
+  }
   lock_acquire(l.cls, l, shared ? 1 : 0, true);
-  if (shared) l.readers.push(t);
-  else l.owner = t;
+  take(l, t, shared);
   lock_acquired(l.cls, l);
   return true;
 }
@@ -112,7 +132,8 @@ export function* tryAcquire(l: LockCore, shared: boolean): KGen<boolean> {
 export function* release(l: LockCore, shared: boolean): KGen {
   yield undefined;
   const t = current();
-  machine().access(l.id, ACCESS_RELEASE);
+  const m = machine();
+  m.access(l.id, ACCESS_RELEASE);
   if (shared) {
     const i = l.readers.indexOf(t);
     if (i >= 0) l.readers.splice(i, 1);
@@ -120,5 +141,7 @@ export function* release(l: LockCore, shared: boolean): KGen {
   } else {
     l.owner = null;
   }
+  // The lock is free again: its state word changes (a trylock now succeeds).
+  if (l.owner === null && l.readers.length === 0) m.access(l.id, ACCESS_WRITE);
   lock_release(l.cls, l);
 }
