@@ -10,6 +10,14 @@
  * TASK_INTERRUPTIBLE, so they are never hung tasks. Ordering, non-reentrancy
  * (a work item requeued while running runs again on the same pool after the
  * running instance), flush barriers and the lockdep maps follow the kernel.
+ *
+ * Footprints (what the explorer sees; docs/fidelity/explore.md): a work item's id stands for its
+ * work->data (PENDING bit, the pool it was last queued on, the delayed work's timer): queueing,
+ * grabbing and the worker's dequeue write it, work_pending() and the flush paths read it. A pool's
+ * id stands for its worklist, current_work, idle flag and worker: every step that changes or reads
+ * them accesses it. The workqueue's id stands for its `dying` flag. Pools exist from
+ * alloc_workqueue() on (one per CPU, their ids allocated there), so an id never depends on which
+ * task queued first.
  */
 import { type KGen, type Task, ACCESS_READ, ACCESS_WRITE, current, machine, markInternal } from '../sim/index.js';
 import { completion, complete_nosched, wait_for_completion } from './completion.js';
@@ -107,6 +115,8 @@ export class worker_pool {
 }
 
 export class workqueue_struct {
+  /** Object id of the workqueue's own state (`dying`). */
+  readonly id: number;
   readonly name: string;
   readonly flags: number;
   readonly max_active: number;
@@ -115,15 +125,17 @@ export class workqueue_struct {
   readonly lockdep_map: lockdep_map;
   dying = false;
   constructor(name: string, flags: number, max_active: number) {
+    const m = machine();
+    this.id = m.newId();
     this.name = name;
     this.flags = flags;
     this.max_active = max_active;
     this.lockdep_map = new lockdep_map(`(wq_completion)${name}`);
+    // alloc_and_link_pwqs(): every CPU's pool exists from the start (its worker does not).
+    for (let cpu = 0; cpu < m.nrCpus; cpu++) this.pools.push(new worker_pool(this, cpu));
   }
   pool(cpu: number): worker_pool {
-    let p = this.pools[cpu];
-    if (!p) this.pools[cpu] = p = new worker_pool(this, cpu);
-    return p;
+    return this.pools[cpu] as worker_pool;
   }
 }
 
@@ -194,6 +206,7 @@ function* worker_thread(pool: worker_pool): KGen {
     m.access(pool.id, ACCESS_WRITE);
     const work = pool.worklist.shift();
     if (!work) {
+      m.access(pool.wq.id, ACCESS_READ);
       if (pool.wq.dying) break;
       pool.idle = true;
       set_current_state(TASK_INTERRUPTIBLE);
@@ -210,6 +223,7 @@ function* worker_thread(pool: worker_pool): KGen {
 }
 
 function kick_worker(pool: worker_pool): void {
+  if (pool.worker) machine().access(pool.worker.stateId, ACCESS_READ);
   if (!pool.worker || pool.worker.dead) {
     pool.idle = false;
     pool.worker = kthread_run(() => worker_thread(pool), worker_name(pool.cpu), pool.cpu);
@@ -236,6 +250,7 @@ export function queue_work_on_nosched(cpu: number, wq: workqueue_struct, work: w
   const m = machine();
   m.access(work.id, ACCESS_WRITE);
   if (work.pending) return false;
+  m.access(wq.id, ACCESS_READ);
   if (wq.dying) {
     // __queue_work(): WARN_ON_ONCE(!is_chained_work(wq)) on a dying wq; just drop it.
     return false;
@@ -244,7 +259,11 @@ export function queue_work_on_nosched(cpu: number, wq: workqueue_struct, work: w
   // Non-reentrancy: if the item is still running on a pool of this wq, queue it there.
   let pool = wq.pool(cpu);
   const last = work.pool;
-  if (last && last.wq === wq && last.current_work === work) pool = last;
+  if (last && last.wq === wq) {
+    // get_work_pool() + find_worker_executing_work(): the last pool's running item.
+    m.access(last.id, ACCESS_READ);
+    if (last.current_work === work) pool = last;
+  }
   work.pending = true;
   insert_work(pool, work);
   return true;
@@ -317,9 +336,12 @@ export function* schedule_delayed_work(dwork: delayed_work, delay: number): KGen
 
 /** Inserts a flush barrier behind `work` (pending or running); null if the work is idle. */
 function insert_wq_barrier(work: work_struct): completion | null {
+  // start_flush_work(): get_work_pool(work) reads work->data, then the pool under its lock.
+  const m = machine();
+  m.access(work.id, ACCESS_READ);
   const pool = work.pool;
   if (!pool) return null;
-  machine().access(pool.id, ACCESS_READ);
+  m.access(pool.id, ACCESS_READ);
   const i = pool.worklist.indexOf(work);
   let at: number;
   if (i >= 0) at = i + 1;
@@ -351,6 +373,8 @@ export function* flush_work(work: work_struct): KGen<boolean> {
 /** flush_delayed_work(): queues a pending delayed work now, then flushes it. */
 export function* flush_delayed_work(dwork: delayed_work): KGen<boolean> {
   yield undefined;
+  // del_timer_sync(&dwork->timer): the timer handle is part of work->data here.
+  machine().access(dwork.work.id, ACCESS_WRITE);
   if (dwork.timer?.cancel()) {
     dwork.timer = null;
     dwork.work.pending = false;
@@ -416,9 +440,11 @@ export function* flush_workqueue(wq: workqueue_struct): KGen {
   lock_map_acquire(wq.lockdep_map);
   lock_map_release(wq.lockdep_map);
   yield undefined;
+  const m = machine();
   const waits: completion[] = [];
   for (const pool of wq.pools) {
-    if (!pool || (pool.worklist.length === 0 && pool.current_work === null)) continue;
+    m.access(pool.id, ACCESS_READ);
+    if (pool.worklist.length === 0 && pool.current_work === null) continue;
     const done = new completion(`flush_workqueue(${wq.name})`);
     done.completers = () => (pool.worker ? [pool.worker] : []);
     const barr = new work_struct(function wq_barrier_func() {}, 'wq_barrier');
@@ -434,16 +460,25 @@ export function* flush_workqueue(wq: workqueue_struct): KGen {
 export function* drain_workqueue(wq: workqueue_struct): KGen {
   for (;;) {
     yield* flush_workqueue(wq);
-    if (wq.pools.every((p) => !p || (p.worklist.length === 0 && p.current_work === null))) return;
+    const m = machine();
+    let idle = true;
+    for (const p of wq.pools) {
+      m.access(p.id, ACCESS_READ);
+      if (p.worklist.length !== 0 || p.current_work !== null) idle = false;
+    }
+    if (idle) return;
   }
 }
 
 /** destroy_workqueue(): drains, then lets the workers exit. */
 export function* destroy_workqueue(wq: workqueue_struct): KGen {
   yield* drain_workqueue(wq);
+  const m = machine();
+  m.access(wq.id, ACCESS_WRITE);
   wq.dying = true;
   for (const pool of wq.pools) {
-    if (!pool?.worker) continue;
+    m.access(pool.id, ACCESS_WRITE);
+    if (!pool.worker) continue;
     if (pool.idle) {
       pool.idle = false;
       wake_up_process(pool.worker);
@@ -465,5 +500,7 @@ export function delayed_work_pending(dwork: delayed_work): boolean {
 /** current_work(): the item the current task (a kworker) is running, if any. */
 export function current_work(): work_struct | null {
   const pool = current().data.worker_pool as worker_pool | undefined;
-  return pool ? pool.current_work : null;
+  if (!pool) return null;
+  machine().access(pool.id, ACCESS_READ);
+  return pool.current_work;
 }

@@ -19,13 +19,16 @@ import {
   cancel_delayed_work_sync,
   cancel_work_sync,
   destroy_workqueue,
+  flush_delayed_work,
   flush_work,
   flush_workqueue,
   queue_work,
+  queue_work_on,
   schedule_delayed_work,
   schedule_work,
 } from '../../src/kernel/workqueue.js';
 import { type Task, machine } from '../../src/sim/index.js';
+import { dporOutcomes } from '../kernel/helpers.js';
 import { Log, Seeded, ofType, run, titles } from './helpers.js';
 
 test('schedule_work runs the item once on a kworker, which then idles in TASK_INTERRUPTIBLE (not a hang)', () => {
@@ -198,4 +201,127 @@ test('synchronize_rcu inside rcu_read_lock: suspicious RCU usage and a task bloc
   assert.equal(r.end, 'done');
   assert.equal(t.state, TASK_UNINTERRUPTIBLE);
   assert.ok(t.waitingOn?.owners().includes(t));
+});
+
+// ---------------------------------------------------------------- footprints (DPOR reaches every outcome)
+
+test('flush_work of an item another task queues: DPOR reaches the flush before (no wait) and after (waits)', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const wq = alloc_workqueue('wq');
+    let ran = 0;
+    const w = INIT_WORK(function fw() {
+      ran++;
+    });
+    // The flusher is pid 1: the first run flushes before anything is queued.
+    spawn_user('flusher', function* () {
+      const waited = yield* flush_work(w);
+      seen.add(`waited=${waited} ran=${ran}`);
+    });
+    spawn_user('queuer', function* () {
+      yield* queue_work(wq, w);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.ok(seen.includes('waited=false ran=0'), seen.join(' | '));
+  assert.ok(seen.includes('waited=true ran=1'), seen.join(' | '));
+});
+
+test('flush_workqueue before and after a queue_work on a pool that has no worker yet', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const wq = alloc_workqueue('wq');
+    let ran = 0;
+    const w = INIT_WORK(function fw() {
+      ran++;
+    });
+    spawn_user('flusher', function* () {
+      yield* flush_workqueue(wq);
+      seen.add(`ran=${ran}`);
+    });
+    spawn_user('queuer', function* () {
+      yield* queue_work(wq, w);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['ran=0', 'ran=1']);
+});
+
+test('queue_work on a workqueue being destroyed: DPOR reaches the queueing before and after `dying`', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const wq = alloc_workqueue('wq');
+    const w = INIT_WORK(function fw() {});
+    spawn_user('destroyer', function* () {
+      yield* destroy_workqueue(wq);
+    });
+    spawn_user('queuer', function* () {
+      seen.add(`queued=${yield* queue_work(wq, w)}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['queued=false', 'queued=true']);
+});
+
+test('non-reentrancy: an item requeued from another CPU while it runs runs again on its first pool', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const wq = alloc_workqueue('wq');
+    const cpus: number[] = [];
+    const w = INIT_WORK(function* fw() {
+      cpus.push(machine().current.cpu);
+      yield undefined;
+    });
+    spawn_user(
+      'queuer',
+      function* () {
+        yield* queue_work_on(0, wq, w);
+        const again = yield* queue_work_on(1, wq, w);
+        yield* flush_work(w);
+        seen.add(`again=${again} cpus=${cpus.join(',')}`);
+      },
+      1,
+    );
+  });
+  assert.equal(result.complete, true);
+  // Still pending; requeued while running (back on CPU 0's pool); requeued after it finished.
+  assert.deepEqual(seen, ['again=false cpus=0', 'again=true cpus=0,0', 'again=true cpus=0,1']);
+});
+
+test('cancel_work_sync vs a running item: it waits, so the item never runs after it returned', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const wq = alloc_workqueue('wq');
+    let state = 'idle';
+    const w = INIT_WORK(function* fw() {
+      state = 'running';
+      yield undefined;
+      state = 'done';
+    });
+    spawn_user('queuer', function* () {
+      yield* queue_work(wq, w);
+    });
+    spawn_user('canceller', function* () {
+      yield* cancel_work_sync(w);
+      seen.add(`after cancel: ${state}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['after cancel: done', 'after cancel: idle']);
+});
+
+test('flush_delayed_work vs the delayed work timer: DPOR reaches the flush before the queueing, before and after the expiry', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const times: number[] = [];
+    const dw = INIT_DELAYED_WORK(function dfn() {
+      times.push(machine().now);
+    });
+    spawn_user('flusher', function* () {
+      const waited = yield* flush_delayed_work(dw);
+      seen.add(`waited=${waited} ran at=${times.join(',')}`);
+    });
+    spawn_user('queuer', function* () {
+      yield* schedule_delayed_work(dw, 1);
+    });
+  });
+  assert.equal(result.complete, true);
+  const jiffy = 1e9 / 1000;
+  assert.ok(seen.includes('waited=false ran at='), seen.join(' | '));
+  assert.ok(seen.includes('waited=true ran at=0'), seen.join(' | '));
+  assert.ok(seen.includes(`waited=true ran at=${jiffy}`), seen.join(' | '));
 });
