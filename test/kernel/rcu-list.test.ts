@@ -157,8 +157,8 @@ test('list_for_each_entry_rcu: list_del_rcu + kfree without a grace period is a 
   assert.equal(again.result?.reports[f.reportIndex]?.text, f.report.text);
 });
 
-test('list_for_each_entry_rcu: the same with synchronize_rcu() before kfree is clean', () => {
-  const r = dpor(listFree('sync'));
+test('list_for_each_entry_rcu: the same with synchronize_rcu() before kfree is clean (KCSAN too: fetches and publications are marked)', () => {
+  const r = dpor(listFree('sync'), { KCSAN: true });
   assert.equal(r.complete, true);
   assert.deepEqual(titles(r), []);
   assert.ok(r.executions > 1);
@@ -168,6 +168,49 @@ test('a walk with no scheduling point between its fetches could never be caught 
   const r = dpor(listFree('none', 'plain'));
   assert.equal(r.complete, true);
   assert.deepEqual(titles(r), []);
+});
+
+test('KCSAN: a plain list_for_each_entry walk racing list_del_rcu is a data race; the _rcu walk (marked fetches) is not', () => {
+  const race = (walk: 'rcu' | 'plain') =>
+    dpor(
+      () => {
+        const lock = spin_lock_init('list_lock');
+        const head = kzalloc(() => ({ list: LIST_HEAD() }), GFP_KERNEL, 'struct head') as { list: list_head };
+        const xs = [1, 2, 3].map((v) => kzalloc(() => ({ v, link: LIST_HEAD() }), GFP_KERNEL, 'struct item') as item);
+        for (const x of xs) list_add_tail_rcu(x.link, head.list);
+        spawn_user(
+          'reader',
+          kfunc(function* reader_walk() {
+            rcu_read_lock();
+            let sum = 0;
+            if (walk === 'rcu')
+              for (
+                let it = yield* list_for_each_entry_rcu<item>(head.list, 'link');
+                it;
+                it = yield* list_next_entry_rcu(it, head.list, 'link')
+              )
+                sum += it.v;
+            else {
+              yield undefined;
+              for (const it of list_for_each_entry<item>(head.list, 'link')) sum += it.v;
+            }
+            rcu_read_unlock();
+            assert.ok(sum > 0);
+          }),
+        );
+        spawn_user(
+          'updater',
+          kfunc(function* list_updater() {
+            yield* spin_lock(lock);
+            list_del_rcu((xs[1] as item).link);
+            yield* spin_unlock(lock);
+          }),
+        );
+      },
+      { KCSAN: true },
+    );
+  assert.deepEqual(titles(race('rcu')), []);
+  assert.deepEqual(titles(race('plain')), ['KCSAN: data-race in list_updater / reader_walk']);
 });
 
 /** The same on an hlist: hlist_del_rcu + kfree under a walker. */
@@ -210,7 +253,7 @@ test('hlist_for_each_entry_rcu: hlist_del_rcu + kfree under a walker is found; w
   const bad = dpor(hlistFree('none'));
   assert.equal(bad.complete, true);
   assert.ok(titles(bad).includes('BUG: KASAN: slab-use-after-free in hreader_walk'), titles(bad).join(' | '));
-  const good = dpor(hlistFree('sync'));
+  const good = dpor(hlistFree('sync'), { KCSAN: true });
   assert.equal(good.complete, true);
   assert.deepEqual(titles(good), []);
 });
