@@ -3,9 +3,17 @@ import { test } from 'node:test';
 import type { LockAcquireEvent } from '../../src/kernel/events.js';
 import { kthread_create, kthread_should_stop, kthread_stop } from '../../src/kernel/kthread.js';
 import { track_struct } from '../../src/kernel/lib/container_of.js';
-import { schedule_timeout_interruptible, spawn_user, wake_up_process } from '../../src/kernel/sched/core.js';
+import { complete_nosched, init_completion, wait_for_completion } from '../../src/kernel/completion.js';
+import { GFP_KERNEL, kfree, kmalloc } from '../../src/kernel/mm/slab.js';
+import {
+  cond_resched,
+  schedule_timeout_interruptible,
+  spawn_user,
+  wake_up_process,
+} from '../../src/kernel/sched/core.js';
 import {
   TIMER_INIT,
+  add_timer,
   del_timer_sync,
   from_timer,
   jiffies,
@@ -15,8 +23,8 @@ import {
   timer_pending,
   timer_setup,
 } from '../../src/kernel/time/timer.js';
-import { SOFTIRQ_OFFSET, current } from '../../src/sim/index.js';
-import { RoundRobin, bootWith, ofType, runClean } from './helpers.js';
+import { type KGen, SOFTIRQ_OFFSET, current, machine } from '../../src/sim/index.js';
+import { RoundRobin, bootWith, dporOutcomes, ofType, runClean } from './helpers.js';
 
 interface dev {
   fired: number;
@@ -108,3 +116,89 @@ test('kthread_create sleeps until woken; kthread_stop returns the exit code; sto
   assert.equal(stopped, 7);
   assert.equal(early, -4);
 });
+
+// ---------------------------------------------------------------- footprints (DPOR reaches every outcome)
+
+interface tdev {
+  n: number;
+  timer: timer_list;
+}
+
+function tdev_setup(fn: (t: timer_list) => void | KGen): tdev {
+  const d = kmalloc((): tdev => ({ n: 0, timer: TIMER_INIT() }), GFP_KERNEL, 'struct tdev') as tdev;
+  timer_setup(d.timer, fn);
+  return d;
+}
+
+test('timer_pending: DPOR reaches the read before and after the callback fired', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const d = tdev_setup(function tfn() {});
+    spawn_user('t', function* () {
+      yield* mod_timer(d.timer, jiffies() + 1);
+      yield* cond_resched();
+      seen.add(`pending=${timer_pending(d.timer)}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['pending=false', 'pending=true']);
+});
+
+test('add_timer on a pending timer WARNs; once it fired, add_timer re-arms it: DPOR reaches both', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    let fired = 0;
+    const d = tdev_setup(function tfn() {
+      fired++;
+    });
+    machine().endHooks.push(() => seen.add(`fired=${fired}`));
+    spawn_user('t', function* () {
+      // No clock read after the arming: only the timer's own state orders add_timer and the expiry.
+      const expires = jiffies() + 1;
+      yield* mod_timer(d.timer, expires);
+      yield* cond_resched();
+      d.timer.expires = expires;
+      yield* add_timer(d.timer);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['fired=1', 'fired=2']);
+  assert.ok(result.findings.some((f) => f.title.startsWith('WARNING')));
+});
+
+/** A callback preempted halfway (PREEMPT_RT runs timers in a preemptible thread), touching the struct on both sides. */
+function* halfway(d: tdev): KGen {
+  d.n++;
+  yield undefined;
+  d.n++;
+}
+
+for (const [name, sync] of [
+  ['timer_delete', false],
+  ['del_timer_sync', true],
+] as const) {
+  test(`${name} + kfree while the callback is halfway: ${sync ? 'clean (it waits)' : 'a use-after-free'}`, () => {
+    const { seen, result } = dporOutcomes(
+      (seen) => {
+        const started = init_completion('started');
+        const d = tdev_setup(function* tfn(t: timer_list): KGen {
+          const dd = from_timer<tdev>(t, 'timer');
+          complete_nosched(started);
+          yield* halfway(dd);
+        });
+        spawn_user('armer', function* () {
+          yield* mod_timer(d.timer, jiffies() + 1);
+        });
+        spawn_user('deleter', function* () {
+          yield* wait_for_completion(started);
+          const was = sync ? yield* del_timer_sync(d.timer) : yield* timer_delete(d.timer);
+          seen.add(`was=${was}`);
+          kfree(d);
+        });
+      },
+      { PREEMPT_RT: true },
+    );
+    assert.equal(result.complete, true);
+    assert.deepEqual(seen, ['was=0']);
+    const uaf = result.findings.filter((f) => f.title.startsWith('BUG: KASAN: slab-use-after-free'));
+    assert.equal(uaf.length, sync ? 0 : 1, result.findings.map((f) => f.title).join(' | '));
+  });
+}

@@ -9,8 +9,22 @@
  * run in a preemptible thread, so it stays 0. The callback runs under the
  * timer's lockdep map, which del_timer_sync() also takes, so lockdep sees
  * "del_timer_sync() while holding a lock the callback takes".
+ *
+ * Footprint: each timer has an object id (allocated by timer_setup()) standing for its pending
+ * state and whether its callback is running. Arming, disarming and the callback's start and end
+ * write it; timer_pending() and del_timer_sync()'s wait read it. (The machine's timer queue and
+ * clock are recorded by the machine itself.)
  */
-import { type Acquirable, type KGen, type Task, current, machine, markInternal } from '../../sim/index.js';
+import {
+  type Acquirable,
+  type KGen,
+  type Task,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  current,
+  machine,
+  markInternal,
+} from '../../sim/index.js';
 import { WARN_ON_ONCE } from '../bug.js';
 import { jiffies, jiffiesToNs, kconfig } from '../kernel.js';
 import { lock_map_acquire, lock_map_release, lockdep_map } from '../locking/lockdep.js';
@@ -31,6 +45,8 @@ export interface timer_list {
 }
 
 interface TimerState {
+  /** Object id of the timer's state (pending, running). */
+  readonly id: number;
   handle: { cancel(): boolean } | null;
   running: boolean;
   map: lockdep_map;
@@ -59,12 +75,14 @@ export function timer_setup(timer: timer_list, callback: timer_fn, flags = 0, na
   timer.function = callback;
   timer.flags = flags;
   timer.expires = 0;
+  const m = machine();
   const s: TimerState = {
+    id: m.newId(),
     handle: null,
     running: false,
     map: new lockdep_map(name ?? `(${callback.name || 'timer'})`),
     waitDone: {
-      id: machine().newId(),
+      id: m.newId(),
       canAcquire: () => !s.running,
       owners: (): readonly Task[] => {
         const swapper = machine().task(0);
@@ -82,11 +100,15 @@ export { container_of as from_timer } from '../lib/container_of.js';
 
 /** timer_pending(): armed and not yet fired. */
 export function timer_pending(timer: timer_list): boolean {
-  return stateOf(timer).handle !== null;
+  const s = stateOf(timer);
+  machine().access(s.id, ACCESS_READ);
+  return s.handle !== null;
 }
 
 /** call_timer_fn(): the callback, in softirq context, under the timer's lockdep map. */
 function* call_timer_fn(timer: timer_list, s: TimerState): KGen {
+  const m = machine();
+  m.access(s.id, ACCESS_WRITE);
   s.handle = null;
   const fn = timer.function;
   if (!fn) return;
@@ -98,10 +120,13 @@ function* call_timer_fn(timer: timer_list, s: TimerState): KGen {
   if (r) yield* r;
   lock_map_release(s.map);
   t.frames.pop();
+  // The callback is done: what a del_timer_sync() waiting for it reads when it goes on.
+  m.access(s.id, ACCESS_WRITE);
   s.running = false;
 }
 
 function arm(timer: timer_list, s: TimerState, expires: number): void {
+  machine().access(s.id, ACCESS_WRITE);
   timer.expires = expires;
   s.handle = machine().addTimer(jiffiesToNs(expires), () => call_timer_fn(timer, s));
 }
@@ -110,6 +135,7 @@ function arm(timer: timer_list, s: TimerState, expires: number): void {
 export function* mod_timer(timer: timer_list, expires: number): KGen<number> {
   yield undefined;
   const s = stateOf(timer);
+  machine().access(s.id, ACCESS_WRITE);
   const was = s.handle?.cancel() ? 1 : 0;
   arm(timer, s, expires);
   return was;
@@ -119,6 +145,7 @@ export function* mod_timer(timer: timer_list, expires: number): KGen<number> {
 export function* add_timer(timer: timer_list): KGen {
   yield undefined;
   const s = stateOf(timer);
+  machine().access(s.id, ACCESS_WRITE);
   if (s.handle) {
     WARN_ON_ONCE(true, 'kernel/time/timer.c:1296');
     return;
@@ -130,6 +157,7 @@ export function* add_timer(timer: timer_list): KGen {
 export function* timer_delete(timer: timer_list): KGen<number> {
   yield undefined;
   const s = stateOf(timer);
+  machine().access(s.id, ACCESS_WRITE);
   const was = s.handle?.cancel() ? 1 : 0;
   s.handle = null;
   return was;
@@ -144,9 +172,15 @@ export function* timer_delete_sync(timer: timer_list): KGen<number> {
   lock_map_acquire(s.map);
   lock_map_release(s.map);
   yield undefined;
+  const m = machine();
+  m.access(s.id, ACCESS_WRITE);
   const was = s.handle?.cancel() ? 1 : 0;
   s.handle = null;
-  if (s.running) yield s.waitDone;
+  if (s.running) {
+    yield s.waitDone;
+    // What let it go on: the callback's end (it wrote the timer's state).
+    m.access(s.id, ACCESS_READ);
+  }
   t.frames.pop();
   return was;
 }
