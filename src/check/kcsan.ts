@@ -151,9 +151,8 @@ export function installKcsan(log: RunLog): void {
   const dirty: boolean[] = [];
   const sync = new Map<number, SyncState>();
   const fields = new Map<number, FieldState>();
-  const idsOfAlloc = new WeakMap<Allocation, number[]>();
-  /** Field ids of memory freed in the running step. */
-  const freed: number[] = [];
+  /** Field ids with state whose memory was freed in the running step. */
+  const dead: number[] = [];
   /** The accesses observed in the running step, in order (a pool, reused). */
   const pending: Access[] = [];
   let npending = 0;
@@ -199,7 +198,12 @@ export function installKcsan(log: RunLog): void {
     p.code = a.id * 8 + (a.write ? ACCESS_WRITE : ACCESS_READ);
     p.mode = a.mode;
     p.live = a.alloc.live;
-    if (a.mode === ACCESS_UNCHECKED || !p.live) return;
+    if (!p.live) {
+      // Freed memory (release()'s own writes, or a use after free): KASAN's. Forget the field.
+      if (fields.has(a.id) || sync.has(a.id)) dead.push(a.id);
+      return;
+    }
+    if (a.mode === ACCESS_UNCHECKED) return;
     p.write = a.write;
     p.pid = t.pid;
     p.task = t;
@@ -270,19 +274,9 @@ export function installKcsan(log: RunLog): void {
     }
   }
 
-  /** Notes that KCSAN keeps state for a field of alloc (dropped when it is freed). */
-  function keeps(alloc: Allocation, id: number): void {
-    let ids = idsOfAlloc.get(alloc);
-    if (ids === undefined) idsOfAlloc.set(alloc, (ids = []));
-    ids.push(id);
-  }
-
   function fieldState(a: Access, id: number): FieldState {
     let f = fields.get(id);
-    if (f === undefined) {
-      fields.set(id, (f = { writes: [], reads: [] }));
-      if (!sync.has(id)) keeps(a.alloc as Allocation, id);
-    }
+    if (f === undefined) fields.set(id, (f = { writes: [], reads: [] }));
     return f;
   }
 
@@ -320,11 +314,7 @@ export function installKcsan(log: RunLog): void {
     const kind = a.code % 8;
     if (a.mode === ACCESS_MARKED) {
       const id = idOf(a.code);
-      let s = sync.get(id);
-      if (s === undefined) {
-        s = stateOf(id);
-        if (!fields.has(id)) keeps(a.alloc as Allocation, id);
-      }
+      const s = stateOf(id);
       acquire(v, s, kind);
       if (dirty[pid]) {
         v[pid] = (v[pid] as number) + 1;
@@ -373,12 +363,12 @@ export function installKcsan(log: RunLog): void {
       a.alloc = null;
       a.task = null;
     }
-    if (freed.length > 0) {
-      for (const id of freed) {
+    if (dead.length > 0) {
+      for (const id of dead) {
         fields.delete(id);
         sync.delete(id);
       }
-      freed.length = 0;
+      dead.length = 0;
     }
   }
 
@@ -460,17 +450,6 @@ export function installKcsan(log: RunLog): void {
     lines.push('', 'Reported by Kernel Concurrency Sanitizer on:', log.header(r.task as Task), BANNER);
     m.report({ kind: 'kcsan', title, text: lines.join('\n') });
   }
-
-  // Freed memory is KASAN's: forget its fields once the freeing step is processed (release()
-  // writes every field, in the footprint).
-  log.on('free', (ev: { type: string; alloc?: Allocation }) => {
-    const a = ev.alloc;
-    if (!a) return;
-    const ids = idsOfAlloc.get(a);
-    if (!ids) return;
-    for (const id of ids) freed.push(id);
-    idsOfAlloc.delete(a);
-  });
 
   setAccessObserver(m, observe);
   m.stepHooks.push(onStep);

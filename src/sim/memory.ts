@@ -68,7 +68,8 @@ export interface FieldAccess {
 
 /**
  * Called after every field access of tracked memory, right after its footprint entry was recorded
- * (so an observer can pair the two), with machine().current as the accessing task.
+ * (so an observer can pair the two), with machine().current as the accessing task; and for each
+ * footprint entry release() records (as an unchecked write of the now dead allocation).
  */
 export type AccessObserver = (a: FieldAccess) => void;
 
@@ -173,11 +174,19 @@ class AccessRecord implements FieldAccess {
 
 const record = new AccessRecord();
 
-function observe(fn: AccessObserver, meta: Meta, key: string, write: boolean, before: unknown, after: unknown): void {
+function observe(
+  fn: AccessObserver,
+  meta: Meta,
+  key: string,
+  write: boolean,
+  before: unknown,
+  after: unknown,
+  mode = accessMode,
+): void {
   const r = record;
   r.id = meta.fieldIds.get(key) as number;
   r.write = write;
-  r.mode = accessMode;
+  r.mode = mode;
   r.before = before;
   r.after = after;
   r.alloc = meta.alloc;
@@ -348,5 +357,12 @@ export function release(a: Allocation): void {
   a.freeComm = t.comm;
   a.freeFrames = t.frames.slice();
   a.freeStep = m.stepIndex;
-  for (const meta of metasOfAlloc.get(a) ?? []) for (const id of meta.fieldIds.values()) m.access(id, ACCESS_WRITE);
+  const obs = observerOf(m);
+  for (const meta of metasOfAlloc.get(a) ?? [])
+    for (const [key, id] of meta.fieldIds) {
+      m.access(id, ACCESS_WRITE);
+      // The allocator's own writes: the observer sees them as unchecked writes to dead memory.
+      if (obs !== null && typeof key === 'string')
+        observe(obs, meta, key, true, undefined, undefined, ACCESS_UNCHECKED);
+    }
 }

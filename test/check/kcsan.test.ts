@@ -4,6 +4,7 @@ import { complete, init_completion, wait_for_completion } from '../../src/kernel
 import { kthread_run, kthread_stop } from '../../src/kernel/kthread.js';
 import { mutex_init, mutex_lock, mutex_unlock } from '../../src/kernel/locking/mutex.js';
 import { spin_lock, spin_lock_init, spin_unlock } from '../../src/kernel/locking/spinlock.js';
+import { GFP_KERNEL, kfree, kmalloc } from '../../src/kernel/mm/slab.js';
 import { READ_ONCE, WRITE_ONCE, data_race, shared } from '../../src/kernel/once.js';
 import { call_rcu, synchronize_rcu } from '../../src/kernel/rcu/tree.js';
 import { RCU_HEAD_INIT, rcu_read_lock, rcu_read_unlock } from '../../src/kernel/rcu/update.js';
@@ -467,6 +468,32 @@ test('a timer callback racing with a task: reported across CPUs, not on its own 
     'KCSAN: data-race in dev_timer_fn / dev_writer',
   ]);
   assert.deepEqual(kcsanTitles(prog(0), { KCSAN: true, PREEMPT_RT: false }).titles, []);
+});
+
+test('freed memory is left to KASAN: a read after the free races with nothing', () => {
+  const r = runProgram(
+    () => {
+      spawn_user(
+        'owner',
+        kfunc(function* owner() {
+          const o = kmalloc<Counter>(() => ({ n: 0 }), GFP_KERNEL, 'struct counter') as Counter;
+          spawn_user(
+            'user',
+            kfunc(function* late_user() {
+              yield undefined;
+              void o.n;
+            }),
+          );
+          yield undefined;
+          o.n = 1;
+          yield undefined;
+          kfree(o);
+        }),
+      );
+    },
+    { over: ON },
+  );
+  assert.deepEqual(titles(r), ['BUG: KASAN: slab-use-after-free in late_user']);
 });
 
 test('KCSAN off (the default, or KCSAN: false): nothing reported', () => {
