@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { shared } from '../../src/kernel/once.js';
-import { spawn_user } from '../../src/kernel/sched/core.js';
+import { __READ_ONCE, __WRITE_ONCE, shared } from '../../src/kernel/once.js';
+import { cond_resched, spawn_user } from '../../src/kernel/sched/core.js';
 import {
   RCUWAIT_INIT,
   finish_rcuwait,
@@ -12,7 +12,7 @@ import {
   rcuwait_wake_up,
 } from '../../src/kernel/sched/rcuwait.js';
 import { TASK_UNINTERRUPTIBLE, set_current_state } from '../../src/kernel/sched/core.js';
-import { RoundRobin, bootWith, runClean } from './helpers.js';
+import { RoundRobin, bootWith, dporOutcomes, runClean } from './helpers.js';
 
 function scenario(wake: boolean) {
   const { k } = bootWith(new RoundRobin());
@@ -69,4 +69,46 @@ test('rcuwait: open-coded prepare/schedule/finish as kvm_swap_active_memslots do
   runClean(k);
   assert.ok(done);
   assert.equal(kvm.w.task, null);
+});
+
+// ---------------------------------------------------------------- footprints (DPOR reaches every outcome)
+
+test('rcuwait_active on an rcuwait outside tracked memory: DPOR reaches the read before and after prepare_to_rcuwait', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const w = RCUWAIT_INIT(); // a plain struct: only the rcuwait's own id orders its operations
+    spawn_user('waiter', function* () {
+      yield* prepare_to_rcuwait(w);
+      yield* finish_rcuwait(w);
+    });
+    spawn_user('looker', function* () {
+      yield* cond_resched();
+      seen.add(`active=${yield* rcuwait_active(w)}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['active=false', 'active=true']);
+});
+
+test('rcuwait under KCSAN: w->task is rcu_assign_pointer()/rcu_dereference() (no data race), and no lost wake-up', () => {
+  const { seen, result } = dporOutcomes(
+    (seen) => {
+      const kvm = shared({ count: 1, w: RCUWAIT_INIT() }, 'struct kvm');
+      spawn_user('waiter', function* () {
+        yield* rcuwait_wait_event(kvm.w, () => __READ_ONCE(kvm, 'count') === 0);
+        seen.add('woke');
+      });
+      spawn_user('waker', function* () {
+        yield* cond_resched();
+        __WRITE_ONCE(kvm, 'count', 0);
+        yield* rcuwait_wake_up(kvm.w);
+      });
+    },
+    { KCSAN: true },
+  );
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['woke']);
+  assert.deepEqual(
+    result.findings.map((f) => f.title),
+    [],
+  );
 });

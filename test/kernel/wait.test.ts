@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { track_struct } from '../../src/kernel/lib/container_of.js';
-import { shared } from '../../src/kernel/once.js';
-import { TASK_UNINTERRUPTIBLE, schedule, spawn_user } from '../../src/kernel/sched/core.js';
+import { __READ_ONCE, shared } from '../../src/kernel/once.js';
+import { TASK_UNINTERRUPTIBLE, cond_resched, schedule, spawn_user } from '../../src/kernel/sched/core.js';
 import {
+  DECLARE_WAITQUEUE,
   DECLARE_WAIT_QUEUE_HEAD,
   DEFINE_WAIT,
+  add_wait_queue,
   finish_wait,
   prepare_to_wait,
+  remove_wait_queue,
   wait_event,
   wait_event_interruptible,
   wait_event_timeout,
@@ -16,7 +19,8 @@ import {
   waitqueue_active,
   wq_waitable,
 } from '../../src/kernel/sched/wait.js';
-import { RoundRobin, bootWith, runClean } from './helpers.js';
+import { machine } from '../../src/sim/index.js';
+import { RoundRobin, bootWith, dporOutcomes, runClean } from './helpers.js';
 import { SeededWalk } from '../../src/explore/random.js';
 
 /** Random schedules (seeded), to check wait_event never loses a wake-up. */
@@ -103,4 +107,69 @@ test('wait_event_interruptible returns 0; wait_event_timeout returns 0 on timeou
   assert.equal(r1, 0);
   assert.equal(r2, 0);
   assert.ok(res.timeNs >= 10_000_000);
+});
+
+// ---------------------------------------------------------------- footprints (DPOR reaches every outcome)
+
+test('waitqueue_active on a head outside tracked memory: DPOR reaches the read before and after add_wait_queue', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const wq = DECLARE_WAIT_QUEUE_HEAD(); // a plain struct: only the head's own id orders its operations
+    spawn_user('adder', function* () {
+      const e = DECLARE_WAITQUEUE();
+      yield* add_wait_queue(wq, e);
+      yield* remove_wait_queue(wq, e);
+    });
+    spawn_user('looker', function* () {
+      yield* cond_resched();
+      seen.add(`active=${waitqueue_active(wq)}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['active=false', 'active=true']);
+});
+
+test('wait_event + wake_up under KCSAN: the wait queue lock orders the list accesses (no data race)', () => {
+  const { seen, result } = dporOutcomes(
+    (seen) => {
+      const st = shared({ done: 0, wq: DECLARE_WAIT_QUEUE_HEAD() }, 'struct st');
+      spawn_user('waiter', function* () {
+        yield* wait_event(st.wq, () => done_marked(st));
+        seen.add('woke');
+      });
+      spawn_user('waker', function* () {
+        yield* cond_resched();
+        st.done = 1;
+        yield* wake_up(st.wq);
+      });
+    },
+    { KCSAN: true },
+  );
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['woke']);
+  assert.deepEqual(
+    result.findings.map((f) => f.title),
+    [],
+  );
+});
+
+/** The condition read, marked (the kernel's conditions are READ_ONCE()s or under a lock). */
+function done_marked(st: { done: number }): boolean {
+  return __READ_ONCE(st, 'done') === 1;
+}
+
+test('a waker that sets the condition after wake_up loses the wake-up in some interleaving (a hung waiter)', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const st = shared({ done: 0, wq: DECLARE_WAIT_QUEUE_HEAD() }, 'struct st');
+    const waiter = spawn_user('waiter', function* () {
+      yield* wait_event(st.wq, () => st.done === 1);
+    });
+    spawn_user('waker', function* () {
+      yield* wake_up(st.wq);
+      yield* cond_resched();
+      st.done = 1;
+    });
+    machine().endHooks.push(() => seen.add(waiter.dead ? 'woke' : 'asleep'));
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['asleep', 'woke']);
 });

@@ -80,6 +80,8 @@ export function wake_up_process(t: Task): boolean {
 
 /** wake_up_state(): wakes only if the task sleeps in one of the given states. */
 export function wake_up_state(t: Task, state: number): boolean {
+  // try_to_wake_up() reads the task's state (under p->pi_lock) before deciding.
+  machine().access(t.stateId, ACCESS_READ);
   if ((t.state & state) === 0 && t.state !== TASK_RUNNING) return false;
   return machine().wake(t);
 }

@@ -5,9 +5,26 @@
  * Waking is explicit: only rcuwait_wake_up() wakes the waiter, so a path
  * that changes the condition and forgets to call it leaves the waiter asleep
  * (a hung task).
+ *
+ * Footprint: w->task is accessed with rcu_assign_pointer()/rcu_dereference(), marked accesses
+ * (KCSAN), and each access also records the rcuwait's object id (given by RCUWAIT_INIT() or
+ * rcuwait_init()): prepare/finish write it, rcuwait_active() and rcuwait_wake_up() read it, so the
+ * explorer orders them whether or not the struct is tracked memory.
  */
-import { type KGen, type Task, type Waitable, current, markInternal } from '../../sim/index.js';
+import {
+  type KGen,
+  type Task,
+  type Waitable,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  current,
+  machine,
+  markInternal,
+  markedRead,
+  markedWrite,
+} from '../../sim/index.js';
 import { member_name } from '../lib/container_of.js';
+import { assign_obj_id, obj_id } from '../objid.js';
 import { rcu_read_lock, rcu_read_unlock } from '../rcu/update.js';
 import {
   TASK_RUNNING,
@@ -36,11 +53,24 @@ export function* eval_condition(cond: WaitCondition): KGen<boolean> {
 
 /** __RCUWAIT_INITIALIZER / a struct initialiser value. */
 export function RCUWAIT_INIT(): rcuwait {
-  return { task: null };
+  return assign_obj_id({ task: null });
 }
 
 export function rcuwait_init(w: rcuwait): void {
-  w.task = null;
+  assign_obj_id(w);
+  set_task(w, null);
+}
+
+/** rcu_assign_pointer(w->task, p) */
+function set_task(w: rcuwait, p: Task | null): void {
+  machine().access(obj_id(w), ACCESS_WRITE);
+  markedWrite(w, 'task', p);
+}
+
+/** rcu_dereference(w->task) / rcu_access_pointer(w->task) */
+function get_task(w: rcuwait): Task | null {
+  machine().access(obj_id(w), ACCESS_READ);
+  return markedRead(w, 'task');
 }
 
 /** What a task sleeping on the rcuwait waits for (diagnostics). */
@@ -55,19 +85,19 @@ function waitable(w: rcuwait): Waitable {
 /** rcuwait_active(): !!rcu_access_pointer(w->task). */
 export function* rcuwait_active(w: rcuwait): KGen<boolean> {
   yield undefined;
-  return w.task !== null;
+  return get_task(w) !== null;
 }
 
 /** prepare_to_rcuwait(): rcu_assign_pointer(w->task, current). */
 export function* prepare_to_rcuwait(w: rcuwait): KGen {
   yield undefined;
-  w.task = current();
+  set_task(w, current());
 }
 
 /** finish_rcuwait(): rcu_assign_pointer(w->task, NULL); __set_current_state(TASK_RUNNING). */
 export function* finish_rcuwait(w: rcuwait): KGen {
   yield undefined;
-  w.task = null;
+  set_task(w, null);
   __set_current_state(TASK_RUNNING);
 }
 
@@ -86,7 +116,7 @@ export function* rcuwait_wake_up(w: rcuwait): KGen<boolean> {
   t.frames.push('rcuwait_wake_up');
   rcu_read_lock();
   // smp_mb() (B): pairs with the barrier in set_current_state() (sequential consistency here).
-  const task = w.task;
+  const task = get_task(w);
   let ret = false;
   if (task) ret = wake_up_process(task);
   rcu_read_unlock();

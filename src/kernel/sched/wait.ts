@@ -3,17 +3,33 @@
  *
  * A wait_queue_head_t is a list of wait_queue_entry_t linked through real
  * list_heads (lib/list.ts), so a head embedded in a freed struct is a KASAN
- * report when touched. The head's spinlock is not modelled: each wait-queue
- * operation is one indivisible step (it yields first, then acts).
+ * report when touched. The head's spinlock is not a lock here: each
+ * wait-queue operation is one indivisible step (it yields first, then acts),
+ * and what the lock orders is in its footprint: the head has an object id
+ * (given by DECLARE_WAIT_QUEUE_HEAD()/init_waitqueue_head()) that every
+ * operation taking wq_head->lock writes when it starts and when it is done
+ * (so KCSAN orders the list accesses inside after the previous holder's), and
+ * that the lockless waitqueue_active() reads. That holds whether or not the
+ * head is in tracked memory; the entries live on the waiter's stack (tracked).
  *
  * The wait_event() family follows the macros: add to the queue and set the
  * task state, re-check the condition, schedule(), loop — so a waker that
  * changes the condition and calls wake_up() in any interleaving is never
  * lost, and a waker that forgets wake_up() leaves the waiter asleep.
  */
-import { type KGen, type Task, type Waitable, ACCESS_READ, current, machine, markInternal } from '../../sim/index.js';
+import {
+  type KGen,
+  type Task,
+  type Waitable,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  current,
+  machine,
+  markInternal,
+} from '../../sim/index.js';
 import { member_name } from '../lib/container_of.js';
 import { DEFINE_ON_STACK } from '../mm/slab.js';
+import { assign_obj_id, obj_id } from '../objid.js';
 import {
   INIT_LIST_HEAD,
   LIST_HEAD,
@@ -68,12 +84,24 @@ export interface wait_queue_entry_t {
 
 /** __WAIT_QUEUE_HEAD_INITIALIZER / DECLARE_WAIT_QUEUE_HEAD: a struct initialiser value. */
 export function DECLARE_WAIT_QUEUE_HEAD(): wait_queue_head_t {
-  return { head: LIST_HEAD() };
+  return assign_obj_id({ head: LIST_HEAD() });
 }
 
 export function init_waitqueue_head(wq: wait_queue_head_t): void {
+  assign_obj_id(wq);
+  wq_lock(wq);
   INIT_LIST_HEAD(wq.head);
+  wq_lock(wq);
 }
+
+/**
+ * spin_lock(&wq_head->lock) / spin_unlock(): a write of the head's object id, at the start and at
+ * the end of the section (the start orders this section after the previous one, the end publishes it).
+ */
+function wq_lock(wq: wait_queue_head_t): void {
+  machine().access(obj_id(wq), ACCESS_WRITE);
+}
+const wq_unlock = wq_lock;
 
 /** The Waitable a task sleeping on `wq` reports (hung-task and deadlock diagnostics). */
 export function wq_waitable(wq: wait_queue_head_t): Waitable {
@@ -125,27 +153,34 @@ export function DECLARE_WAITQUEUE(tsk: Task = current()): wait_queue_entry_t {
 
 export function* add_wait_queue(wq: wait_queue_head_t, e: wait_queue_entry_t): KGen {
   yield undefined;
+  wq_lock(wq);
   e.flags &= ~WQ_FLAG_EXCLUSIVE;
   list_add(e.entry, wq.head);
+  wq_unlock(wq);
 }
 
 export function* add_wait_queue_exclusive(wq: wait_queue_head_t, e: wait_queue_entry_t): KGen {
   yield undefined;
+  wq_lock(wq);
   e.flags |= WQ_FLAG_EXCLUSIVE;
   list_add_tail(e.entry, wq.head);
+  wq_unlock(wq);
 }
 
 export function* remove_wait_queue(wq: wait_queue_head_t, e: wait_queue_entry_t): KGen {
   yield undefined;
-  void wq;
+  wq_lock(wq);
   list_del(e.entry);
+  wq_unlock(wq);
 }
 
 /** The body of prepare_to_wait() without its step boundary, for callers that hold their own lock (mempool). */
 export function __prepare_to_wait(wq: wait_queue_head_t, e: wait_queue_entry_t, state: number): void {
+  wq_lock(wq);
   e.flags &= ~WQ_FLAG_EXCLUSIVE;
   if (list_empty(e.entry)) list_add(e.entry, wq.head);
   set_current_state(state);
+  wq_unlock(wq);
 }
 
 /** prepare_to_wait(): queue the entry if it is not queued, then set the task state. */
@@ -157,30 +192,41 @@ export function* prepare_to_wait(wq: wait_queue_head_t, e: wait_queue_entry_t, s
 /** prepare_to_wait_exclusive(): returns whether the entry was newly queued (at the tail). */
 export function* prepare_to_wait_exclusive(wq: wait_queue_head_t, e: wait_queue_entry_t, state: number): KGen<boolean> {
   yield undefined;
+  wq_lock(wq);
   e.flags |= WQ_FLAG_EXCLUSIVE;
   const was_empty = list_empty(e.entry);
   if (was_empty) list_add_tail(e.entry, wq.head);
   set_current_state(state);
+  wq_unlock(wq);
   return was_empty;
 }
 
 /** prepare_to_wait_event(): signals are not modelled, so it always queues and returns 0. */
 export function* prepare_to_wait_event(wq: wait_queue_head_t, e: wait_queue_entry_t, state: number): KGen<number> {
   yield undefined;
+  wq_lock(wq);
   if (list_empty(e.entry)) {
     if (e.flags & WQ_FLAG_EXCLUSIVE) list_add_tail(e.entry, wq.head);
     else list_add(e.entry, wq.head);
   }
   set_current_state(state);
+  wq_unlock(wq);
   return 0;
 }
 
-/** finish_wait(): back to TASK_RUNNING and unqueue the entry if a waker did not. */
+/**
+ * finish_wait(): back to TASK_RUNNING and unqueue the entry if a waker did not (the lockless
+ * list_empty_careful() reads the entry, which the waker's autoremove writes; the lock is taken only
+ * to unlink).
+ */
 export function* finish_wait(wq: wait_queue_head_t, e: wait_queue_entry_t): KGen {
   __set_current_state(TASK_RUNNING);
   yield undefined;
-  void wq;
-  if (!list_empty(e.entry)) list_del_init(e.entry);
+  if (!list_empty(e.entry)) {
+    wq_lock(wq);
+    list_del_init(e.entry);
+    wq_unlock(wq);
+  }
 }
 
 /** __wake_up(): wakes every non-exclusive waiter and up to nr_exclusive exclusive ones (0 = all). */
@@ -188,6 +234,7 @@ export function* __wake_up(wq: wait_queue_head_t, mode: number, nr_exclusive: nu
   yield undefined;
   const t = current();
   t.frames.push('__wake_up');
+  wq_lock(wq);
   let nr = nr_exclusive;
   let woken = 0;
   for (const e of list_for_each_entry_safe<wait_queue_entry_t>(wq.head, 'entry')) {
@@ -197,6 +244,7 @@ export function* __wake_up(wq: wait_queue_head_t, mode: number, nr_exclusive: nu
     if (ret) woken++;
     if (ret && flags & WQ_FLAG_EXCLUSIVE && !--nr) break;
   }
+  wq_unlock(wq);
   t.frames.pop();
   return woken;
 }
@@ -219,6 +267,7 @@ export function* wake_up_interruptible_all(wq: wait_queue_head_t): KGen<number> 
 
 /** waitqueue_active(): a lockless !list_empty(&wq->head) (plain read, no step of its own). */
 export function waitqueue_active(wq: wait_queue_head_t): boolean {
+  machine().access(obj_id(wq), ACCESS_READ);
   return !list_empty(wq.head);
 }
 

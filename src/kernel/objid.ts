@@ -1,0 +1,39 @@
+/**
+ * Object ids for kernel state that is not simulated memory, for step footprints.
+ *
+ * A primitive whose state lives in a plain struct (a wait queue head's lock, an rcuwait, a
+ * refcount_t that a model did not embed in a tracked struct) records its accesses on an id of its
+ * own, so that the explorer sees them whether or not the struct is tracked. The id is given when
+ * the struct is initialised (DECLARE_WAIT_QUEUE_HEAD(), RCUWAIT_INIT(), REFCOUNT_INIT(), ...), so
+ * that it never depends on which task touched the struct first: two runs that share a prefix give
+ * the objects that prefix created the same ids (DPOR compares footprints across runs). A struct
+ * built without its initialiser gets its id at its first use (a fallback; the id then depends on
+ * the schedule before that use). Ids belong to one machine: a struct initialised before the
+ * running machine (or without one) is given a new id by the running machine.
+ */
+import { type Machine, machine, rawOf } from '../sim/index.js';
+
+const ids = new WeakMap<object, { readonly m: Machine; readonly id: number }>();
+
+/** Gives `obj` (a plain struct, before or after it is embedded in tracked memory) an object id now. */
+export function assign_obj_id<T extends object>(obj: T): T {
+  let m: Machine;
+  try {
+    m = machine();
+  } catch {
+    return obj; // no machine yet: the first use assigns it
+  }
+  ids.set(rawOf(obj), { m, id: m.newId() });
+  return obj;
+}
+
+/** The object id of a plain struct (assigned by its initialiser, or now). */
+export function obj_id(obj: object): number {
+  const m = machine();
+  const raw = rawOf(obj);
+  const e = ids.get(raw);
+  if (e !== undefined && e.m === m) return e.id;
+  const id = m.newId();
+  ids.set(raw, { m, id });
+  return id;
+}
