@@ -17,6 +17,7 @@ import {
   __GFP_NOFAIL,
   __GFP_ZERO,
   gfp_name,
+  is_live_allocation,
   kfree,
   kmalloc,
   kmemleak_not_leak,
@@ -26,9 +27,10 @@ import {
   vfree,
   vmalloc,
 } from '../../src/kernel/mm/slab.js';
-import { spawn_user } from '../../src/kernel/sched/core.js';
+import { shared } from '../../src/kernel/once.js';
+import { cond_resched, spawn_user } from '../../src/kernel/sched/core.js';
 import { type Allocation, type KGen, allocationOf, kfunc, setBadAccessHook } from '../../src/sim/index.js';
-import { Recorder, bootWith, ofType, runClean } from './helpers.js';
+import { Recorder, bootWith, dporOutcomes, ofType, runClean } from './helpers.js';
 
 test('gfp_name prints masks like %pGg', () => {
   assert.equal(gfp_name(GFP_KERNEL), 'GFP_KERNEL');
@@ -190,4 +192,49 @@ test('DEFINE_ON_STACK objects die when their frame returns', () => {
   });
   runClean(k);
   assert.deepEqual(bad, ['stack:local.v']);
+});
+
+// ---------------------------------------------------------------- footprints (DPOR reaches every outcome)
+
+test('two tasks free one object: DPOR reaches both orders, so both double-free titles', () => {
+  const { result } = dporOutcomes(() => {
+    const st = shared({ p: null as object | null }, 'struct st');
+    st.p = kmalloc(() => ({ a: 1 }), GFP_KERNEL, 'struct p');
+    const p = st.p;
+    spawn_user(
+      'a',
+      kfunc(function* put_a() {
+        yield* cond_resched();
+        kfree(p);
+      }),
+    );
+    spawn_user(
+      'b',
+      kfunc(function* put_b() {
+        yield* cond_resched();
+        kfree(p);
+      }),
+    );
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(result.findings.map((f) => f.title).sort(), [
+    'BUG: KASAN: double-free in put_a',
+    'BUG: KASAN: double-free in put_b',
+  ]);
+});
+
+test('is_live_allocation: DPOR reaches the check before and after the free', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const p = kmalloc(() => ({ a: 1 }), GFP_KERNEL, 'struct p') as object;
+    spawn_user('freer', function* () {
+      yield* cond_resched();
+      kfree(p);
+    });
+    spawn_user('looker', function* () {
+      yield* cond_resched();
+      seen.add(`live=${is_live_allocation(p)}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['live=false', 'live=true']);
 });

@@ -13,8 +13,15 @@
  * failslab decides it (ignore-gfp-wait=Y unless FAIL_GFP_WAIT is set).
  * Frees emit 'free', and a free of anything that is not a live allocation of
  * the right kind emits 'bad_free' (the KASAN checker reports it).
+ *
+ * Footprint: an allocation's liveness is state too. A free writes the allocation's id (whether it
+ * frees or finds the object already freed: two frees of one object are ordered, so both orders,
+ * and both "double-free in ..." titles, are explored) and every field of the object (sim/memory.ts
+ * release()), so a free races with each access of the object; is_live_allocation() reads it.
  */
 import {
+  ACCESS_READ,
+  ACCESS_WRITE,
   type Allocation,
   allocationOf,
   current,
@@ -74,6 +81,9 @@ function free(fn: string, obj: object | null | undefined, kinds: readonly string
   if (obj === null || obj === undefined) return;
   const m = machine();
   const a = heads.get(obj);
+  // The liveness check and the free are one access of the allocation's state.
+  const state = a ?? allocationOf(obj);
+  if (state) m.access(state.id, ACCESS_WRITE);
   if (!a?.live || !kinds.includes(a.kind)) {
     // Double free, a free of the wrong kind of memory, of an interior pointer, or of something never allocated.
     m.emit({ type: 'bad_free', alloc: a ?? allocationOf(obj), label: fn, task: m.current } as never);
@@ -150,7 +160,10 @@ export function kmemleak_not_leak(obj: object | null | undefined): void {
 
 /** Whether obj is a live allocation made here (slab or vmalloc). */
 export function is_live_allocation(obj: object): boolean {
-  return heads.get(obj)?.live ?? false;
+  const a = heads.get(obj);
+  if (!a) return false;
+  machine().access(a.id, ACCESS_READ);
+  return a.live;
 }
 
 /**
