@@ -3,9 +3,25 @@
  * include/linux/kref.h). Each operation is one atomic, visible step on a
  * field of simulated memory. Misuse saturates the counter and WARNs once,
  * with the kernel's messages ("refcount_t: underflow; use-after-free.").
+ *
+ * Footprint: refs is an atomic_t, so its accesses are marked (KCSAN never reports them, and they
+ * order like any atomic in our sequentially consistent model), and each operation also reads or
+ * writes the refcount's object id (given by REFCOUNT_INIT()/KREF_INIT()), so the explorer orders
+ * them even for a refcount_t that is not in tracked memory. Inside a tracked struct the field
+ * access is also KASAN's: a refcount operation on a freed object is a use-after-free.
  */
-import { type KGen, current, markInternal } from '../sim/index.js';
+import {
+  ACCESS_READ,
+  ACCESS_WRITE,
+  type KGen,
+  current,
+  machine,
+  markInternal,
+  markedRead,
+  markedWrite,
+} from '../sim/index.js';
 import { WARN_ON_ONCE } from './bug.js';
+import { assign_obj_id, obj_id } from './objid.js';
 
 markInternal('refcount_warn_saturate');
 
@@ -24,11 +40,23 @@ export const REFCOUNT_SATURATED = -(2 ** 30);
 const INT_MAX = 2 ** 31 - 1;
 
 export function REFCOUNT_INIT(n: number): refcount_t {
-  return { refs: n };
+  return assign_obj_id({ refs: n });
 }
 
 export function KREF_INIT(n: number): kref {
   return { refcount: REFCOUNT_INIT(n) };
+}
+
+/** atomic_read(&r->refs) */
+function get(r: refcount_t): number {
+  machine().access(obj_id(r), ACCESS_READ);
+  return markedRead(r, 'refs');
+}
+
+/** atomic_set(&r->refs, v) (and the write half of an atomic read-modify-write) */
+function set(r: refcount_t, v: number): void {
+  machine().access(obj_id(r), ACCESS_WRITE);
+  markedWrite(r, 'refs', v);
 }
 
 /** enum refcount_saturation_type */
@@ -45,7 +73,7 @@ type Sat = (typeof Sat)[keyof typeof Sat];
 function refcount_warn_saturate(r: refcount_t, t: Sat): void {
   const task = current();
   task.frames.push('refcount_warn_saturate');
-  r.refs = REFCOUNT_SATURATED;
+  set(r, REFCOUNT_SATURATED);
   switch (t) {
     case Sat.ADD_NOT_ZERO_OVF:
       WARN_ON_ONCE(true, 'lib/refcount.c:19', 'refcount_t: saturated; leaking memory.');
@@ -71,19 +99,19 @@ const i32 = (v: number): number => v | 0;
 
 export function* refcount_set(r: refcount_t, n: number): KGen {
   yield undefined;
-  r.refs = n;
+  set(r, n);
 }
 
 export function* refcount_read(r: refcount_t): KGen<number> {
   yield undefined;
-  return r.refs;
+  return get(r);
 }
 
 /** refcount_add(i, r) */
 export function* refcount_add(i: number, r: refcount_t): KGen {
   yield undefined;
-  const old = r.refs;
-  r.refs = i32(old + i);
+  const old = get(r);
+  set(r, i32(old + i));
   if (!old) refcount_warn_saturate(r, Sat.ADD_UAF);
   else if (old < 0 || old + i < 0 || old + i > INT_MAX) refcount_warn_saturate(r, Sat.ADD_OVF);
 }
@@ -95,8 +123,8 @@ export function* refcount_inc(r: refcount_t): KGen {
 /** refcount_add_not_zero(i, r): false (and no change) if the count is 0. */
 export function* refcount_add_not_zero(i: number, r: refcount_t): KGen<boolean> {
   yield undefined;
-  const old = r.refs;
-  if (old) r.refs = i32(old + i);
+  const old = get(r);
+  if (old) set(r, i32(old + i));
   if (old < 0 || old + i < 0 || old + i > INT_MAX) refcount_warn_saturate(r, Sat.ADD_NOT_ZERO_OVF);
   return old !== 0;
 }
@@ -108,8 +136,8 @@ export function* refcount_inc_not_zero(r: refcount_t): KGen<boolean> {
 /** refcount_sub_and_test(i, r): true when the count reaches 0. */
 export function* refcount_sub_and_test(i: number, r: refcount_t): KGen<boolean> {
   yield undefined;
-  const old = r.refs;
-  r.refs = i32(old - i);
+  const old = get(r);
+  set(r, i32(old - i));
   if (old === i) return true;
   if (old < 0 || old - i < 0) refcount_warn_saturate(r, Sat.SUB_UAF);
   return false;
@@ -122,8 +150,8 @@ export function* refcount_dec_and_test(r: refcount_t): KGen<boolean> {
 /** refcount_dec(): must not reach 0 (that leaks: "decrement hit 0"). */
 export function* refcount_dec(r: refcount_t): KGen {
   yield undefined;
-  const old = r.refs;
-  r.refs = i32(old - 1);
+  const old = get(r);
+  set(r, i32(old - 1));
   if (old <= 1) refcount_warn_saturate(r, Sat.DEC_LEAK);
 }
 

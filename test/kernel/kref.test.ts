@@ -16,7 +16,7 @@ import {
 import { shared } from '../../src/kernel/once.js';
 import { spawn_user } from '../../src/kernel/sched/core.js';
 import { kfunc } from '../../src/sim/index.js';
-import { bootWith, ofType, runClean } from './helpers.js';
+import { bootWith, dporOutcomes, ofType, runClean } from './helpers.js';
 
 test('kref: get/put, release on the last put', () => {
   const { k, events } = bootWith();
@@ -66,5 +66,41 @@ test('refcount_inc on 0 WARNs "addition on 0"; inc_not_zero on 0 fails silently'
   assert.deepEqual(
     ofType<WarnEvent>(events, 'warn').map((e) => e.message),
     ['refcount_t: addition on 0; use-after-free.'],
+  );
+});
+
+// ---------------------------------------------------------------- footprints (DPOR reaches every outcome)
+
+test('a refcount_t outside tracked memory: DPOR reaches both orders of a put and a get_unless_zero', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const o = { ref: KREF_INIT(1) }; // a plain struct: only the refcount's own id orders the operations
+    spawn_user('putter', function* () {
+      seen.add(`put released=${yield* kref_put(o.ref, () => {})}`);
+    });
+    spawn_user('getter', function* () {
+      seen.add(`got=${yield* kref_get_unless_zero(o.ref)}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['got=false', 'got=true', 'put released=0', 'put released=1']);
+});
+
+test('kref get/put from two tasks under KCSAN: atomic (marked) accesses, no data race', () => {
+  const { result } = dporOutcomes(
+    () => {
+      const o = shared({ ref: KREF_INIT(1) }, 'struct obj');
+      for (const name of ['a', 'b']) {
+        spawn_user(name, function* () {
+          yield* kref_get(o.ref);
+          yield* kref_put(o.ref, () => {});
+        });
+      }
+    },
+    { KCSAN: true },
+  );
+  assert.equal(result.complete, true);
+  assert.deepEqual(
+    result.findings.map((f) => f.title),
+    [],
   );
 });
