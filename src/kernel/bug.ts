@@ -2,9 +2,25 @@
  * WARN_ON / WARN_ON_ONCE / WARN / BUG_ON (include/asm-generic/bug.h) and printk.
  * The reports are formatted by check/warn.ts; here we only raise the events.
  */
-import { TaskKilled, current, machine } from '../sim/index.js';
+import { ACCESS_READ, ACCESS_WRITE, TaskKilled, current, machine } from '../sim/index.js';
+import { onBoot } from './kernel.js';
 
 const ONCE = Symbol('warn-once');
+const ONCE_ID = Symbol('warn-once-id');
+
+// The WARN_ON_ONCE() flags (the kernel's __warned bits in .data.once): which task reports a warning
+// two tasks reach depends on their order, so the flags are state with an object id (one for all
+// sites, allocated at boot): the call that fires writes it, one that finds its flag set reads it.
+onBoot((k) => {
+  k.machine.ext.set(ONCE_ID, k.machine.newId());
+});
+
+function once_id(): number {
+  const m = machine();
+  let id = m.ext.get(ONCE_ID) as number | undefined;
+  if (id === undefined) m.ext.set(ONCE_ID, (id = m.newId()));
+  return id;
+}
 
 /** WARN_ON(cond): returns cond. `site` is the kernel source location, e.g. "mm/mmu_notifier.c:290". */
 export function WARN_ON(cond: boolean, site = '', message = ''): boolean {
@@ -22,7 +38,11 @@ export function WARN_ON_ONCE(cond: boolean, site = '', message = ''): boolean {
   let once = m.ext.get(ONCE) as Set<string> | undefined;
   if (!once) m.ext.set(ONCE, (once = new Set()));
   const key = site || current().frames.join('/');
-  if (once.has(key)) return true;
+  if (once.has(key)) {
+    m.access(once_id(), ACCESS_READ);
+    return true;
+  }
+  m.access(once_id(), ACCESS_WRITE);
   once.add(key);
   return WARN_ON(true, site, message);
 }
