@@ -50,7 +50,7 @@ import {
   SOFTIRQ_OFFSET,
   type Task,
   addressOf,
-  fieldOffset,
+  fieldAddress,
   setAccessObserver,
 } from '../sim/index.js';
 import { type RunLog, hexAddr, plainTrace } from './format.js';
@@ -149,8 +149,9 @@ export function installKcsan(log: RunLog): void {
   const clocks: Clock[] = [];
   /** Whether the task synchronised since its epoch last advanced. */
   const dirty: boolean[] = [];
-  const sync = new Map<number, SyncState>();
-  const fields = new Map<number, FieldState>();
+  // By object id (ids are small integers handed out in order by the machine).
+  const sync: (SyncState | undefined)[] = [];
+  const fields: (FieldState | undefined)[] = [];
   /** Field ids with state whose memory was freed in the running step. */
   const dead: number[] = [];
   /** The accesses observed in the running step, in order (a pool, reused). */
@@ -200,7 +201,7 @@ export function installKcsan(log: RunLog): void {
     p.live = a.alloc.live;
     if (!p.live) {
       // Freed memory (release()'s own writes, or a use after free): KASAN's. Forget the field.
-      if (fields.has(a.id) || sync.has(a.id)) dead.push(a.id);
+      if (fields[a.id] !== undefined || sync[a.id] !== undefined) dead.push(a.id);
       return;
     }
     if (a.mode === ACCESS_UNCHECKED) return;
@@ -219,8 +220,8 @@ export function installKcsan(log: RunLog): void {
   }
 
   function stateOf(id: number): SyncState {
-    let s = sync.get(id);
-    if (s === undefined) sync.set(id, (s = { w: null, r: null, x: null, sh: null, rel: null }));
+    let s = sync[id];
+    if (s === undefined) sync[id] = s = { w: null, r: null, x: null, sh: null, rel: null };
     return s;
   }
 
@@ -275,8 +276,8 @@ export function installKcsan(log: RunLog): void {
   }
 
   function fieldState(a: Access, id: number): FieldState {
-    let f = fields.get(id);
-    if (f === undefined) fields.set(id, (f = { writes: [], reads: [] }));
+    let f = fields[id];
+    if (f === undefined) fields[id] = f = { writes: [], reads: [] };
     return f;
   }
 
@@ -365,8 +366,8 @@ export function installKcsan(log: RunLog): void {
     }
     if (dead.length > 0) {
       for (const id of dead) {
-        fields.delete(id);
-        sync.delete(id);
+        fields[id] = undefined;
+        sync[id] = undefined;
       }
       dead.length = 0;
     }
@@ -407,6 +408,13 @@ export function installKcsan(log: RunLog): void {
         // Never a property read through a proxy: a descriptor look-up is not an access.
         const d = Object.getOwnPropertyDescriptor(o, 'id');
         if (d && typeof d.value === 'number') return BigInt(`0x${log.lockAddr(o)}`);
+        // A pointer to a field ({base, field}, like hlist_node.pprev): the field's address.
+        const b = Object.getOwnPropertyDescriptor(o, 'base')?.value as unknown;
+        const f = Object.getOwnPropertyDescriptor(o, 'field')?.value as unknown;
+        if (typeof b === 'object' && b !== null && typeof f === 'string') {
+          const fa = fieldAddress(b, f);
+          if (fa !== undefined) return BigInt(`0x${hexAddr(fa)}`);
+        }
         let n = objNumbers.get(o);
         if (n === undefined) objNumbers.set(o, (n = nextObj++));
         return 0xffffffff8f000000n + BigInt(n) * 0x40n;
@@ -435,7 +443,7 @@ export function installKcsan(log: RunLog): void {
     const title = `KCSAN: data-race in ${f1} / ${f2}`;
     if (m.seen.has(title)) return;
     const obj = now.obj as object;
-    const addr = hexAddr((now.alloc as Allocation).addr + (fieldOffset(obj, now.field) ?? 0));
+    const addr = hexAddr(fieldAddress(obj, now.field) ?? (now.alloc as Allocation).addr);
     const lines = [
       BANNER,
       `BUG: ${title}`,

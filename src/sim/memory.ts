@@ -223,6 +223,12 @@ export function fieldOffset(obj: object, field: string): number | undefined {
   return meta ? offsetOf(meta, field) : undefined;
 }
 
+/** The simulated address of a field of a tracked object. */
+export function fieldAddress(obj: object, field: string): number | undefined {
+  const meta = metaOf.get(obj);
+  return meta ? meta.alloc.addr + offsetOf(meta, field) : undefined;
+}
+
 /** The simulated address of a tracked object (or of an object embedded in one). */
 export function addressOf(obj: object): number | undefined {
   const meta = metaOf.get(obj);

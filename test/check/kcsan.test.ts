@@ -124,6 +124,43 @@ test('the title sorts the two functions; the read is printed second whichever ca
   assert.equal(r.reports[0]?.pid, 2);
 });
 
+test('values: pointers print as their simulated address, booleans as 0/1', () => {
+  const run = (value: () => unknown) => {
+    const g = { v: null as unknown };
+    return runProgram(
+      () => {
+        const c = shared({ p: null as unknown }, 'global');
+        g.v = value();
+        spawn_user(
+          'w',
+          kfunc(function* publisher() {
+            yield undefined;
+            c.p = g.v;
+          }),
+        );
+        spawn_user(
+          'r',
+          kfunc(function* consumer() {
+            yield undefined;
+            void c.p;
+          }),
+        );
+      },
+      { over: ON },
+    );
+  };
+  const line = (r: ReturnType<typeof run>) =>
+    String(r.reports[0]?.text)
+      .split('\n')
+      .find((l) => l.startsWith('value changed'));
+  assert.equal(
+    line(run(() => kmalloc(() => ({ n: 0 }), GFP_KERNEL, 'struct counter'))),
+    'value changed: 0x0000000000000000 -> 0xffff888000100000',
+  );
+  assert.equal(line(run(() => true)), 'value changed: 0x0000000000000000 -> 0x0000000000000001');
+  assert.equal(line(run(() => -1)), 'value changed: 0x0000000000000000 -> 0xffffffffffffffff');
+});
+
 test('the counter under a spinlock or a mutex: not reported', () => {
   const c = counter();
   const sl = { l: null as ReturnType<typeof spin_lock_init> | null };
