@@ -10,18 +10,18 @@ export interface NamedConfig {
 export const configs: readonly NamedConfig[] = [
   {
     name: 'rt',
-    description: 'PREEMPT_RT + DEBUG_ATOMIC_SLEEP + PROVE_LOCKING + KASAN',
-    config: makeConfig({ PREEMPT_RT: true, MMU_NOTIFIER: true }),
+    description: 'PREEMPT_RT + DEBUG_ATOMIC_SLEEP + PROVE_LOCKING + KASAN + KCSAN',
+    config: makeConfig({ PREEMPT_RT: true, MMU_NOTIFIER: true, KCSAN: true }),
   },
   {
     name: 'nonrt',
-    description: 'DEBUG_ATOMIC_SLEEP + PROVE_LOCKING + KASAN, without PREEMPT_RT',
-    config: makeConfig({ PREEMPT_RT: false, MMU_NOTIFIER: true }),
+    description: 'DEBUG_ATOMIC_SLEEP + PROVE_LOCKING + KASAN + KCSAN, without PREEMPT_RT',
+    config: makeConfig({ PREEMPT_RT: false, MMU_NOTIFIER: true, KCSAN: true }),
   },
   {
     name: 'nomn',
     description: 'rt without MMU_NOTIFIER: the OOM path runs through the !CONFIG_MMU_NOTIFIER stubs',
-    config: makeConfig({ PREEMPT_RT: true, MMU_NOTIFIER: false }),
+    config: makeConfig({ PREEMPT_RT: true, MMU_NOTIFIER: false, KCSAN: true }),
   },
 ];
 
