@@ -33,8 +33,9 @@ import {
   synchronize_srcu,
 } from '../../src/kernel/rcu/srcutree.js';
 import { RCU_HEAD_INIT, type rcu_head } from '../../src/kernel/rcu/update.js';
-import { TASK_UNINTERRUPTIBLE, spawn_user } from '../../src/kernel/sched/core.js';
-import { SOFTIRQ_DISABLE_OFFSET, type Task, kfunc } from '../../src/sim/index.js';
+import { TASK_UNINTERRUPTIBLE, cond_resched, spawn_user } from '../../src/kernel/sched/core.js';
+import { SOFTIRQ_DISABLE_OFFSET, type Task, kfunc, machine } from '../../src/sim/index.js';
+import { dporOutcomes } from '../kernel/helpers.js';
 import { Log, Seeded, ofType, run, titles } from './helpers.js';
 
 const SEEDS = 300;
@@ -466,4 +467,53 @@ test('DEFINE_STATIC_SRCU is fresh on every boot and its lockdep map is named aft
     const acq = ofType<LockAcquireEvent>(events, 'lock_acquire').filter((e) => e.lock === static_srcu.dep_map);
     assert.equal(acq[0]?.cls.name, 'srcu');
   }
+});
+
+// ---------------------------------------------------------------- footprints (DPOR reaches every outcome)
+
+test('call_srcu again on a head: DPOR reaches the requeue before (leaked duplicate) and after the first invocation', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const ssp = init_srcu_struct('srcu');
+    const ran: string[] = [];
+    machine().endHooks.push(() => seen.add(`ran=${ran.join(',')}`));
+    spawn_user('t', function* () {
+      const h = RCU_HEAD_INIT();
+      yield* call_srcu(ssp, h, function first() {
+        ran.push('first');
+      });
+      yield* call_srcu(ssp, h, function second() {
+        ran.push('second');
+      });
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['ran=first', 'ran=first,second']);
+  assert.ok(result.findings.some((f) => f.title === 'WARNING in call_srcu'));
+});
+
+test('srcu_barrier with callbacks on both CPUs: every order of the two barrier callbacks is reached', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const ssp = init_srcu_struct('srcu');
+    const order: number[] = [];
+    for (const cpu of [0, 1])
+      spawn_user(
+        `q${cpu}`,
+        function* () {
+          yield* call_srcu(ssp, RCU_HEAD_INIT(), () => {});
+        },
+        cpu,
+      );
+    spawn_user('barrier', function* () {
+      yield* cond_resched();
+      yield* srcu_barrier(ssp);
+      seen.add(`completed by the kworker of CPU ${order.at(-1)}`);
+    });
+    machine().observers.push((ev) => {
+      if (ev.type === 'wake' && (ev as unknown as { task: Task }).task.comm === 'barrier')
+        order.push((ev as unknown as { by: Task }).by.cpu);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.ok(seen.includes('completed by the kworker of CPU 0'), seen.join(' | '));
+  assert.ok(seen.includes('completed by the kworker of CPU 1'), seen.join(' | '));
 });

@@ -325,3 +325,34 @@ test('flush_delayed_work vs the delayed work timer: DPOR reaches the flush befor
   assert.ok(seen.includes('waited=true ran at=0'), seen.join(' | '));
   assert.ok(seen.includes(`waited=true ran at=${jiffy}`), seen.join(' | '));
 });
+
+test('rcu_barrier vs a concurrent call_rcu: DPOR reaches the barrier entraining before and after the callback', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    let ran = 0;
+    spawn_user('barrier', function* () {
+      yield* rcu_barrier();
+      seen.add(`barrier returned, callback ran=${ran}`);
+    });
+    spawn_user('caller', function* () {
+      yield* call_rcu(RCU_HEAD_INIT(), () => {
+        ran++;
+      });
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['barrier returned, callback ran=0', 'barrier returned, callback ran=1']);
+});
+
+test('call_rcu again on a head: DPOR reaches the requeue before (leaked) and after the first invocation', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const ran: string[] = [];
+    machine().endHooks.push(() => seen.add(`ran=${ran.join(',')}`));
+    spawn_user('t', function* () {
+      const h = RCU_HEAD_INIT();
+      yield* call_rcu(h, () => void ran.push('first'));
+      yield* call_rcu(h, () => void ran.push('second'));
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['ran=first', 'ran=first,second']);
+});

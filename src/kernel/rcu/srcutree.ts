@@ -146,8 +146,12 @@ export class srcu_struct implements Waitable {
   srcu_barrier_completion!: completion;
   srcu_barrier_cpu_cnt = 0;
   srcu_barrier_seq = 0;
+  /** Object id of srcu_barrier_seq and srcu_barrier_cpu_cnt (footprints). */
+  barrierId = 0;
   /** rcu_head debug-object state (CONFIG_DEBUG_OBJECTS_RCU_HEAD): heads queued and not yet invoked. */
   queued = new Set<rcu_head>();
+  /** Object id of `queued` (footprints; accessed only with CONFIG_DEBUG_OBJECTS_RCU_HEAD, which reads it). */
+  queuedId = 0;
   initialized = false;
 
   constructor(name: string, init = true) {
@@ -175,7 +179,9 @@ export class srcu_struct implements Waitable {
     this.srcu_barrier_completion = new completion(`srcu_barrier(${this.name})`);
     this.srcu_barrier_cpu_cnt = 0;
     this.srcu_barrier_seq = 0;
+    this.barrierId = m.newId();
     this.queued = new Set();
+    this.queuedId = m.newId();
     this.initialized = true;
   }
 
@@ -459,6 +465,7 @@ function* srcu_invoke_callbacks(sdp: srcu_data): KGen {
   for (const cb of ready) {
     if (!first) yield undefined;
     first = false;
+    if (kconfig().DEBUG_OBJECTS_RCU_HEAD) m.access(ssp.queuedId, ACCESS_WRITE);
     ssp.queued.delete(cb.head); // debug_rcu_head_unqueue()
     cb_event(ssp, 'invoke', cb, sdp.cpu);
     local_bh_disable();
@@ -487,6 +494,8 @@ export function call_srcu_nosched(ssp: srcu_struct, rhp: rcu_head, func: rcu_cal
   const t = current();
   const m = machine();
   const sdp = ssp.sda[t.cpu] as srcu_data;
+  // debug_rcu_head_queue(): the heads' debug-object state, which the invocation changes.
+  if (kconfig().DEBUG_OBJECTS_RCU_HEAD) m.access(ssp.queuedId, ACCESS_WRITE);
   if (kconfig().DEBUG_OBJECTS_RCU_HEAD && ssp.queued.has(rhp)) {
     // debug_rcu_head_queue() failed: the kernel leaks the callback.
     WARN_ON_ONCE(true, `${SRCUTREE}:1367`, 'call_srcu(): Leaked duplicate callback');
@@ -564,8 +573,11 @@ export function* srcu_barrier(ssp: srcu_struct): KGen {
   const t = current();
   t.frames.push('srcu_barrier');
   check_init_srcu_struct(ssp);
+  const m = machine();
+  m.access(ssp.barrierId, ACCESS_READ);
   const s = rcu_seq_snap(ssp.srcu_barrier_seq);
   yield* mutex_lock(ssp.srcu_barrier_mutex);
+  m.access(ssp.barrierId, ACCESS_WRITE);
   if (ssp.srcu_barrier_seq >= s) {
     // Someone else did our work for us.
     yield* mutex_unlock(ssp.srcu_barrier_mutex);
@@ -577,7 +589,8 @@ export function* srcu_barrier(ssp: srcu_struct): KGen {
   ssp.srcu_barrier_completion = done;
   done.completers = () => uniq([...ssp.owners(), ...srcu_cb_blockers(ssp)]);
   ssp.srcu_barrier_cpu_cnt = 1;
-  const m = machine();
+  // An entrained callback with no list to follow waits for the last completed grace period.
+  m.access(ssp.gpId, ACCESS_READ);
   for (const sdp of ssp.sda) {
     m.access(sdp.id, ACCESS_WRITE);
     // srcu_barrier_one_cpu(): rcu_segcblist_entrain() fails on an empty list.
@@ -588,6 +601,8 @@ export function* srcu_barrier(ssp: srcu_struct): KGen {
     const cb: srcu_cb = {
       head: sdp.srcu_barrier_head,
       func: function srcu_barrier_cb() {
+        // Each CPU's callback runs on that CPU's worker: the count orders them.
+        machine().access(ssp.barrierId, ACCESS_WRITE);
         if (--ssp.srcu_barrier_cpu_cnt === 0) complete_nosched(done);
       },
       seq,
@@ -599,6 +614,7 @@ export function* srcu_barrier(ssp: srcu_struct): KGen {
   }
   if (--ssp.srcu_barrier_cpu_cnt === 0) complete_nosched(done);
   yield* wait_for_completion(done);
+  m.access(ssp.barrierId, ACCESS_WRITE);
   ssp.srcu_barrier_seq = (ssp.srcu_barrier_seq | 3) + 1; // rcu_seq_end()
   yield* mutex_unlock(ssp.srcu_barrier_mutex);
   t.frames.pop();
@@ -626,6 +642,7 @@ export function* cleanup_srcu_struct(ssp: srcu_struct): KGen {
       return; // Forgot srcu_barrier(), so just leak it!
     }
   }
+  machine().access(ssp.gpId, ACCESS_READ);
   if (
     WARN_ON(ssp.gp_state !== SRCU_STATE_IDLE, `${SRCUTREE}:699`) ||
     WARN_ON(ssp.srcu_gp_seq !== ssp.srcu_gp_seq_needed, `${SRCUTREE}:700`) ||

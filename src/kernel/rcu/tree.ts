@@ -234,6 +234,8 @@ export function call_rcu_nosched(head: rcu_head, func: rcu_callback_t): number {
   const rs = rcu_state();
   const m = machine();
   const cpu = current().cpu;
+  // The callback lists and the debug-object state of the heads (which rcu_core() changes) are rcu_state's.
+  m.access(rs.id, ACCESS_WRITE);
   if (rs.queued.has(head)) {
     // debug_rcu_head_queue() failed (CONFIG_DEBUG_OBJECTS_RCU_HEAD): leak it.
     cb_event('leak', { head, func, seq: 0 }, cpu);
@@ -241,7 +243,6 @@ export function call_rcu_nosched(head: rcu_head, func: rcu_callback_t): number {
   }
   rs.queued.add(head);
   head.func = func;
-  m.access(rs.id, ACCESS_WRITE);
   const s = rs.gp_seq + 1;
   const cb: rcu_cb = { head, func, seq: s };
   (rs.cbs[cpu] as rcu_cb[]).push(cb);
@@ -285,6 +286,9 @@ export function* rcu_barrier(): KGen {
   t.frames.push('rcu_barrier');
   const rs = rcu_state();
   yield* mutex_lock(rs.barrier_mutex);
+  // rcu_barrier_entrain() on every CPU: reads and appends to the callback lists (call_rcu() and
+  // rcu_core() change them), and the count its callbacks decrement from rcu_core().
+  machine().access(rs.id, ACCESS_WRITE);
   const done = new completion('rcu_barrier');
   rs.barrier_cpu_cnt = 1;
   for (let cpu = 0; cpu < rs.cbs.length; cpu++) {
