@@ -4,12 +4,13 @@
  *
  * Footprint, all on the lock's id: an acquisition is ACCESS_ACQUIRE (exclusive) or
  * ACCESS_ACQUIRE_SHARED, a release ACCESS_RELEASE (what a blocked acquirer waits for; it
- * proceeds only after it). Code that looks at the lock without waiting for it (a trylock, *_is_locked())
- * can also run before or after a release, so the lock's state (free or held) is a word of its
- * own on the same id: an acquisition or release that changes whether it is free writes it
- * (ACCESS_WRITE), and whatever reads it records ACCESS_READ. So a failed trylock races with the
- * release that would have let it succeed, and a successful one with the acquisition that would
- * have made it fail (the ACCESS_ACQUIRE every trylock records).
+ * proceeds only after it). Code that looks at the lock without waiting for it (a trylock,
+ * *_is_locked()) can also run before or after a release, so it records ACCESS_ACQUIRE (it races
+ * with every acquisition: it could have come before it) and ACCESS_READ, and a release that
+ * leaves the lock free also records ACCESS_WRITE: a failed trylock races with the release that
+ * would have let it succeed. Releases are ordered after each other through the acquisitions between
+ * them and nothing but these lookers reads the word, so plain lock/unlock programs get no
+ * extra races (DPOR stays optimal on them).
  */
 import {
   type Acquirable,
@@ -79,9 +80,11 @@ export abstract class LockCore {
     return this.owner ? [this.owner] : this.readers;
   }
 
-  /** Whether anyone holds the lock (a read of its state: for spin_is_locked() and friends). */
+  /** Whether anyone holds the lock (spin_is_locked() and friends): a look at its state. */
   is_locked(): boolean {
-    machine().access(this.id, ACCESS_READ);
+    const m = machine();
+    m.access(this.id, ACCESS_ACQUIRE);
+    m.access(this.id, ACCESS_READ);
     return this.owner !== null || this.readers.length > 0;
   }
 }
@@ -101,10 +104,7 @@ export function* acquire(l: LockCore, shared: boolean, read: 0 | 1 | 2 = shared 
 }
 
 function take(l: LockCore, t: Task, shared: boolean): void {
-  const m = machine();
-  m.access(l.id, shared ? ACCESS_ACQUIRE_SHARED : ACCESS_ACQUIRE);
-  // The lock goes from free to held: its state word (trylock, is_locked) changes.
-  if (!shared || (l.owner === null && l.readers.length === 0)) m.access(l.id, ACCESS_WRITE);
+  machine().access(l.id, shared ? ACCESS_ACQUIRE_SHARED : ACCESS_ACQUIRE);
   if (shared) l.readers.push(t);
   else l.owner = t;
 }
@@ -115,7 +115,7 @@ export function* tryAcquire(l: LockCore, shared: boolean): KGen<boolean> {
   const t = current();
   const m = machine();
   // The outcome reads the lock's state: it races with the release that frees it (a failure
-  // could have been a success) and, through the acquisition, with the one that takes it.
+  // could have been a success) and, through its acquisition, with the acquisitions that take it.
   m.access(l.id, ACCESS_READ);
   const ok = shared ? l.canShare(t) : l.canOwn(t);
   if (!ok) {
