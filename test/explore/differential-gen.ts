@@ -25,12 +25,26 @@ import type { RunFn } from '../../src/explore/common.js';
 import { Dpor } from '../../src/explore/dpor.js';
 import { Exhaustive } from '../../src/explore/exhaustive.js';
 import { type ExploreResult, explore } from '../../src/explore/explorer.js';
-import { type completion, complete, complete_all, init_completion, try_wait_for_completion, wait_for_completion } from '../../src/kernel/completion.js';
+import {
+  type completion,
+  complete,
+  complete_all,
+  init_completion,
+  try_wait_for_completion,
+  wait_for_completion,
+} from '../../src/kernel/completion.js';
 import { makeConfig } from '../../src/kernel/config.js';
 import { boot, jiffies } from '../../src/kernel/kernel.js';
 import { kthread_run, kthread_stop } from '../../src/kernel/kthread.js';
 import { type mutex, mutex_init, mutex_lock, mutex_trylock, mutex_unlock } from '../../src/kernel/locking/mutex.js';
-import { type rwlock_t, read_lock, read_unlock, rwlock_init, write_lock, write_unlock } from '../../src/kernel/locking/rwlock.js';
+import {
+  type rwlock_t,
+  read_lock,
+  read_unlock,
+  rwlock_init,
+  write_lock,
+  write_unlock,
+} from '../../src/kernel/locking/rwlock.js';
 import {
   type rw_semaphore,
   down_read,
@@ -86,7 +100,15 @@ import { RCU_HEAD_INIT, type rcu_head, rcu_read_lock, rcu_read_unlock } from '..
 import { cond_resched, msleep, spawn_user } from '../../src/kernel/sched/core.js';
 import { RCUWAIT_INIT, type rcuwait, rcuwait_wait_event, rcuwait_wake_up } from '../../src/kernel/sched/rcuwait.js';
 import { DECLARE_WAIT_QUEUE_HEAD, type wait_queue_head_t, wait_event, wake_up } from '../../src/kernel/sched/wait.js';
-import { TIMER_INIT, mod_timer, type timer_list, timer_delete, timer_delete_sync, timer_pending, timer_setup } from '../../src/kernel/time/timer.js';
+import {
+  TIMER_INIT,
+  mod_timer,
+  type timer_list,
+  timer_delete,
+  timer_delete_sync,
+  timer_pending,
+  timer_setup,
+} from '../../src/kernel/time/timer.js';
 import {
   type delayed_work,
   INIT_DELAYED_WORK,
@@ -102,13 +124,29 @@ import {
   system_wq,
   type work_struct,
 } from '../../src/kernel/workqueue.js';
-import { type KGen, type RunResult, type Strategy, type Task, current, kfunc, machine, rawOf } from '../../src/sim/index.js';
+import {
+  type KGen,
+  type RunResult,
+  type Strategy,
+  type Task,
+  current,
+  kfunc,
+  machine,
+  rawOf,
+} from '../../src/sim/index.js';
 
 // ------------------------------------------------------------------ programs
 
 export type Var = 'x' | 'y' | 'flag';
 export type Gfp = 'GFP_KERNEL' | 'GFP_ATOMIC' | 'GFP_NOWAIT';
-export type LockKind = 'raw_spin_lock' | 'spin_lock' | 'read_lock' | 'write_lock' | 'mutex_lock' | 'down_read' | 'down_write';
+export type LockKind =
+  | 'raw_spin_lock'
+  | 'spin_lock'
+  | 'read_lock'
+  | 'write_lock'
+  | 'mutex_lock'
+  | 'down_read'
+  | 'down_write';
 export type TryKind = 'spin_trylock' | 'mutex_trylock' | 'down_read_trylock' | 'down_write_trylock';
 export type SectionKind = 'rcu' | 'srcu' | 'preempt' | 'irq' | 'bh';
 export type Flavour = 'rcu' | 'srcu';
@@ -239,7 +277,11 @@ function framed(name: string, body: OpFn): OpFn {
 }
 
 function* runOps(c: Ctx, ops: readonly Op[]): KGen {
-  for (const op of ops) yield* framed(op.op === 'lock' || op.op === 'trylock' ? op.lock : op.op === 'section' ? `${op.kind}_section` : op.op, execOp)(c, op);
+  for (const op of ops)
+    yield* framed(
+      op.op === 'lock' || op.op === 'trylock' ? op.lock : op.op === 'section' ? `${op.kind}_section` : op.op,
+      execOp,
+    )(c, op);
 }
 
 function* lockOp(w: World, k: LockKind, take: boolean): KGen {
@@ -625,7 +667,8 @@ export function runnerOf(prog: Program, sink: (o: RunOutcome, r: RunResult) => v
     });
     const r = k.machine.run();
     const titles = [...new Set(r.reports.map((x) => normaliseTitle(x.title)))].sort();
-    const outcome = r.end === 'done' ? JSON.stringify({ titles, state: state === null ? null : JSON.parse(state) }) : null;
+    const outcome =
+      r.end === 'done' ? JSON.stringify({ titles, state: state === null ? null : JSON.parse(state) }) : null;
     sink({ end: r.end, outcome }, r);
     return r;
   };
@@ -657,8 +700,7 @@ function side(prog: Program, strategy: 'exhaustive' | 'dpor', budget: number, fa
     ended++;
     if (!outcomes.has(o.outcome)) outcomes.set(o.outcome, [...r.choices]);
   });
-  const search =
-    strategy === 'exhaustive' ? new Exhaustive({ faults }) : new Dpor({ preemptions: -1, faults });
+  const search = strategy === 'exhaustive' ? new Exhaustive({ faults }) : new Dpor({ preemptions: -1, faults });
   const res = explore(search, run, { scenario: `differential-${strategy}`, budget, fresh: () => runnerOf(prog) });
   return {
     outcomes,
@@ -666,7 +708,7 @@ function side(prog: Program, strategy: 'exhaustive' | 'dpor', budget: number, fa
     ended,
     cut,
     abandoned: res.abandoned,
-    complete: res.complete || (res.stoppedBy === 'cut-runs' as string),
+    complete: res.complete || res.stoppedBy === ('cut-runs' as string),
     stoppedBy: res.stoppedBy,
     elapsedMs: res.elapsedMs,
   };
@@ -891,12 +933,15 @@ function walk(ops: readonly Op[], f: (op: Op) => void): void {
 /** The kernel primitives a program uses (bodies only where something runs them). */
 export function primitivesOf(prog: Program): Set<string> {
   const out = new Set<string>();
-  for (const ops of prog.tasks) walk(ops, (op) => opPrims(op).forEach((p) => out.add(p)));
+  const add = (op: Op): void => {
+    for (const p of opPrims(op)) out.add(p);
+  };
+  for (const ops of prog.tasks) walk(ops, add);
   const bodies: (readonly Op[])[] = [];
   if (out.has('queue_work') || out.has('queue_delayed_work')) bodies.push(prog.work);
   if (out.has('mod_timer')) bodies.push(prog.timer);
   if (out.has('kthread_run')) bodies.push(prog.kthread);
-  for (const b of bodies) walk(b, (op) => opPrims(op).forEach((p) => out.add(p)));
+  for (const b of bodies) walk(b, add);
   if (prog.rt) out.add('PREEMPT_RT');
   return out;
 }
@@ -1058,10 +1103,7 @@ const LEAVES: Record<Family, fc.Arbitrary<Op>[]> = {
     c({ op: 'msleep' }),
   ],
   kthread: [c({ op: 'kthread_run' }), c({ op: 'kthread_stop' })],
-  alloc: [
-    gfp.map((g): Op => ({ op: 'kmalloc_kfree', gfp: g })),
-    gfp.map((g): Op => ({ op: 'publish', gfp: g })),
-  ],
+  alloc: [gfp.map((g): Op => ({ op: 'kmalloc_kfree', gfp: g })), gfp.map((g): Op => ({ op: 'publish', gfp: g }))],
 };
 
 const LOCKS: Record<Family, LockKind[]> = {
@@ -1108,9 +1150,32 @@ const SECTIONS: Record<Family, SectionKind[]> = {
 };
 
 /** Operations a body (work, timer, kthread) may not run: queueing from a body could go on for ever. */
-const NOT_IN_BODIES = new Set<string>(['queue_work', 'queue_delayed_work', 'mod_timer', 'kthread_run', 'flush_delayed_work']);
+const NOT_IN_BODIES = new Set<string>([
+  'queue_work',
+  'queue_delayed_work',
+  'mod_timer',
+  'kthread_run',
+  'flush_delayed_work',
+]);
 /** The timer callback runs in softirq context: nothing that sleeps. */
-const TIMER_OK = new Set<string>(['read', 'write', 'inc', 'atomic_inc', 'atomic_read', 'atomic_dec_and_test', 'load', 'deref', 'unpublish', 'kfree', 'complete', 'complete_all', 'wake_up', 'rcuwait_wake_up', 'call_rcu', 'yield']);
+const TIMER_OK = new Set<string>([
+  'read',
+  'write',
+  'inc',
+  'atomic_inc',
+  'atomic_read',
+  'atomic_dec_and_test',
+  'load',
+  'deref',
+  'unpublish',
+  'kfree',
+  'complete',
+  'complete_all',
+  'wake_up',
+  'rcuwait_wake_up',
+  'call_rcu',
+  'yield',
+]);
 
 function uniq<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
@@ -1137,9 +1202,13 @@ function itemArb(fams: readonly Family[], depth: number, filter: (op: Op) => boo
   if (locks.length > 0)
     wrappers.push(fc.tuple(fc.constantFrom(...locks), inner).map(([lock, body]): Op => ({ op: 'lock', lock, body })));
   if (tries.length > 0)
-    wrappers.push(fc.tuple(fc.constantFrom(...tries), inner).map(([lock, body]): Op => ({ op: 'trylock', lock, body })));
+    wrappers.push(
+      fc.tuple(fc.constantFrom(...tries), inner).map(([lock, body]): Op => ({ op: 'trylock', lock, body })),
+    );
   if (sections.length > 0)
-    wrappers.push(fc.tuple(fc.constantFrom(...sections), inner).map(([kind, body]): Op => ({ op: 'section', kind, body })));
+    wrappers.push(
+      fc.tuple(fc.constantFrom(...sections), inner).map(([kind, body]): Op => ({ op: 'section', kind, body })),
+    );
   return fc.oneof({ arbitrary: leaf, weight: 3 }, { arbitrary: fc.oneof(...wrappers), weight: 2 });
 }
 
@@ -1232,7 +1301,13 @@ function taskArb(fams: readonly Family[], flavour: Flavour): fc.Arbitrary<Op[]> 
 function bodyArb(fams: readonly Family[], timer: boolean): fc.Arbitrary<Op[]> {
   const ok = (op: Op): boolean => !NOT_IN_BODIES.has(op.op) && (!timer || TIMER_OK.has(op.op));
   const bodyFams: Family[] = uniq(['vars', ...fams.filter((f) => f !== 'kthread' && f !== 'work' && f !== 'dwork')]);
-  const item = timer ? leafArb(bodyFams, ok) : itemArb(bodyFams.filter((f) => f !== 'timer'), 1, ok);
+  const item = timer
+    ? leafArb(bodyFams, ok)
+    : itemArb(
+        bodyFams.filter((f) => f !== 'timer'),
+        1,
+        ok,
+      );
   return fc.array(item, { minLength: 1, maxLength: 2 });
 }
 
@@ -1250,8 +1325,9 @@ export interface GenOptions {
 export function programArb(opts: GenOptions = {}): fc.Arbitrary<Program> {
   const focused = opts.focus === 'rcu';
   const maxSize = opts.maxSize ?? (focused ? 8 : 7);
+  // The pointer family a little more often (the focused generator covers it at length).
   const famArb = fc.oneof(
-    { arbitrary: fc.constant<Family>('ptr'), weight: 5 },
+    { arbitrary: fc.constant<Family>('ptr'), weight: 1 },
     { arbitrary: fc.constantFrom<Family>(...FAMILIES), weight: 8 },
   );
   const head = focused
@@ -1317,13 +1393,239 @@ export function report(prog: Program, d: DiffResult): string {
     lines.push(`      reached by exhaustive run with choices [${(d.exhaustive.outcomes.get(m) ?? []).join(',')}]`);
   }
   for (const [m, by] of d.masked) {
-    lines.push(`  masked (dpor: ${JSON.stringify((JSON.parse(by) as { titles: string[] }).titles)}): ${outcomeText(m)}`);
+    lines.push(
+      `  masked (dpor: ${JSON.stringify((JSON.parse(by) as { titles: string[] }).titles)}): ${outcomeText(m)}`,
+    );
     lines.push(`      reached by exhaustive run with choices [${(d.exhaustive.outcomes.get(m) ?? []).join(',')}]`);
   }
   for (const m of d.extra) lines.push(`  EXTRA in dpor: ${outcomeText(m)}`);
   return lines.join('\n');
 }
 
+// ------------------------------------------------------------------ suites
+
+export type Source = 'general' | 'focused';
+
+export interface SuiteOptions {
+  readonly seed: number;
+  /** Programs from the general generator (every family of primitives). */
+  readonly general: number;
+  /** Programs from the RCU-focused generator (readers against updaters). */
+  readonly focused: number;
+  readonly maxExecutions?: number;
+  /** Called after each program (progress). */
+  readonly onProgram?: (c: Checked, done: number, total: number) => void;
+}
+
+export interface Checked {
+  readonly source: Source;
+  /** Index in its generator's sample (the fast-check path that reproduces it with the seed). */
+  readonly index: number;
+  readonly prog: Program;
+  readonly diff: DiffResult;
+  readonly ms: number;
+}
+
+export interface SuiteResult {
+  readonly seed: number;
+  readonly checked: readonly Checked[];
+  readonly counts: Readonly<Record<DiffStatus, number>>;
+  /** Primitive -> [programs that used it and were compared, of those failing]. */
+  readonly primitives: ReadonlyMap<string, readonly [number, number]>;
+  /** Compared programs with the late RCU reader (lateRcuReader()). */
+  readonly late: { readonly plain: number; readonly preempted: number };
+  readonly elapsedMs: number;
+}
+
+export function arbOf(source: Source): fc.Arbitrary<Program> {
+  return source === 'focused' ? programArb({ focus: 'rcu' }) : programArb();
+}
+
+export function failing(d: DiffResult): boolean {
+  return d.status === 'mismatch' || d.status === 'error';
+}
+
+/** Generates the programs of both generators from the seed and compares DPOR with exhaustive enumeration on each. */
+export function runSuite(opts: SuiteOptions): SuiteResult {
+  const t0 = performance.now();
+  const jobs: [Source, number, Program][] = [];
+  for (const [source, n] of [
+    ['general', opts.general],
+    ['focused', opts.focused],
+  ] as const) {
+    if (n <= 0) continue;
+    fc.sample(arbOf(source), { seed: opts.seed, numRuns: n }).forEach((p, i) => {
+      jobs.push([source, i, p]);
+    });
+  }
+  const checked: Checked[] = [];
+  const counts: Record<DiffStatus, number> = { ok: 0, mismatch: 0, masked: 0, 'too-large': 0, error: 0 };
+  const prims = new Map<string, [number, number]>();
+  const late = { plain: 0, preempted: 0 };
+  const diffOpts = opts.maxExecutions === undefined ? {} : { maxExecutions: opts.maxExecutions };
+  for (const [source, index, prog] of jobs) {
+    const t = performance.now();
+    const diff = differential(prog, diffOpts);
+    const c: Checked = { source, index, prog, diff, ms: performance.now() - t };
+    checked.push(c);
+    counts[diff.status]++;
+    if (diff.status !== 'too-large') {
+      for (const u of primitivesOf(prog)) {
+        const e = prims.get(u) ?? [0, 0];
+        e[0]++;
+        if (failing(diff)) e[1]++;
+        prims.set(u, e);
+      }
+      const l = lateRcuReader(prog);
+      if (l) late[l]++;
+    }
+    opts.onProgram?.(c, checked.length, jobs.length);
+  }
+  return { seed: opts.seed, checked, counts, primitives: prims, late, elapsedMs: performance.now() - t0 };
+}
+
+export interface Shrunk {
+  readonly prog: Program;
+  readonly diff: DiffResult;
+  /** Shrinks fast-check took, then removals the structural pass took. */
+  readonly shrinks: number;
+  readonly removals: number;
+  /** A pass stopped at the time limit (the program is the smallest found by then). */
+  readonly interrupted: boolean;
+}
+
+/** Every list with one operation removed or one section/lock replaced by its body, at any depth. */
+function opVariants(ops: readonly Op[]): (readonly Op[])[] {
+  const out: (readonly Op[])[] = [];
+  ops.forEach((op, i) => {
+    const before = ops.slice(0, i);
+    const after = ops.slice(i + 1);
+    out.push([...before, ...after]);
+    if (op.op === 'lock' || op.op === 'trylock' || op.op === 'section') {
+      out.push([...before, ...op.body, ...after]);
+      for (const b of opVariants(op.body)) if (b.length > 0) out.push([...before, { ...op, body: b }, ...after]);
+    }
+  });
+  return out;
+}
+
+/** Smaller programs: a task dropped, an operation removed or unwrapped, a CPU or the config simplified. */
+function programVariants(p: Program): Program[] {
+  const out: Program[] = [];
+  if (p.tasks.length > 1)
+    for (let i = 0; i < p.tasks.length; i++)
+      out.push({ ...p, tasks: p.tasks.filter((_x, j) => j !== i), cpus: p.cpus.filter((_x, j) => j !== i) });
+  p.tasks.forEach((ops, i) => {
+    for (const v of opVariants(ops))
+      if (v.length > 0) out.push({ ...p, tasks: p.tasks.map((t, j) => (j === i ? v : t)) });
+  });
+  for (const body of ['work', 'timer', 'kthread'] as const)
+    for (const v of opVariants(p[body])) out.push({ ...p, [body]: v });
+  if (p.rt) out.push({ ...p, rt: false });
+  p.cpus.forEach((c, i) => {
+    if (c !== 0) out.push({ ...p, cpus: p.cpus.map((x, j) => (j === i ? 0 : x)) });
+  });
+  return out;
+}
+
+/**
+ * Greedy structural minimisation: takes the first smaller variant that still fails, until none
+ * does (or the deadline). Bodies nothing runs are emptied first.
+ */
+export function minimise(
+  prog: Program,
+  stillFails: (p: Program) => boolean,
+  deadline: number,
+): { prog: Program; removals: number; interrupted: boolean } {
+  const uses = primitivesOf(prog);
+  let cur: Program = {
+    ...prog,
+    work: uses.has('queue_work') || uses.has('queue_delayed_work') || uses.has('flush_delayed_work') ? prog.work : [],
+    timer: uses.has('mod_timer') ? prog.timer : [],
+    kthread: uses.has('kthread_run') ? prog.kthread : [],
+  };
+  if (!stillFails(cur)) cur = prog;
+  let removals = 0;
+  for (;;) {
+    let next: Program | null = null;
+    for (const v of programVariants(cur)) {
+      if (performance.now() > deadline) return { prog: cur, removals, interrupted: true };
+      if (stillFails(v)) {
+        next = v;
+        break;
+      }
+    }
+    if (!next) return { prog: cur, removals, interrupted: false };
+    cur = next;
+    removals++;
+  }
+}
+
+/**
+ * Shrinks a failing generated program: fast-check's shrinking (same seed and path), then the
+ * structural pass, within a time limit.
+ */
+export function shrink(c: Checked, seed: number, opts: { maxExecutions?: number; timeMs?: number } = {}): Shrunk {
+  const diffOpts = opts.maxExecutions === undefined ? {} : { maxExecutions: opts.maxExecutions };
+  const timeMs = opts.timeMs ?? 30_000;
+  const deadline = performance.now() + timeMs;
+  const fails = (p: Program): boolean => failing(differential(p, diffOpts));
+  const r = fc.check(
+    fc.property(arbOf(c.source), (p) => !fails(p)),
+    { seed, path: String(c.index), interruptAfterTimeLimit: timeMs / 2, markInterruptAsFailure: false },
+  );
+  const m = minimise(r.counterexample?.[0] ?? c.prog, fails, deadline);
+  return {
+    prog: m.prog,
+    diff: differential(m.prog, diffOpts),
+    shrinks: r.numShrinks,
+    removals: m.removals,
+    interrupted: r.interrupted || m.interrupted,
+  };
+}
+
+function countsText(counts: Readonly<Record<DiffStatus, number>>): string {
+  return (Object.entries(counts) as [DiffStatus, number][])
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+}
+
+/** The suite's summary: programs, statuses, primitives covered (programs using each, failing ones). */
+export function summary(r: SuiteResult): string {
+  const n = r.checked.length;
+  const compared = n - r.counts['too-large'];
+  const prims = [...r.primitives.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [
+    `seed ${r.seed}: ${n} programs (${compared} compared, ${r.counts['too-large']} discarded as too large) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${countsText(r.counts)}`,
+    `late RCU reader against synchronize_rcu+kfree: ${r.late.plain + r.late.preempted} programs (${r.late.preempted} preempted inside the section)`,
+    `primitives (programs compared${r.counts.mismatch + r.counts.error > 0 ? ' / failing' : ''}):`,
+    ...wrap(
+      prims.map(([k, [a, f]]) => `${k} ${a}${r.counts.mismatch + r.counts.error > 0 ? `/${f}` : ''}`),
+      100,
+      '  ',
+    ),
+  ].join('\n');
+}
+
+function wrap(items: readonly string[], width: number, indent: string): string[] {
+  const out: string[] = [];
+  let line = indent;
+  for (const it of items) {
+    if (line.length + it.length + 2 > width && line.trim()) {
+      out.push(line.trimEnd().replace(/,$/, ''));
+      line = indent;
+    }
+    line += `${it}, `;
+  }
+  if (line.trim()) out.push(line.trimEnd().replace(/,$/, ''));
+  return out;
+}
+
+/** One failing program: where it comes from (generator, index, seed) and its report. */
+export function failureText(c: Checked, seed: number): string {
+  return `${c.source} #${c.index} (seed ${seed}, fast-check path "${c.index}"): ${c.diff.status}\n${report(c.prog, c.diff)}`;
+}
 
 // ------------------------------------------------------------------ explaining a run
 
