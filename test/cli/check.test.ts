@@ -80,7 +80,7 @@ test('check: a wrong expectation is a DIFF, and nothing reads like a pass', asyn
   assert.match(text, /1 cells: 0 match docs\/verdicts\.md, 1 differ/);
 });
 
-test('kernsim check: exit 1 on a mismatch, 2 on bad input', () => {
+test('kernsim check: exit 1 on a mismatch, 3 when every cell matches but one is incomplete, 2 on bad input', () => {
   const bad = verdictsFile(['| simple-kvm-reap | upstream | rt | 1 | clean |']);
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['bin/kernsim.js', 'check', ...args], {
@@ -104,6 +104,33 @@ test('kernsim check: exit 1 on a mismatch, 2 on bad input', () => {
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /^kernsim: unknown variant 'no-such-variant'/);
   assert.equal(unknown.stdout, '');
+  // Every cell matches, but a sampled cell (an execution budget) is not complete: exit 3.
+  const sampledDir = mkdtempSync(join(tmpdir(), 'kernsim-verdicts-'));
+  const sampled = join(sampledDir, 'verdicts.md');
+  writeFileSync(
+    sampled,
+    [
+      '## Verdict matrix',
+      '',
+      '| scenario | variant | config | faults | budget | expected |',
+      '|---|---|---|---|---|---|',
+      '| simple-kvm-reap | upstream | nonrt | 1 | 5 | clean |',
+      '',
+    ].join('\n'),
+  );
+  const inc = run(
+    '--scenario',
+    'simple-kvm-reap',
+    '--variant',
+    'upstream',
+    '--config',
+    'nonrt',
+    '--verdicts',
+    sampled,
+    '--jobs',
+    '1',
+  );
+  assert.equal(inc.status, 3, inc.stdout + inc.stderr);
   const missing = run('--verdicts', '/nonexistent/verdicts.md');
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /cannot read \/nonexistent\/verdicts\.md/);
