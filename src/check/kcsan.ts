@@ -275,7 +275,7 @@ export function installKcsan(log: RunLog): void {
     }
   }
 
-  function fieldState(a: Access, id: number): FieldState {
+  function fieldState(id: number): FieldState {
     let f = fields[id];
     if (f === undefined) fields[id] = f = { writes: [], reads: [] };
     return f;
@@ -300,11 +300,11 @@ export function installKcsan(log: RunLog): void {
     const id = idOf(a.code);
     const plain = a.mode === ACCESS_PLAIN;
     if (a.write) {
-      const f = fieldState(a, id);
+      const f = fieldState(id);
       for (const r of f.reads) if (r.pid !== a.pid && r.epoch > (v[r.pid] ?? 0)) race(a, r, a);
       remember(f.writes, a, epoch);
     } else if (plain) {
-      const f = fieldState(a, id);
+      const f = fieldState(id);
       for (const w of f.writes) if (w.pid !== a.pid && w.epoch > (v[w.pid] ?? 0)) race(w, a, a);
       remember(f.reads, a, epoch);
     }
