@@ -1434,6 +1434,8 @@ export interface SuiteResult {
   readonly primitives: ReadonlyMap<string, readonly [number, number]>;
   /** Compared programs with the late RCU reader (lateRcuReader()). */
   readonly late: { readonly plain: number; readonly preempted: number };
+  /** Compared programs with runs cut at the step limit (excluded from both sets), and those runs (exhaustive, dpor). */
+  readonly cut: { readonly programs: number; readonly exhaustive: number; readonly dpor: number };
   readonly elapsedMs: number;
 }
 
@@ -1462,6 +1464,7 @@ export function runSuite(opts: SuiteOptions): SuiteResult {
   const counts: Record<DiffStatus, number> = { ok: 0, mismatch: 0, masked: 0, 'too-large': 0, error: 0 };
   const prims = new Map<string, [number, number]>();
   const late = { plain: 0, preempted: 0 };
+  const cut = { programs: 0, exhaustive: 0, dpor: 0 };
   const diffOpts = opts.maxExecutions === undefined ? {} : { maxExecutions: opts.maxExecutions };
   for (const [source, index, prog] of jobs) {
     const t = performance.now();
@@ -1478,10 +1481,15 @@ export function runSuite(opts: SuiteOptions): SuiteResult {
       }
       const l = lateRcuReader(prog);
       if (l) late[l]++;
+      const cx = diff.exhaustive.cut;
+      const cd = diff.dpor?.cut ?? 0;
+      if (cx + cd > 0) cut.programs++;
+      cut.exhaustive += cx;
+      cut.dpor += cd;
     }
     opts.onProgram?.(c, checked.length, jobs.length);
   }
-  return { seed: opts.seed, checked, counts, primitives: prims, late, elapsedMs: performance.now() - t0 };
+  return { seed: opts.seed, checked, counts, primitives: prims, late, cut, elapsedMs: performance.now() - t0 };
 }
 
 export interface Shrunk {
@@ -1599,6 +1607,7 @@ export function summary(r: SuiteResult): string {
   return [
     `seed ${r.seed}: ${n} programs (${compared} compared, ${r.counts['too-large']} discarded as too large) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${countsText(r.counts)}`,
     `late RCU reader against synchronize_rcu+kfree: ${r.late.plain + r.late.preempted} programs (${r.late.preempted} preempted inside the section)`,
+    `runs cut at the step limit (${MAX_STEPS} steps; excluded from both sets): ${r.cut.exhaustive} exhaustive, ${r.cut.dpor} dpor, in ${r.cut.programs} programs`,
     `primitives (programs compared${r.counts.mismatch + r.counts.error > 0 ? ' / failing' : ''}):`,
     ...wrap(
       prims.map(([k, [a, f]]) => `${k} ${a}${r.counts.mismatch + r.counts.error > 0 ? `/${f}` : ''}`),

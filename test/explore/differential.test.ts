@@ -21,6 +21,7 @@ import {
   differential,
   failing,
   failureText,
+  maskedBy,
   report,
   runSuite,
   shrink,
@@ -68,6 +69,19 @@ test('exhaustive enumeration: every branch of every choice point, faults within 
     const run = nondet;
     for (let s = x.next(); s !== null; s = x.next()) x.done(run(s));
   }, ChoiceMismatch);
+});
+
+test('masked outcomes: only a first-report-wins checker explains the difference', () => {
+  const o = (titles: string[], x = 0) => JSON.stringify({ titles, state: { x } });
+  const a = 'BUG: sleeping function called from invalid context in op_a';
+  const b = 'BUG: sleeping function called from invalid context in op_b';
+  const uaf = 'BUG: KASAN: slab-use-after-free in op_deref';
+  // The same state, another task's splat hid this one: masked.
+  assert.equal(maskedBy(o([a, uaf]), [o([b, uaf])]), o([b, uaf]));
+  // A different state, or a title no first-report-wins checker hides, or no splat at all: missed.
+  assert.equal(maskedBy(o([a]), [o([b], 1)]), null);
+  assert.equal(maskedBy(o([a, uaf]), [o([b])]), null);
+  assert.equal(maskedBy(o([a]), [o([])]), null);
 });
 
 test('differential regression: the late RCU reader (and the same reader preempted inside its section)', () => {
