@@ -6,6 +6,7 @@ import {
   complete_all,
   completion_done,
   init_completion,
+  try_wait_for_completion,
   wait_for_completion,
 } from '../../src/kernel/completion.js';
 import type { RcuSuspiciousEvent } from '../../src/kernel/events.js';
@@ -355,4 +356,21 @@ test('call_rcu again on a head: DPOR reaches the requeue before (leaked) and aft
   });
   assert.equal(result.complete, true);
   assert.deepEqual(seen, ['ran=first', 'ran=first,second']);
+});
+
+test('completion: completion_done and try_wait_for_completion race with complete(); DPOR reaches both outcomes', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const x = init_completion('x');
+    const y = init_completion('y');
+    spawn_user('completer', function* () {
+      yield* complete(x);
+      yield* complete(y);
+    });
+    spawn_user('looker', function* () {
+      seen.add(`done=${yield* completion_done(x)}`);
+      seen.add(`try=${yield* try_wait_for_completion(y)}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['done=false', 'done=true', 'try=false', 'try=true']);
 });
