@@ -742,16 +742,16 @@ export interface DiffResult {
 
 /**
  * Checkers whose first report of a run hides later ones of the same kind, whichever task makes
- * them: might_sleep reports once per HZ (prev_jiffy), lockdep turns itself off after its first
- * splat (debug_locks_off()), WARN_ON_ONCE and RCU_LOCKDEP_WARN once per site. Which of two
- * independent tasks reports first depends on the order of steps that do not depend on each other,
- * so the title is not a function of the dependency order: DPOR, which runs one order of them,
- * cannot promise the other title.
+ * them, through state no footprint shows: might_sleep reports once per HZ (prev_jiffy), lockdep
+ * turns itself off after its first splat (debug_locks_off()) and RCU_LOCKDEP_WARN warns once per
+ * site. Which of two independent tasks reports first depends on the order of steps that do not
+ * depend on each other, so the title is not a function of the dependency order: DPOR, which runs
+ * one order of them, cannot promise the other title. (WARN_ON_ONCE's once-flags are footprints
+ * since 6ac1837, so its titles are compared strictly.)
  */
 export const MASKING_GROUPS: readonly (readonly [string, RegExp])[] = [
   ['might_sleep', /^BUG: sleeping function called from invalid context in /],
   ['lockdep', /^WARNING: (possible |suspicious RCU usage |inconsistent lock state )/],
-  ['warn', /^WARNING in /],
 ];
 
 function groupOf(title: string): string | null {
@@ -1033,6 +1033,116 @@ export const LATE_RCU_READER_PREEMPTED: Program = {
     LATE_RCU_READER.tasks[1] as readonly Op[],
   ],
 };
+
+const prog = (tasks: readonly (readonly Op[])[], cpus: readonly number[], over: Partial<Program> = {}): Program => ({
+  tasks,
+  cpus,
+  work: [],
+  timer: [],
+  kthread: [],
+  rt: false,
+  ...over,
+});
+
+/**
+ * The smallest programs of each kind of mismatch the self-check found, with the dependency DPOR
+ * missed. They fail until the engine covers that dependency (then they are regression tests).
+ */
+export const REGRESSIONS: readonly { readonly name: string; readonly prog: Program; readonly why: string }[] = [
+  {
+    name: 'late RCU reader against an updater that replaces the pointer (kmalloc)',
+    prog: prog(
+      [
+        LATE_RCU_READER_PREEMPTED.tasks[0] as readonly Op[],
+        [{ op: 'load' }, { op: 'publish', gfp: 'GFP_KERNEL' }, { op: 'synchronize_rcu' }, { op: 'kfree' }],
+      ],
+      [1, 0],
+    ),
+    why:
+      "rcu_reader_id() assigns a task's reader-state id at first use: the updater's kmalloc() takes ids first in one " +
+      'run and not in another, so a footprint kept in a sleep set names another object in the next run; the reader ' +
+      'stays asleep across the grace-period snapshot that conflicts with it, and the run is abandoned',
+  },
+  {
+    name: 'a lock waiter behind a task deadlocked on the same lock (pending acquisitions at the end)',
+    prog: prog(
+      [
+        [
+          {
+            op: 'trylock',
+            lock: 'down_write_trylock',
+            body: [{ op: 'cond_resched' }, { op: 'lock', lock: 'down_write', body: [{ op: 'inc', v: 'x' }] }],
+          },
+        ],
+        [{ op: 'lock', lock: 'down_write', body: [{ op: 'yield' }] }],
+      ],
+      [0, 0],
+    ),
+    why:
+      "ended() appends every waiting task's pending acquisition as an event: the self-deadlocked holder's own " +
+      'pending acquisition becomes the last exclusive acquisition, so the other waiter races with that phantom (at ' +
+      'the point after the trylock) instead of with the trylock that took the rwsem; task1 never goes first',
+  },
+  {
+    name: 'a task on a CPU another holds non-preemptibly, with a third task elsewhere',
+    prog: prog(
+      [
+        [{ op: 'section', kind: 'preempt', body: [{ op: 'atomic_dec_and_test' }] }],
+        [{ op: 'read', v: 'y' }],
+        [{ op: 'atomic_inc' }],
+      ],
+      [1, 0, 1],
+    ),
+    why:
+      "task2's first step reads CPU1's run state, last written by task0's preempt_enable(): the race is reversed at " +
+      'the point before that release, where task2 is not runnable (task0 holds CPU1 since its preempt_disable()), so ' +
+      'the source-set rule takes the other initial, task1, and never backtracks to before the hold',
+  },
+  {
+    name: 'a task that never runs because another spins on their CPU',
+    prog: prog(
+      [
+        [
+          {
+            op: 'lock',
+            lock: 'spin_lock',
+            body: [{ op: 'lock', lock: 'spin_lock', body: [{ op: 'publish', gfp: 'GFP_ATOMIC' }] }],
+          },
+        ],
+        [{ op: 'msleep' }],
+      ],
+      [0, 0],
+    ),
+    why:
+      'task0 takes CPU0 non-preemptibly in its first step and self-deadlocks holding it: task1 never runs, so no event ' +
+      'of it races with the hold (ended() reports only tasks waiting to acquire), and task1 going first is never tried',
+  },
+  {
+    name: 'a timer deleted before it ever fired',
+    prog: prog([[{ op: 'mod_timer', delay: 1 }, { op: 'timer_delete' }]], [0]),
+    why:
+      'the timer softirq (pid 0) is runnable between mod_timer() and timer_delete() but never runs in the first run; ' +
+      'timer_delete() disarms it, so there is no pid-0 event to race with and the expiry before the delete (which ' +
+      'returns 0) is never explored',
+  },
+  {
+    name: 'a write trylock against two readers of an rwsem',
+    prog: prog(
+      [
+        [{ op: 'trylock', lock: 'down_read_trylock', body: [{ op: 'yield' }] }],
+        [
+          { op: 'lock', lock: 'down_read', body: [{ op: 'complete' }] },
+          { op: 'trylock', lock: 'down_write_trylock', body: [{ op: 'try_wait_for_completion' }] },
+        ],
+      ],
+      [0, 0],
+    ),
+    why:
+      "a shared acquisition joins the release clock of every earlier release, readers' too: task1's down_read() is " +
+      "ordered after task0's up_read(), so the write trylock's race with task0's read hold is hidden; neither " +
+      "failed trylock (task0 during task1's write hold, task1 during task0's read hold) is explored",
+  },
+];
 
 // ------------------------------------------------------------------ generation
 

@@ -18,6 +18,7 @@ import type { RunResult } from '../../src/sim/index.js';
 import {
   LATE_RCU_READER,
   LATE_RCU_READER_PREEMPTED,
+  REGRESSIONS,
   differential,
   failing,
   failureText,
@@ -97,6 +98,12 @@ test('differential regression: the late RCU reader (and the same reader preempte
     assert.equal(d.status, 'ok', `${name}: DPOR missed an outcome\n${report(prog, d)}`);
   }
 });
+
+for (const r of REGRESSIONS)
+  test(`differential regression: ${r.name}`, () => {
+    const d = differential(r.prog);
+    assert.equal(d.status, 'ok', `DPOR missed an outcome (${r.why})\n${report(r.prog, d)}`);
+  });
 
 test(`differential: unbounded DPOR reaches every outcome exhaustive enumeration reaches (seed ${SEED}, ${GENERAL}+${FOCUSED} programs)`, (t) => {
   const r = runSuite({ seed: SEED, general: GENERAL, focused: FOCUSED, maxExecutions: MAX_EXECUTIONS });
