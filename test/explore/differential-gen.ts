@@ -708,7 +708,9 @@ function side(prog: Program, strategy: 'exhaustive' | 'dpor', budget: number, fa
     ended,
     cut,
     abandoned: res.abandoned,
-    complete: res.complete || res.stoppedBy === ('cut-runs' as string),
+    // Runs cut at the step limit make explore() call the search incomplete; here they are excluded
+    // from the outcome sets (and counted), so a search that ran out of choices is complete.
+    complete: res.complete || res.stoppedBy === 'cut-runs',
     stoppedBy: res.stoppedBy,
     elapsedMs: res.elapsedMs,
   };
