@@ -157,6 +157,9 @@ export class Machine {
   private readonly timerQId: number;
   /** Object id of virtual time (advanced by timers, read through clock()). */
   private readonly clockId: number;
+  /** Step index of each pid's spawn (-1: created by the scenario's setup, before the run). */
+  private readonly spawnedAt: number[] = [];
+  private running = false;
   /** The task a timer interrupt interrupted: the CPU returns to it when the callback is done. */
   private interrupted: Task | null = null;
   /** Step index since which each pid has been enabled without running (-1: not waiting). */
@@ -230,6 +233,7 @@ export class Machine {
     }
     this.tasks.push(t);
     this.byPid[pid] = t;
+    this.spawnedAt[pid] = this.running ? this.stepIndex : -1;
     this.access(t.stateId, ACCESS_WRITE);
     this.lastProgress = this.stepIndex;
     this.emit({ type: 'spawn', task: t } as SimEvent);
@@ -419,6 +423,7 @@ export class Machine {
    * End-of-run hooks (a scenario's finish(), end-of-run checkers) run only when the run ended.
    */
   run(): RunResult {
+    this.running = true;
     this.activate();
     let end: RunEnd = 'done';
     const stepRec = { index: 0, pid: 0, accesses: this.footprint as readonly number[] };
@@ -454,7 +459,7 @@ export class Machine {
         sp.current = cur;
         sp.currentEnabled = en.includes(cur);
         sp.step = this.stepIndex;
-        sp.unstarted = en.filter((q) => (this.byPid[q] as Task).steps === 0);
+        sp.unstarted = en.filter((q) => this.startsFree(this.byPid[q] as Task));
         pid = this.strategy.choose(sp);
         if (!en.includes(pid)) throw new Error(`strategy chose pid ${pid}, not among [${en.join(',')}]`);
         this.choices.push(pid);
@@ -532,6 +537,18 @@ export class Machine {
     };
   }
 
+  /**
+   * Whether starting `t` now costs no preemption: it has not run yet and was created by the
+   * scenario's setup (before the run) or by the step just taken (wake_up_new_task() may run the
+   * child at once). Starting a child later, while its parent could go on, is a preemption: free
+   * late starts multiply the bounded space without adding kernel behaviour a bound should keep.
+   */
+  private startsFree(t: Task): boolean {
+    if (t.steps !== 0) return false;
+    const at = this.spawnedAt[t.pid] ?? -1;
+    return at === -1 || at === this.stepIndex - 1;
+  }
+
   /** The enabled pid other than `not` that has been ready without running the longest (ties: lowest pid). */
   private longestWaiting(en: readonly number[], not: number): number {
     let best = -1;
@@ -552,10 +569,12 @@ export class Machine {
     this.current = t;
     this.footprint = [];
     if (this.trace) this.emit({ type: 'step', task: t, index: this.stepIndex } as SimEvent);
-    // A step runs only while no other task holds its CPU non-preemptibly, and reads the task's
-    // state word: its first step comes after the spawn, a resumed step after the wake-up.
+    // A step runs only while no other task holds its CPU non-preemptibly. A task's first step
+    // reads its state word (it comes after the spawn). Later steps do not: a blocked task cannot
+    // run before its wake-up anyway (no reversal to try), and what a wake-up changes for a task
+    // that is still running (set_current_state() / schedule()) writes the state word itself.
     this.access(this.cpuIds[t.cpu] as number, ACCESS_READ);
-    this.access(t.stateId, ACCESS_READ);
+    if (t.steps === 0) this.access(t.stateId, ACCESS_READ);
     t.steps++;
     this.advance(t);
   }

@@ -17,9 +17,10 @@ export interface SchedulePoint {
   /** Index of the step about to run. */
   readonly step: number;
   /**
-   * Enabled tasks that have not run yet. Starting one costs no preemption: a new task starts on
-   * its CPU when it is created (wake_up_new_task), its code up to its first scheduling point is
-   * local; it is a step of its own only so that it can interleave with what its parent does next.
+   * Enabled tasks that have not run yet and were created by the setup or by the step just taken:
+   * starting one costs no preemption (wake_up_new_task() may run a child at once). A task's code
+   * up to its first scheduling point is a step of its own so that it can interleave with what its
+   * parent does next.
    */
   readonly unstarted: readonly number[];
 }

@@ -14,7 +14,16 @@
  * callback invocation (RCU_SOFTIRQ's rcu_core(), BH disabled) run as timer
  * steps on pid 0, which the might_sleep checker treats as softirq context.
  */
-import { type KGen, type Task, ACCESS_READ, ACCESS_WRITE, current, machine, markInternal } from '../../sim/index.js';
+import {
+  type KGen,
+  type SimEvent,
+  type Task,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  current,
+  machine,
+  markInternal,
+} from '../../sim/index.js';
 import { complete_nosched, completion, wait_for_completion, wait_for_completion_noyield } from '../completion.js';
 import { jiffiesToNs, onBoot } from '../kernel.js';
 import { mutex, mutex_lock, mutex_unlock } from '../locking/mutex.js';
@@ -71,6 +80,13 @@ const RCU_STATE = Symbol('rcu_state');
 onBoot((k) => {
   rcu_gp_wq = alloc_workqueue('rcu_gp', WQ_MEM_RECLAIM | WQ_PERCPU);
   k.machine.limitHooks.push(rcu_check_stall);
+  // Object ids are given in creation order: allocate RCU's own and each task's reader-state id
+  // when the task is created, not at first use, so the same object has the same id in every run
+  // of an exploration (DPOR compares footprints across runs).
+  rcu_state();
+  k.machine.observers.push((ev) => {
+    if (ev.type === 'spawn') rcu_reader_id((ev as SimEvent & { task: Task }).task);
+  });
 });
 
 /**
@@ -129,6 +145,12 @@ function in_reader(t: Task): boolean {
   return t.rcu_read_lock_nesting > 0 || !t.preemptible();
 }
 
+/** A task that has not exited and is a reader (its exit is read too: an exited reader is done). */
+function live_reader(t: Task): boolean {
+  machine().access(t.stateId, ACCESS_READ);
+  return !t.dead && in_reader(t);
+}
+
 function passed_qs(h: holdout): boolean {
   const t = h.task;
   machine().access(t.stateId, ACCESS_READ);
@@ -174,7 +196,7 @@ function rcu_gp_start(rs: rcu_state_t): void {
   rs.gp_seq++;
   rs.started_ns = m.now;
   rs.in_progress = true;
-  rs.holdouts = m.tasks.filter((t) => !t.dead && in_reader(t)).map((t) => ({ task: t, qs: qs_of(t) }));
+  rs.holdouts = m.tasks.filter((t) => live_reader(t)).map((t) => ({ task: t, qs: qs_of(t) }));
   gp_event('start', rs.gp_seq);
   arm_check(rs, 0);
 }
@@ -225,7 +247,7 @@ function arm_core(rs: rcu_state_t): void {
 /** The tasks grace period `s` still waits for. */
 function rcu_gp_blockers(rs: rcu_state_t, s: number): Task[] {
   if (rs.completed >= s) return [];
-  if (rs.gp_seq < s) return machine().tasks.filter((t) => !t.dead && in_reader(t));
+  if (rs.gp_seq < s) return machine().tasks.filter((t) => live_reader(t));
   return rs.holdouts.filter((h) => !passed_qs(h)).map((h) => h.task);
 }
 
