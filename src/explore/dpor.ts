@@ -297,13 +297,18 @@ export class Dpor implements SearchStrategy {
     const readsSince = new Map<number, Map<number, number>>();
     const lastExcl = new Map<number, number>();
     const sharedSince = new Map<number, number[]>();
+    /** Join of the clocks of every release of each object, and of its exclusive holds' releases only. */
     const relClock = new Map<number, Int32Array>();
+    const relClockExcl = new Map<number, Int32Array>();
+    /** Tasks holding each object shared (their release orders exclusive acquisitions only). */
+    const sharedHolders = new Map<number, Set<number>>();
     const conflicts: number[] = [];
     for (let i = 0; i < n; i++) {
       const e = events[i] as Event;
       const pre = threadClock.get(e.pid) ?? new Int32Array(width);
       conflicts.length = 0;
       const acquired: number[] = [];
+      const acquiredShared: number[] = [];
       for (const [o, m] of e.fp) {
         if (m & (MASK.READ | MASK.WRITE)) {
           const w = lastWrite.get(o);
@@ -320,7 +325,8 @@ export class Dpor implements SearchStrategy {
             const sh = sharedSince.get(o);
             if (sh) for (const s of sh) conflicts.push(s);
           }
-          acquired.push(o);
+          if (m & MASK.ACQ) acquired.push(o);
+          else acquiredShared.push(o);
         }
       }
       // Races: conflicting earlier steps of other tasks not ordered before this task's clock.
@@ -339,6 +345,11 @@ export class Dpor implements SearchStrategy {
         const rc = relClock.get(o);
         if (rc) join(clk, rc);
       }
+      // A shared acquisition is ordered after exclusive holds' releases, not after other readers'.
+      for (const o of acquiredShared) {
+        const rc = relClockExcl.get(o);
+        if (rc) join(clk, rc);
+      }
       clocks[i] = clk;
       threadClock.set(e.pid, clk);
       // Update the per-object state.
@@ -351,6 +362,21 @@ export class Dpor implements SearchStrategy {
           if (!rs) readsSince.set(o, (rs = new Map()));
           rs.set(e.pid, i);
         }
+        let holders = sharedHolders.get(o);
+        if (m & MASK.REL) {
+          // A release in the same step as a shared acquisition (a step on a CPU that also gives it
+          // up) releases the exclusive hold taken earlier, not the shared one.
+          const wasShared = holders?.has(e.pid) === true && !(m & MASK.ACQSH && !(m & MASK.ACQ));
+          let rc = relClock.get(o);
+          if (!rc) relClock.set(o, (rc = new Int32Array(width)));
+          join(rc, clk);
+          if (wasShared) holders?.delete(e.pid);
+          else {
+            let rx = relClockExcl.get(o);
+            if (!rx) relClockExcl.set(o, (rx = new Int32Array(width)));
+            join(rx, clk);
+          }
+        }
         if (m & MASK.ACQ) {
           lastExcl.set(o, i);
           sharedSince.delete(o);
@@ -358,11 +384,8 @@ export class Dpor implements SearchStrategy {
           let sh = sharedSince.get(o);
           if (!sh) sharedSince.set(o, (sh = []));
           sh.push(i);
-        }
-        if (m & MASK.REL) {
-          let rc = relClock.get(o);
-          if (!rc) relClock.set(o, (rc = new Int32Array(width)));
-          join(rc, clk);
+          if (!holders) sharedHolders.set(o, (holders = new Set()));
+          holders.add(e.pid);
         }
       }
     }

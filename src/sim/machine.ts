@@ -6,7 +6,7 @@
  * Nothing here knows about Linux subsystems.
  */
 import type { ChoicePoint, StepRecord, Strategy } from './strategy.js';
-import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_READ, ACCESS_WRITE } from './strategy.js';
+import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_READ, ACCESS_RELEASE, ACCESS_WRITE } from './strategy.js';
 import { type Pending, type TaskBody, type Waitable, Task, TASK_RUNNING, TASK_DEAD } from './task.js';
 
 export interface Report {
@@ -160,6 +160,8 @@ export class Machine {
   /** Step index of each pid's spawn (-1: created by the scenario's setup, before the run). */
   private readonly spawnedAt: number[] = [];
   private running = false;
+  /** Timers cancelled while pending (the timer softirq could have fired them first). */
+  private cancelledPending = 0;
   /** The task a timer interrupt interrupted: the CPU returns to it when the callback is done. */
   private interrupted: Task | null = null;
   /** Step index since which each pid has been enabled without running (-1: not waiting). */
@@ -321,6 +323,7 @@ export class Machine {
       cancel: () => {
         this.access(this.timerQId, ACCESS_WRITE);
         const was = !tm.cancelled && this.timers.includes(tm);
+        if (was) this.cancelledPending++;
         tm.cancelled = true;
         if (was) this.liveTimers--;
         return was;
@@ -508,16 +511,23 @@ export class Machine {
       cut = this.reports.length === before;
     }
     if (this.strategy.ended) {
+      // What each task that could not run at the end was waiting for, as the step it would have
+      // taken: a lock (not one it holds itself: a self-deadlock races with nothing), or its CPU
+      // held by another; and the timer softirq's pop of every timer cancelled while it was
+      // pending (it could have fired before the cancel).
       const waiting: StepRecord[] = [];
       for (const t of this.tasks) {
+        if (t.dead || t.blocked) continue;
         const p = t.pending;
-        if (t.dead || p === undefined || p.canAcquire(t)) continue;
-        waiting.push({
-          index: this.stepIndex,
-          pid: t.pid,
-          accesses: [p.id * 8 + (p.shared ? ACCESS_ACQUIRE_SHARED : ACCESS_ACQUIRE)],
-        });
+        const holder = this.cpuHolder[t.cpu];
+        const accesses: number[] = [];
+        if (holder && holder !== t) accesses.push((this.cpuIds[t.cpu] as number) * 8 + ACCESS_ACQUIRE_SHARED);
+        if (p !== undefined && !p.canAcquire(t) && !p.owners().includes(t))
+          accesses.push(p.id * 8 + (p.shared ? ACCESS_ACQUIRE_SHARED : ACCESS_ACQUIRE));
+        if (accesses.length > 0) waiting.push({ index: this.stepIndex, pid: t.pid, accesses });
       }
+      if (this.cancelledPending > 0)
+        waiting.push({ index: this.stepIndex, pid: 0, accesses: [this.timerQId * 8 + ACCESS_WRITE] });
       this.strategy.ended(waiting);
     }
     if (end === 'done')
@@ -573,7 +583,7 @@ export class Machine {
     // reads its state word (it comes after the spawn). Later steps do not: a blocked task cannot
     // run before its wake-up anyway (no reversal to try), and what a wake-up changes for a task
     // that is still running (set_current_state() / schedule()) writes the state word itself.
-    this.access(this.cpuIds[t.cpu] as number, ACCESS_READ);
+    this.access(this.cpuIds[t.cpu] as number, ACCESS_ACQUIRE_SHARED);
     if (t.steps === 0) this.access(t.stateId, ACCESS_READ);
     t.steps++;
     this.advance(t);
@@ -597,9 +607,12 @@ export class Machine {
     t.pending = r.value;
     const holder = !t.blocked && !t.preemptible() ? t : null;
     if (this.cpuHolder[t.cpu] !== holder) {
-      // Which task may run on this CPU changed (preempt/irq/bh disable or enable, a sleep).
+      // Which task may run on this CPU changed (preempt/irq/bh disable or enable, a sleep). The
+      // CPU's run state is a lock: holding it non-preemptibly is an exclusive acquisition, giving
+      // it up a release, and every step on that CPU a shared acquisition, so a step races with the
+      // hold that would have kept it from running (and is ordered after its release).
       this.cpuHolder[t.cpu] = holder;
-      this.access(this.cpuIds[t.cpu] as number, ACCESS_WRITE);
+      this.access(this.cpuIds[t.cpu] as number, holder ? ACCESS_ACQUIRE : ACCESS_RELEASE);
     }
   }
 
@@ -624,7 +637,7 @@ export class Machine {
     t.blocked = false;
     if (this.cpuHolder[t.cpu] === t) {
       this.cpuHolder[t.cpu] = null;
-      this.access(this.cpuIds[t.cpu] as number, ACCESS_WRITE);
+      this.access(this.cpuIds[t.cpu] as number, ACCESS_RELEASE);
     }
     this.access(t.stateId, ACCESS_WRITE);
     this.lastProgress = this.stepIndex;

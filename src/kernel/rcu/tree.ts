@@ -18,6 +18,7 @@ import {
   type KGen,
   type SimEvent,
   type Task,
+  ACCESS_ACQUIRE_SHARED,
   ACCESS_READ,
   ACCESS_WRITE,
   current,
@@ -141,7 +142,7 @@ function in_reader(t: Task): boolean {
   const m = machine();
   m.access(rcu_reader_id(t), ACCESS_READ);
   m.access(t.stateId, ACCESS_READ);
-  m.access(m.cpuId(t.cpu), ACCESS_READ);
+  m.access(m.cpuId(t.cpu), ACCESS_ACQUIRE_SHARED);
   return t.rcu_read_lock_nesting > 0 || !t.preemptible();
 }
 
