@@ -105,15 +105,16 @@ function publishUnpublish(seed: number, sync: boolean) {
   return run(
     () => {
       const ssp = init_srcu_struct('srcu');
-      let head: { list: hlist_head } | null = null;
+      // Published before the tasks start (a spawned task's code is a step of its own: a reader
+      // may run before the updater's first step).
+      const head = kzalloc(() => ({ list: HLIST_HEAD() }), GFP_KERNEL, 'struct head') as { list: hlist_head };
       const objs: obj[] = [];
+      for (const v of [1, 2]) {
+        const o = kzalloc(() => ({ v, hlist: HLIST_NODE() }), GFP_KERNEL, 'struct obj') as obj;
+        hlist_add_head_rcu(o.hlist, head.list);
+        objs.push(o);
+      }
       spawn_user('updater', function* () {
-        head = kzalloc(() => ({ list: HLIST_HEAD() }), GFP_KERNEL, 'struct head') as { list: hlist_head };
-        for (const v of [1, 2]) {
-          const o = kzalloc(() => ({ v, hlist: HLIST_NODE() }), GFP_KERNEL, 'struct obj') as obj;
-          hlist_add_head_rcu(o.hlist, head.list);
-          objs.push(o);
-        }
         yield undefined;
         const victim = objs[1] as obj; // the first on the list
         hlist_del_rcu(victim.hlist);
