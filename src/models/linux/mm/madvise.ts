@@ -21,7 +21,7 @@ const zap_page_range_single = kfunc(function* zap_page_range_single(mm: mm_struc
   if (!vma) return;
   const range = mmu_notifier_range_init(MMU_NOTIFY_CLEAR, 0, mm, start, end);
   yield* mmu_notifier_invalidate_range_start(range);
-  yield* unmap_page_range(vma, start, end);
+  yield* unmap_page_range(mm, vma, start, end);
   yield* mmu_notifier_invalidate_range_end(range);
 });
 

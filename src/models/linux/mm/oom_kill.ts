@@ -41,6 +41,7 @@ import {
   VM_HUGETLB,
   VM_PFNMAP,
   VM_SHARED,
+  get_mm_rss,
   mm_set_bit,
   mm_test_and_set_bit,
   mm_test_bit,
@@ -99,13 +100,6 @@ onBoot(() => {
   oom_reaper_wait = DEFINE_STATIC(() => DECLARE_WAIT_QUEUE_HEAD(), 'oom_reaper_wait');
   oom_reaper_list = null;
 });
-
-/** get_mm_rss(): resident pages of an mm. */
-function get_mm_rss(mm: mm_struct): number {
-  let n = 0;
-  for (const v of mm.vmas) for (const p of v.pages) if (p) n++;
-  return n;
-}
 
 /** find_lock_task_mm(p): a thread of p with an mm, returned with task_lock held (RCU released). */
 export const find_lock_task_mm = kfunc(function* find_lock_task_mm(p: task_struct): KGen<task_struct | null> {
@@ -188,7 +182,7 @@ export const __oom_reap_task_mm = kfunc(function* __oom_reap_task_mm(mm: mm_stru
         ret = false;
         continue;
       }
-      yield* unmap_page_range(vma, range.start, range.end);
+      yield* unmap_page_range(mm, vma, range.start, range.end);
       yield* mmu_notifier_invalidate_range_end(range);
       // tlb_finish_mmu(&tlb);
     }

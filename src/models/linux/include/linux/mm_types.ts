@@ -6,7 +6,7 @@
  * A VMA keeps its pages as an array of page-sized slots (the page table,
  * flattened); a page is KASAN-tracked memory of kind 'page'.
  */
-import type { KGen } from '../../../../sim/index.js';
+import { type KGen, marked, markedRead } from '../../../../sim/index.js';
 import {
   type rw_semaphore,
   down_read,
@@ -51,8 +51,13 @@ export interface mm_struct {
   mm_users: number;
   /** mm_count (atomic_t): references to the struct (mmgrab). */
   mm_count: number;
-  /** mm->flags (MMF_* bits) */
+  /** mm->flags (MMF_* bits; set_bit/test_bit: atomic, so every access is marked) */
   flags: number;
+  /**
+   * get_mm_rss(): mm->rss_stat (percpu_counter, MM_ANONPAGES + MM_FILEPAGES + MM_SHMEMPAGES
+   * folded into one), updated and read marked (this_cpu ops / percpu_counter_read_positive).
+   */
+  rss_stat: number;
   /** mm->notifier_subscriptions (NULL until the first registration; LIST_POISON1 after __mmdrop). */
   notifier_subscriptions: mmu_notifier_subscriptions | null;
   /** The VMA tree, flattened. */
@@ -67,20 +72,37 @@ export function test_bit(nr: number, flags: number): boolean {
   return (flags & (1 << nr)) !== 0;
 }
 
-/** set_bit(nr, &mm->flags) */
+/** set_bit(nr, &mm->flags): an atomic RMW (marked, no scheduling point of its own). */
 export function mm_set_bit(mm: mm_struct, nr: number): void {
-  mm.flags |= 1 << nr;
+  marked(() => {
+    mm.flags |= 1 << nr;
+  });
 }
 
-/** test_and_set_bit(nr, &mm->flags) */
+/** test_and_set_bit(nr, &mm->flags): an atomic RMW (marked). */
 export function mm_test_and_set_bit(mm: mm_struct, nr: number): boolean {
-  const was = test_bit(nr, mm.flags);
-  mm.flags |= 1 << nr;
-  return was;
+  return marked(() => {
+    const was = test_bit(nr, mm.flags);
+    mm.flags |= 1 << nr;
+    return was;
+  });
 }
 
+/** test_bit(nr, &mm->flags): a READ_ONCE-like read (marked). */
 export function mm_test_bit(mm: mm_struct, nr: number): boolean {
-  return test_bit(nr, mm.flags);
+  return test_bit(nr, markedRead(mm, 'flags'));
+}
+
+/** get_mm_rss(mm) (include/linux/mm.h): the summed rss counters, read marked. */
+export function get_mm_rss(mm: mm_struct): number {
+  return Math.max(0, markedRead(mm, 'rss_stat'));
+}
+
+/** add_mm_counter(mm, member, value): percpu_counter_add (marked). */
+export function add_mm_counter(mm: mm_struct, value: number): void {
+  marked(() => {
+    mm.rss_stat += value;
+  });
 }
 
 /** vma_is_anonymous() */
