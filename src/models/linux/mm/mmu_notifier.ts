@@ -30,6 +30,7 @@ import {
   hlist_entry,
   hlist_for_each_entry_rcu,
   hlist_for_each_entry_safe,
+  hlist_for_each_entry_srcu,
   hlist_next_entry_rcu,
   hlist_unhashed,
   LIST_POISON1,
@@ -48,6 +49,16 @@ import {
   kzalloc,
 } from '../../../kernel/mm/slab.js';
 import { non_block_end, non_block_start } from '../../../kernel/preempt.js';
+import {
+  type atomic_t,
+  ATOMIC_INIT,
+  READ_ONCE,
+  WRITE_ONCE,
+  __WRITE_ONCE,
+  atomic_dec_return,
+  atomic_inc,
+  atomic_read,
+} from '../../../kernel/once.js';
 import { RCU_HEAD_INIT, type rcu_head } from '../../../kernel/rcu/update.js';
 import {
   type srcu_struct,
@@ -94,7 +105,10 @@ export interface mmu_notifier {
   mm: mm_struct | null;
   rcu: rcu_head;
   users: number;
-  /** v3 only: OOM detach state, written under subscriptions->lock. */
+  /**
+   * v3 only: OOM detach state. NONE -> DETACHED under subscriptions->lock (with the unhash),
+   * DETACHED -> DONE in the callback; always WRITE_ONCE, read with READ_ONCE outside the lock.
+   */
   oom_state: number;
 }
 
@@ -110,8 +124,11 @@ export interface mmu_notifier_subscriptions {
   readonly lock: spinlock_t;
   invalidate_seq: number;
   active_invalidate_ranges: number;
-  /** v3 only: OOM-detached subscriptions whose after_oom_unregister has not finished. */
-  oom_pending: number;
+  /**
+   * v3 only: OOM-detached subscriptions whose after_oom_unregister has not finished
+   * (atomic_t: incremented under the lock, decremented by the callback with release semantics).
+   */
+  readonly oom_pending: atomic_t;
 }
 
 /** v2: the GFP_ATOMIC work item of mmu_notifier_oom_enter(). */
@@ -350,7 +367,7 @@ export const __mmu_notifier_register = kfunc(function* __mmu_notifier_register(
         lock: spin_lock_init('&subscriptions->lock'),
         invalidate_seq: 2,
         active_invalidate_ranges: 0,
-        oom_pending: 0,
+        oom_pending: ATOMIC_INIT(0),
       }),
       GFP_KERNEL,
       'struct mmu_notifier_subscriptions',
@@ -440,7 +457,7 @@ export const mmu_notifier_unregister = kfunc(function* mmu_notifier_unregister(
    * oom_state is written in the same critical section that unhashes the
    * node, so once it is unhashed (by anyone) the state is final.
    */
-  if (v3 && subscription.oom_state !== MMU_NOTIFIER_OOM_NONE) yield* srcu_barrier(srcu);
+  if (v3 && (yield* READ_ONCE(subscription, 'oom_state')) !== MMU_NOTIFIER_OOM_NONE) yield* srcu_barrier(srcu);
 
   BUG_ON(mm.mm_count <= 0, 'mm/mmu_notifier.c:826');
   yield* mmdrop(mm);
@@ -591,9 +608,13 @@ function* mmu_notifier_oom_free_rcu_fn(rcu: rcu_head): KGen {
   const subscription = container_of<mmu_notifier>(rcu, 'rcu');
   const subscriptions = (subscription.mm as mm_struct).notifier_subscriptions as mmu_notifier_subscriptions;
   yield* run_after_oom_unregister(subscription);
-  /* atomic_dec_return_release(): the owner's cleanup is complete */
-  subscription.oom_state = MMU_NOTIFIER_OOM_DONE;
-  subscriptions.oom_pending--;
+  yield* WRITE_ONCE(subscription, 'oom_state', MMU_NOTIFIER_OOM_DONE);
+  /*
+   * atomic_dec_return_release(): the owner's cleanup is complete; pairs with the
+   * atomic_read() of the reaper, process_mrelease() and exit_mmap(). The last access
+   * to the subscription: after it, the owner may free it.
+   */
+  yield* atomic_dec_return(subscriptions.oom_pending);
 }
 const mmu_notifier_oom_free_rcu = kfunc(mmu_notifier_oom_free_rcu_fn, 'mmu_notifier_oom_free_rcu');
 
@@ -606,38 +627,55 @@ const mmu_notifier_oom_free_rcu = kfunc(mmu_notifier_oom_free_rcu_fn, 'mmu_notif
  */
 const __mmu_notifier_oom_enter_v3 = kfunc(function* __mmu_notifier_oom_enter(mm: mm_struct): KGen<boolean> {
   const subscriptions = mm.notifier_subscriptions as mmu_notifier_subscriptions;
-  /* Fast path (READ_ONCE): nothing left to detach; report whether cleanup is still in flight. */
+  /*
+   * Fast path: nothing left to detach; report whether cleanup is still in flight.
+   * The walk is an SRCU reader: without it, mmu_notifier_unregister()'s
+   * synchronize_srcu() would not wait for us and the owner (struct kvm embeds the
+   * subscription) could be freed under the walk.
+   */
   let candidates = false;
+  const id = yield* srcu_read_lock(srcu);
   for (
-    let subscription = yield* hlist_for_each_entry_rcu<mmu_notifier>(
+    let subscription = yield* hlist_for_each_entry_srcu<mmu_notifier>(
       subscriptions.list,
       'hlist',
-      undefined,
+      srcu_read_lock_held(srcu),
       'mm/mmu_notifier.c:1160',
     );
     subscription;
     subscription = yield* hlist_next_entry_rcu(subscription, 'hlist')
   )
     if (subscription.ops.after_oom_unregister) candidates = true;
-  if (!candidates) return subscriptions.oom_pending > 0;
+  yield* srcu_read_unlock(srcu, id);
+  if (!candidates) return (yield* atomic_read(subscriptions.oom_pending)) > 0;
   yield* spin_lock(subscriptions.lock);
   for (const subscription of hlist_for_each_entry_safe<mmu_notifier>(subscriptions.list, 'hlist')) {
     if (!subscription.ops.after_oom_unregister) continue;
+    /*
+     * Count it before unhashing it (atomic_inc(); smp_mb__after_atomic()): a
+     * concurrent fast path that no longer finds the node on the list then sees
+     * the count and reports the cleanup as in flight.
+     */
+    yield* atomic_inc(subscriptions.oom_pending);
+    __WRITE_ONCE(subscription, 'oom_state', MMU_NOTIFIER_OOM_DETACHED);
     hlist_del_init_rcu(subscription.hlist);
     model_stats().detached++;
-    subscription.oom_state = MMU_NOTIFIER_OOM_DETACHED;
-    subscriptions.oom_pending++;
     yield* call_srcu(srcu, subscription.rcu, mmu_notifier_oom_free_rcu);
   }
-  const pending = subscriptions.oom_pending > 0;
   yield* spin_unlock(subscriptions.lock);
-  return pending;
+  /* atomic_read(): a callback may finish while we read it; true means "retry later". */
+  return (yield* atomic_read(subscriptions.oom_pending)) > 0;
 });
 
 /** v3: exit_mmap() must not free pages a detached owner may still map: wait for the callbacks. */
 const mmu_notifier_oom_wait = kfunc(function* mmu_notifier_oom_wait(subscriptions: mmu_notifier_subscriptions): KGen {
+  /*
+   * Under the lock: the count is raised and the callback queued in one critical
+   * section of __mmu_notifier_oom_enter(), so a count seen here is a callback
+   * srcu_barrier() waits for. A callback already done needs no barrier.
+   */
   yield* spin_lock(subscriptions.lock);
-  const pending = subscriptions.oom_pending > 0;
+  const pending = (yield* atomic_read(subscriptions.oom_pending)) > 0;
   yield* spin_unlock(subscriptions.lock);
   if (pending) yield* srcu_barrier(srcu);
 });

@@ -34,6 +34,7 @@ import {
   spin_unlock,
 } from '../../../../kernel/locking/spinlock.js';
 import { hlist_unhashed } from '../../../../kernel/lib/list.js';
+import { __READ_ONCE, __WRITE_ONCE, data_race } from '../../../../kernel/once.js';
 import { container_of } from '../../../../kernel/lib/container_of.js';
 import { GFP_KERNEL_ACCOUNT, kfree, kzalloc, vfree, vzalloc } from '../../../../kernel/mm/slab.js';
 import {
@@ -179,7 +180,8 @@ const kvm_handle_hva_range = kfunc(function* kvm_handle_hva_range(
   const r = { ret: false, found_memslot: false };
   let locked = false;
   const idx = yield* srcu_read_lock(k.srcu);
-  for (const slot of k.memslots) {
+  /* slots = __kvm_memslots(kvm, i): srcu_dereference_check(kvm->memslots[i], &kvm->srcu, ...) */
+  for (const slot of __READ_ONCE(k, 'memslots')) {
     const sstart = slot.userspace_addr;
     const send = sstart + slot.npages * PAGE_SIZE;
     if (range.start >= send || range.end <= sstart) continue;
@@ -391,7 +393,8 @@ const kvm_mmu_notifier_after_oom_unregister = kfunc(function* kvm_mmu_notifier_a
       const sptes = k.sptes;
       for (let gfn = 0; gfn < sptes.length; gfn++) sptes[gfn] = null;
     }
-    if (v3) k.mn_oom_detached = true;
+    /* WRITE_ONCE: the fault path reads it outside mmu_lock too. */
+    if (v3) __WRITE_ONCE(k, 'mn_oom_detached', true);
     if (v3 || d.reset_in_progress) k.mmu_invalidate_in_progress = 0;
     yield* write_unlock(k.mmu_lock);
   }
@@ -553,7 +556,7 @@ const kvm_swap_active_memslots = kfunc(function* kvm_swap_active_memslots(k: kvm
     yield* mn_lock(k);
   }
   yield* finish_rcuwait(k.mn_memslots_update_rcuwait);
-  k.memslots = slots; // rcu_assign_pointer(kvm->memslots[as_id], slots)
+  __WRITE_ONCE(k, 'memslots', slots); // rcu_assign_pointer(kvm->memslots[as_id], slots)
   yield* mn_unlock(k);
   yield* synchronize_srcu_expedited(k.srcu);
 });
@@ -566,9 +569,21 @@ export const kvm_vm_ioctl_set_memory_region = kfunc(function* kvm_vm_ioctl_set_m
   yield* mutex_lock(k.slots_lock);
   const slots = [...k.memslots.map((s) => ({ ...s })), { ...mem }];
   const end = mem.base_gfn + mem.npages;
+  /*
+   * Model: the secondary MMU's SPTE storage grows to cover the new slot. (The
+   * kernel's TDP MMU covers every gfn already; KVM_MR_CREATE only allocates the
+   * new slot's metadata, and never copies an existing SPTE.) The copy and its
+   * publication are one critical section under mmu_lock held for write, like
+   * kvm_arch_commit_memory_region()'s SPTE work: every zap (mmu_lock for write)
+   * and every SPTE install (mmu_lock for read) is either in the copy or made on
+   * the published array. The publication is rcu_assign_pointer(); the only
+   * unlocked reader is the guest's "hardware" walk (data_race()).
+   */
+  yield* write_lock(k.mmu_lock);
   const sptes = [...k.sptes];
   while (sptes.length < end) sptes.push(null);
-  k.sptes = sptes;
+  __WRITE_ONCE(k, 'sptes', sptes);
+  yield* write_unlock(k.mmu_lock);
   yield* kvm_swap_active_memslots(k, slots);
   yield* mutex_unlock(k.slots_lock);
   return 0;
@@ -596,7 +611,7 @@ export const kvm_vm_ioctl_create_vcpu = kfunc(function* kvm_vm_ioctl_create_vcpu
 
 /** mmu_invalidate_retry_gfn(kvm, mmu_seq, gfn): mmu_lock held. */
 function mmu_invalidate_retry_gfn(k: kvm, mmu_seq: number, gfn: number): boolean {
-  if (k.mn_oom_detached) return true; // v3: the notifier is gone; never map again
+  if (__READ_ONCE(k, 'mn_oom_detached')) return true; // v3: the notifier is gone; never map again
   if (k.mmu_invalidate_in_progress) {
     if (k.mmu_invalidate_range_start === INVALID_GPA) return true;
     if (gfn >= k.mmu_invalidate_range_start && gfn < k.mmu_invalidate_range_end) return true;
@@ -611,9 +626,11 @@ function mmu_invalidate_retry_gfn(k: kvm, mmu_seq: number, gfn: number): boolean
  */
 const kvm_tdp_page_fault = kfunc(function* kvm_tdp_page_fault(vcpu: kvm_vcpu, gfn: number): KGen<number> {
   const k = vcpu.kvm;
-  const mmu_seq = k.mmu_invalidate_seq;
+  /* fault->mmu_seq = READ_ONCE(kvm->mmu_invalidate_seq); smp_rmb(); (pairs with the smp_wmb in invalidate_end) */
+  const mmu_seq = __READ_ONCE(k, 'mmu_invalidate_seq');
   let slot: kvm_memory_slot | null = null;
-  for (const s of k.memslots) if (gfn >= s.base_gfn && gfn < s.base_gfn + s.npages) slot = s;
+  /* kvm_vcpu_gfn_to_memslot(): srcu_dereference of kvm->memslots (vCPUs run inside kvm->srcu) */
+  for (const s of __READ_ONCE(k, 'memslots')) if (gfn >= s.base_gfn && gfn < s.base_gfn + s.npages) slot = s;
   if (!slot) return -EFAULT;
   const hva = slot.userspace_addr + ((gfn - slot.base_gfn) << PAGE_SHIFT);
   const mm = k.mm;
@@ -626,14 +643,16 @@ const kvm_tdp_page_fault = kfunc(function* kvm_tdp_page_fault(vcpu: kvm_vcpu, gf
   if (mmu_invalidate_retry_gfn(k, mmu_seq, gfn)) r = 1; /* RET_PF_RETRY */
   else k.sptes[gfn] = pg;
   yield* read_unlock(k.mmu_lock);
-  if (k.mn_oom_detached) return -EFAULT;
+  if (__READ_ONCE(k, 'mn_oom_detached')) return -EFAULT;
   return r;
 });
 
 /** vcpu_enter_guest(): the guest touches the page its SPTE maps (a stale SPTE to a freed page is a UAF). */
 const vcpu_enter_guest = kfunc(function* vcpu_enter_guest(vcpu: kvm_vcpu, gfn: number): KGen<boolean> {
   yield undefined;
-  const pg = vcpu.kvm.sptes[gfn];
+  /* The CPU's page walk reads the SPTE: not a C access, no lock (data_race()). */
+  const k = vcpu.kvm;
+  const pg = data_race(() => k.sptes[gfn]);
   if (!pg) return false; /* EPT violation: exit to the fault handler */
   pg.data = pg.data + 1;
   return true;
