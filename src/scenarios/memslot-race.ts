@@ -32,8 +32,10 @@ export const memslotRace = defineScenario({
     const kvm = model_setup(ctx);
     spawn_process('qemu', function* qemu(ts) {
       const vm = kvm ? yield* simple_kvm_setup(ts, false) : null;
-      spawn_thread(ts, 'qemu-balloon', function* balloon() {
-        yield* madvise_dontneed(ts.mm as mm_struct, GUEST_HVA, 1);
+      spawn_thread(ts, 'qemu-balloon', function* balloon(self) {
+        // The thread's own current->mm (it holds an mm_users reference): its parent may have
+        // exited by the time it first runs.
+        yield* madvise_dontneed(self.mm as mm_struct, GUEST_HVA, 1);
       });
       spawn_process(
         'tee',

@@ -73,7 +73,7 @@ import {
 import type { mm_struct } from '../include/linux/mm_types.js';
 import { mmap_write_lock, mmap_write_unlock } from '../include/linux/mm_types.js';
 import { type mmu_notifier_range, mmu_notifier_range_blockable } from '../include/linux/mmu_notifier.js';
-import { mmdrop, mmgrab } from '../kernel/fork.js';
+import { mm_count_read, mm_users_read, mmdrop, mmgrab } from '../kernel/fork.js';
 import { design, model_stats } from '../variants.js';
 
 const EAGAIN = 11;
@@ -333,7 +333,7 @@ export const __mmu_notifier_register = kfunc(function* __mmu_notifier_register(
   subscription: mmu_notifier,
   mm: mm_struct,
 ): KGen<number> {
-  BUG_ON(mm.mm_users <= 0, 'mm/mmu_notifier.c:615');
+  BUG_ON(mm_users_read(mm) <= 0, 'mm/mmu_notifier.c:615');
   if (design().oom_hook === 'v3') {
     /* v3: the embedded rcu_head is used by mmu_notifier_put(); OOM detach needs it too. */
     if (
@@ -409,7 +409,7 @@ export const mmu_notifier_unregister = kfunc(function* mmu_notifier_unregister(
   subscription: mmu_notifier,
   mm: mm_struct,
 ): KGen {
-  BUG_ON(mm.mm_count <= 0, 'mm/mmu_notifier.c:791');
+  BUG_ON(mm_count_read(mm) <= 0, 'mm/mmu_notifier.c:791');
   const subscriptions = mm.notifier_subscriptions as mmu_notifier_subscriptions;
   const v3 = design().oom_hook === 'v3';
   let hashed: boolean;
@@ -459,7 +459,7 @@ export const mmu_notifier_unregister = kfunc(function* mmu_notifier_unregister(
    */
   if (v3 && (yield* READ_ONCE(subscription, 'oom_state')) !== MMU_NOTIFIER_OOM_NONE) yield* srcu_barrier(srcu);
 
-  BUG_ON(mm.mm_count <= 0, 'mm/mmu_notifier.c:826');
+  BUG_ON(mm_count_read(mm) <= 0, 'mm/mmu_notifier.c:826');
   yield* mmdrop(mm);
 });
 
