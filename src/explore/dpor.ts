@@ -329,13 +329,24 @@ export class Dpor implements SearchStrategy {
           else acquiredShared.push(o);
         }
       }
-      // Races: conflicting earlier steps of other tasks not ordered before this task's clock.
-      for (const c of conflicts) {
+      // Races: conflicting earlier steps of other tasks not ordered before this task's clock, and
+      // immediate (source-DPOR's e1 ⋖ e2): a conflict that happens before another conflict of this
+      // step is ordered before it through that one, so reversing it is the other's business (many
+      // steps of one task conflicting with one hold of its CPU race only through the last).
+      for (let a = 0; a < conflicts.length; a++) {
+        const c = conflicts[a] as number;
         const ce = events[c] as Event;
         if (ce.pid === e.pid) continue;
         const cc = clocks[c] as Int32Array;
-        if ((cc[ce.pid] as number) <= (pre[ce.pid] as number)) continue;
-        this.race(events, clocks, c, i, pre);
+        const cv = cc[ce.pid] as number;
+        if (cv <= (pre[ce.pid] as number)) continue;
+        let covered = false;
+        for (let b = 0; b < conflicts.length && !covered; b++) {
+          const d = conflicts[b] as number;
+          if (d === c || (events[d] as Event).pid === e.pid) continue;
+          if (((clocks[d] as Int32Array)[ce.pid] as number) >= cv && d > c) covered = true;
+        }
+        if (!covered) this.race(events, clocks, c, i, pre);
       }
       // Join the incoming edges.
       const clk = new Int32Array(pre);
@@ -563,7 +574,10 @@ class DporRun implements Strategy {
       this.stopped = true;
       throw new StopRun('forced step of a sleeping task');
     }
-    for (const [q, qfp] of this.sleep) if (footprintsConflict(qfp, fp)) this.sleep.delete(q);
+    for (const [q, qfp] of this.sleep) {
+      if (footprintsConflict(qfp, fp)) this.sleep.delete(q);
+      else if (s.cpu !== undefined && ((qfp.get(s.cpu) ?? 0) & MASK.ACQ) !== 0) this.sleep.delete(q);
+    }
   }
 
   /** Tasks left waiting for a lock: their pending acquisitions race with the holders' (deadlocks). */

@@ -62,6 +62,14 @@ export interface StepRecord {
   readonly pid: number;
   /** Access codes of the step (objectId * 8 + kind), in program order; may repeat. */
   readonly accesses: readonly number[];
+  /**
+   * Object id of the run state of the CPU the step ran on. Every step could have been kept off
+   * its CPU by another task's non-preemptible hold (an exclusive acquisition of that id), so it
+   * depends on such holds: a sleeping task whose step takes a hold is woken by any step on that
+   * CPU. (Only the steps a hold actually delayed record the shared acquisition as an access, for
+   * the race analysis; the others would multiply races without adding orders.)
+   */
+  readonly cpu?: number;
 }
 
 export interface Strategy {
