@@ -6,7 +6,13 @@
  * still before any notifier _end, so nothing here depends on the delay).
  */
 import { type KGen, kfunc, markedRead, markedWrite } from '../../../sim/index.js';
-import { type mm_struct, type page, type vm_area_struct, PAGE_SHIFT, add_mm_counter } from '../include/linux/mm_types.js';
+import {
+  type mm_struct,
+  type page,
+  type vm_area_struct,
+  PAGE_SHIFT,
+  add_mm_counter,
+} from '../include/linux/mm_types.js';
 import {
   MMU_NOTIFY_UNMAP,
   mmu_notifier_invalidate_range_end,
