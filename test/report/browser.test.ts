@@ -53,7 +53,8 @@ describe('HTML pages in headless Chromium', { skip: missing ?? false }, () => {
     await page.locator('#report-0 a.frame-link', { hasText: 'victim_inner' }).click();
     await page.waitForTimeout(100);
     const focused = await state();
-    assert.ok(focused.domain[0] > 3 && focused.domain[1] < 15, `focused on victim_inner: ${focused.domain}`);
+    // (Spawned tasks' first steps are steps of their own now: the fixture's run is a step longer.)
+    assert.ok(focused.domain[0] > 3 && focused.domain[1] < 16, `focused on victim_inner: ${focused.domain}`);
     await page.screenshot({ path: outPath('run.png'), fullPage: true });
     assert.deepEqual(errors, []);
     assert.deepEqual(requests, []);
