@@ -18,7 +18,7 @@
  * point: the running task when it can go on, else the lowest enabled pid; no
  * fault. Backtracking advances the deepest point with a branch left.
  */
-import type { ChoicePoint, RunResult, StepRecord, Strategy } from '../sim/index.js';
+import { type ChoicePoint, type RunResult, type StepRecord, type Strategy, isPreemption } from '../sim/index.js';
 import { ChoiceMismatch } from './common.js';
 import type { SearchStrategy } from './search.js';
 
@@ -43,12 +43,6 @@ interface Point {
   /** Faults and preemptions on the path before this point. */
   readonly faults: number;
   readonly preemptions: number;
-}
-
-/** Whether running `pid` at schedule point `p` preempts a task that could go on (starting a new task does not). */
-function preempts(p: ChoicePoint & { kind: 'schedule' }, pid: number): boolean {
-  const unstarted = (p as { readonly unstarted?: readonly number[] }).unstarted ?? [];
-  return p.currentEnabled && pid !== p.current && !unstarted.includes(pid);
 }
 
 export class Exhaustive implements SearchStrategy {
@@ -122,7 +116,7 @@ export class Exhaustive implements SearchStrategy {
     if (p.kind === 'schedule') {
       const first = p.currentEnabled ? p.current : (p.enabled[0] as number);
       branches = [first, ...p.enabled.filter((q) => q !== first)];
-      costs = branches.map((q) => (preempts(p, q) ? 1 : 0));
+      costs = branches.map((q) => (isPreemption(p, q) ? 1 : 0));
       const keep = branches.map((_, i) => preemptions + (costs[i] as number) <= this.bound);
       branches = branches.filter((_, i) => keep[i]);
       costs = costs.filter((_, i) => keep[i]);
