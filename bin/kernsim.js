@@ -1,6 +1,56 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx (a runtime dependency), so a fresh clone needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the precompiled CLI (dist/cli/main.js, built by scripts/build.mjs: `npm ci` runs it as the
+// `prepare` script, and it is rebuilt here whenever a file under src/ is newer than the build).
+// A user's scenario file (--scenario PATH, or a replay token that names one) imports src/ modules
+// itself, so then the CLI runs from src/ through tsx, in one module graph with the file.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const argv = process.argv.slice(2);
+const looksLikePath = (s) => s.includes('/') || s.endsWith('.ts') || s.endsWith('.js') || s.endsWith('.mts');
+
+function tokenScenario(t) {
+  if (!t.startsWith('ks1-')) return undefined;
+  try {
+    return JSON.parse(Buffer.from(t.slice(4), 'base64url').toString('utf8')).s;
+  } catch {
+    return undefined;
+  }
+}
+
+function userScenarioFile() {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--scenario' && argv[i + 1] !== undefined && looksLikePath(argv[i + 1])) return true;
+    if (a.startsWith('--scenario=') && looksLikePath(a.slice('--scenario='.length))) return true;
+    const s = tokenScenario(a);
+    if (typeof s === 'string' && looksLikePath(s)) return true;
+  }
+  return false;
+}
+
+async function fromSource() {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}
+
+if (userScenarioFile() || process.env.KERNSIM_FROM_SOURCE === '1') await fromSource();
+else {
+  const dist = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  let ready = existsSync(fileURLToPath(new URL('../scripts/build.mjs', import.meta.url)));
+  if (ready) {
+    const b = await import('../scripts/build.mjs');
+    if (!b.isCurrent()) {
+      try {
+        await b.build();
+      } catch (e) {
+        // Another kernsim process may have swapped in the same build meanwhile.
+        ready = b.isCurrent();
+        if (!ready) process.stderr.write(`kernsim: could not build dist/ (${e?.message ?? e}); running from source\n`);
+      }
+    }
+  }
+  if (ready && existsSync(dist)) await import('../dist/cli/main.js');
+  else await fromSource();
+}
