@@ -3,10 +3,13 @@
  * coarse tasks whose definition does not depend on N, and results are merged
  * in task order, so findings and (for dpor) execution counts are the same
  * whatever N is (jobs = 1 runs the same tasks inline):
- *   - dpor: a sequential phase of SEQ_PHASE executions; if the space is not
- *     exhausted by then, every pending alternative on the DFS stack becomes a
- *     subtree task; races a subtree finds against nodes above its root come
- *     back as proposals and become new tasks (waves) unless already covered;
+ *   - dpor: subtree tasks of SEQ_PHASE executions of sequential DPOR each; a task
+ *     that does not finish its subtree in that many hands every alternative left
+ *     on its path back as new subtree roots, each carrying sequential DPOR's
+ *     sleep set and explored siblings (so nothing is repeated), which start at
+ *     once; races a subtree finds against nodes above its root come back as
+ *     proposals, placed after the round in task order (SplitTree), and start the
+ *     next round unless already covered. A --budget runs one task (no split);
  *   - random/pct: fixed ranges of CHUNK run indices.
  * Cross-run checker state (lockdep's graph) is per worker session; it is not
  * merged across workers yet, so a lockdep cycle whose halves fall into
@@ -14,10 +17,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { Dpor, type DporRoot } from '../explore/dpor.js';
-import { type ExploreResult, type Finding, explore } from '../explore/explorer.js';
+import { type DporRoot, SplitTree } from '../explore/dpor.js';
+import type { ExploreResult, Finding } from '../explore/explorer.js';
 import type { RunSpec } from './harness.js';
-import { DEFAULT_FAULTS, DEFAULT_PREEMPTIONS, type ExplorationRequest, runnerFor } from './run-exploration.js';
+import { DEFAULT_FAULTS, DEFAULT_PREEMPTIONS, type ExplorationRequest } from './run-exploration.js';
 import { type WorkerResult, type WorkerTask, runTask } from './worker.js';
 
 export const SEQ_PHASE = 200;
@@ -102,50 +105,48 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
   const ex = executor(jobs);
   try {
     if (strategy === 'dpor') {
-      const dpor = new Dpor({ preemptions: base.preemptions, faults: base.faults });
-      const first = explore(dpor, runnerFor(spec), {
-        scenario: spec.scenario.name,
-        budget: Math.min(req.seqPhase ?? SEQ_PHASE, budget),
-        ...(req.timeSeconds !== undefined ? { timeMs: req.timeSeconds * 1000 } : {}),
-        fresh: () => runnerFor(spec),
-        ...(req.onProgress ? { onProgress: req.onProgress } : {}),
-      });
-      merge(first);
-      if (
-        first.complete ||
-        first.stoppedBy === 'cut-runs' ||
-        first.stoppedBy === 'nondeterminism' ||
-        first.stoppedBy === 'time'
-      ) {
-        stoppedBy = first.complete || first.stoppedBy === 'cut-runs' ? null : first.stoppedBy;
-      } else {
-        let wave: DporRoot[] = dpor.takeRoots();
-        while (wave.length > 0 && stoppedBy === null) {
-          if (executions >= budget) {
-            stoppedBy = 'budget';
-            break;
-          }
-          const results = await Promise.all(wave.map((root) => ex.run({ ...base, root })));
-          const next: DporRoot[] = [];
-          for (const r of results) {
-            merge(r);
-            if (r.nondeterministic) stoppedBy = 'nondeterminism';
-            else if (r.timedOut) stoppedBy = 'time';
-            for (const p of r.proposals) {
-              const root = dpor.claim(p);
-              if (root) next.push(root);
-            }
-          }
-          wave = next;
-          req.onProgress?.({
-            executions,
-            steps,
-            findings: findings.length,
-            elapsedMs: performance.now() - t0,
-            fraction: undefined,
-          });
-        }
+      // The tree is explored by subtree tasks: each runs `split` executions of sequential DPOR, then
+      // hands every alternative left on its path back as new subtree roots (with sequential DPOR's
+      // sleep sets), which run at once. Races a subtree finds against nodes above its root are
+      // placed once the round is over, in task order (SplitTree), and start the next round. What is
+      // explored depends only on the task tree, never on N or timing.
+      const split = req.seqPhase ?? SEQ_PHASE;
+      const tree = new SplitTree({ preemptions: base.preemptions, faults: base.faults });
+      const finite = Number.isFinite(budget);
+      const results: { id: number[]; root: DporRoot | undefined; r: WorkerResult }[] = [];
+      let halt = false;
+      const runOne = async (id: number[], root: DporRoot | undefined): Promise<void> => {
+        const r = await ex.run({ ...base, ...(root ? { root } : {}), ...(finite ? { budget } : { split }) });
+        results.push({ id, root, r });
+        for (const d of r.nodes) tree.add(d);
+        if (r.nondeterministic) stoppedBy = 'nondeterminism';
+        else if (r.timedOut && stoppedBy === null) stoppedBy = 'time';
+        else if (r.budgetStopped && stoppedBy === null) stoppedBy = 'budget';
+        if (stoppedBy !== null) halt = true;
+        progressed += r.executions;
+        req.onProgress?.({
+          executions: progressed,
+          steps: 0,
+          findings: 0,
+          elapsedMs: performance.now() - t0,
+          fraction: undefined,
+        });
+        if (halt) return;
+        await Promise.all(r.roots.map((c, i) => runOne([...id, i], c)));
+      };
+      let progressed = 0;
+      let round: (DporRoot | undefined)[] = [undefined];
+      for (let w = 0; round.length > 0 && !halt; w++) {
+        await Promise.all(round.map((root, i) => runOne([w, i], root)));
+        if (halt) break;
+        const mine = results.filter((x) => x.id[0] === w).sort((a, b) => compareIds(a.id, b.id));
+        const proposals = mine.flatMap((x) =>
+          x.r.proposals.map((proposal) => ({ prefix: x.root?.prefix ?? [], proposal })),
+        );
+        round = tree.claimAll(proposals);
       }
+      results.sort((a, b) => compareIds(a.id, b.id));
+      for (const x of results) merge(x.r);
     } else {
       const total = Number.isFinite(budget) ? budget : Number.POSITIVE_INFINITY;
       let next = 0;
@@ -191,4 +192,10 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
     elapsedMs: performance.now() - t0,
     stats,
   };
+}
+
+/** Task ids in the order their results are merged: round, then the split tree's preorder. */
+function compareIds(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
 }

@@ -2,7 +2,7 @@
  * Piscina worker for parallel exploration: explores one coarse task (a DPOR
  * subtree or a range of random/PCT runs) on its own session and returns plain data.
  */
-import { Dpor, type DporRoot, type Proposal } from '../explore/dpor.js';
+import { Dpor, type DporRoot, type NodeDesc, type Proposal } from '../explore/dpor.js';
 import { type Finding, explore } from '../explore/explorer.js';
 import { PctSearch } from '../explore/pct.js';
 import { RandomSearch } from '../explore/random.js';
@@ -25,6 +25,10 @@ export interface WorkerTask {
   readonly depth: number;
   /** dpor: the subtree to explore. */
   readonly root?: DporRoot;
+  /** dpor: executions after which the rest of the subtree is split into new roots (returned). */
+  readonly split?: number;
+  /** dpor: stop after this many executions (incomplete), without splitting. */
+  readonly budget?: number;
   /** pct/random: the run indices. */
   readonly first?: number;
   readonly count?: number;
@@ -42,6 +46,12 @@ export interface WorkerResult {
   readonly nondeterministic: boolean;
   readonly findings: readonly Finding[];
   readonly proposals: readonly Proposal[];
+  /** dpor: the subtree roots the rest of the work was split into (after `split` executions). */
+  readonly roots: readonly DporRoot[];
+  /** dpor: the nodes the split or the finished root describe, for the coordinator. */
+  readonly nodes: readonly NodeDesc[];
+  /** dpor: stopped by `budget` (not split). */
+  readonly budgetStopped: boolean;
   readonly stats: Record<string, number | string>;
 }
 
@@ -50,7 +60,12 @@ export async function runTask(t: WorkerTask): Promise<WorkerResult> {
   let search: SearchStrategy;
   let dpor: Dpor | null = null;
   if (t.strategy === 'dpor') {
-    dpor = new Dpor({ preemptions: t.preemptions, faults: t.faults, ...(t.root ? { root: t.root } : {}) });
+    dpor = new Dpor({
+      preemptions: t.preemptions,
+      faults: t.faults,
+      splitting: true,
+      ...(t.root ? { root: t.root } : {}),
+    });
     search = dpor;
   } else if (t.strategy === 'random')
     search = new RandomSearch({ seed: t.seed, faults: t.faults, first: t.first ?? 0, count: t.count ?? 1 });
@@ -62,21 +77,28 @@ export async function runTask(t: WorkerTask): Promise<WorkerResult> {
       first: t.first ?? 0,
       count: t.count ?? 1,
     });
+  const limit = t.budget ?? t.split;
   const r = explore(search, runnerFor(spec), {
     scenario: spec.scenario.name,
     fresh: () => runnerFor(spec),
+    ...(limit !== undefined ? { budget: limit } : {}),
     ...(t.deadline !== undefined ? { timeMs: Math.max(0, t.deadline - Date.now()) } : {}),
   });
+  const split = dpor && t.budget === undefined && r.stoppedBy === 'budget' ? dpor.takeRoots() : null;
+  const finished = dpor?.finishedRoot;
   return {
     executions: r.executions,
     steps: r.steps,
     abandoned: r.abandoned,
     cut: r.cut,
-    complete: r.complete || r.stoppedBy === 'not-exhaustive' || r.stoppedBy === 'cut-runs',
+    complete: r.complete || r.stoppedBy === 'not-exhaustive' || r.stoppedBy === 'cut-runs' || split !== null,
     timedOut: r.stoppedBy === 'time',
     nondeterministic: r.stoppedBy === 'nondeterminism',
     findings: r.findings,
     proposals: dpor ? dpor.proposals : [],
+    roots: split?.roots ?? [],
+    nodes: split?.nodes ?? (finished ? [finished] : []),
+    budgetStopped: t.budget !== undefined && r.stoppedBy === 'budget',
     stats: r.stats,
   };
 }

@@ -55,15 +55,48 @@ export interface DporOptions {
   readonly preemptions: number;
   /** Fault budget per run (non-zero answers at fault points). */
   readonly faults: number;
-  /** Explore only the subtree below this prefix (used by parallel exploration). */
+  /** Explore only this subtree (parallel exploration). */
   readonly root?: DporRoot;
+  /** The tree may be split (takeRoots): keep what a split needs (parallel exploration). */
+  readonly splitting?: boolean;
 }
 
-/** A subtree: the choices up to and including the branch, and the sleep set after the branch point. */
+/** A footprint as plain data: [object id, access mask] pairs. */
+export type FootprintData = readonly (readonly [number, number])[];
+
+/**
+ * A subtree for parallel exploration: a node of the tree (reached by `prefix`) with the
+ * alternatives still to explore there, in order, and what sequential DPOR would know at that point:
+ * the alternatives already explored from the node (with the footprint of the step each took, so
+ * that they sleep as in sequential DPOR) and the sleep set on reaching the node.
+ */
 export interface DporRoot {
+  /** The choices before the node. */
   readonly prefix: readonly number[];
-  /** Sleep set at the branch node (explored siblings and inherited), pid -> footprint entries. */
-  readonly sleep: readonly (readonly [number, readonly (readonly [number, number])[]])[];
+  /** Alternatives to explore at the node, in order. */
+  readonly todo: readonly number[];
+  /** Alternatives explored (or being explored) from the node, with their step's footprint. */
+  readonly done: readonly (readonly [number, FootprintData])[];
+  /** Sleep set on reaching the node, pid -> footprint. */
+  readonly sleep: readonly (readonly [number, FootprintData])[];
+}
+
+/** What a split or finished subtree tells the coordinator about a node (SplitTree). */
+export interface NodeDesc {
+  readonly prefix: readonly number[];
+  readonly kind: 'schedule' | 'data';
+  readonly enabled: readonly number[];
+  readonly current: number;
+  readonly currentEnabled: boolean;
+  readonly unstarted: readonly number[];
+  readonly options: number;
+  readonly fault: boolean;
+  readonly preemptions: number;
+  readonly faults: number;
+  readonly done: readonly (readonly [number, FootprintData])[];
+  /** Alternatives handed to subtree tasks. */
+  readonly given: readonly number[];
+  readonly sleep: readonly (readonly [number, FootprintData])[];
 }
 
 interface Node {
@@ -85,6 +118,8 @@ interface Node {
   readonly todo: number[];
   /** Sleep set on reaching the node (schedule nodes). */
   readonly sleep: Map<number, Footprint>;
+  /** Data nodes: the sleep set on reaching the node (kept for splitting the tree only). */
+  readonly arrive: Map<number, Footprint> | null;
   /** Footprint (union over all runs) of the step each explored pid took from here. */
   readonly fps: Map<number, Footprint>;
 }
@@ -96,10 +131,13 @@ interface Event {
   readonly node: number;
 }
 
-/** A proposal to add `pid` at a frozen node above a subtree root (parallel exploration). */
+/**
+ * A race whose reversal belongs at a node above a subtree's root (parallel exploration): the
+ * initials of the reversal, to be added at that node unless one is covered there (Dpor.addAt).
+ */
 export interface Proposal {
   readonly depth: number;
-  readonly pid: number;
+  readonly initials: readonly number[];
 }
 
 export class Dpor implements SearchStrategy {
@@ -109,10 +147,13 @@ export class Dpor implements SearchStrategy {
   readonly faultBudget: number;
   private readonly nodes: Node[] = [];
   private readonly frozen: number;
-  private readonly rootSleep: Map<number, Footprint>;
+  private readonly root: DporRoot | undefined;
   private readonly rootPrefix: readonly number[];
+  /** The root node as it was when its subtree was finished (parallel exploration). */
+  finishedRoot: NodeDesc | null = null;
   private started = false;
   private finished = false;
+  readonly splitting: boolean;
   /** Races that want a choice above the root (only with a root). */
   readonly proposals: Proposal[] = [];
   /** Runs abandoned because every continuation was asleep or over the bound. */
@@ -122,9 +163,10 @@ export class Dpor implements SearchStrategy {
   constructor(opts: DporOptions) {
     this.bound = opts.preemptions < 0 ? Number.POSITIVE_INFINITY : opts.preemptions;
     this.faultBudget = opts.faults;
+    this.root = opts.root;
+    this.splitting = opts.splitting ?? opts.root !== undefined;
     this.rootPrefix = opts.root?.prefix ?? [];
     this.frozen = this.rootPrefix.length;
-    this.rootSleep = new Map((opts.root?.sleep ?? []).map(([p, fp]) => [p, new Map(fp)]));
   }
 
   next(): Strategy | null {
@@ -147,43 +189,57 @@ export class Dpor implements SearchStrategy {
   }
 
   /**
-   * Takes every pending alternative off the current stack as a subtree root
-   * (shallowest first), for splitting the work; afterwards this instance has
-   * nothing left to explore except what addRoot... proposals bring back.
+   * Splits the rest of the work (after a run, before the next): every node on the current path with
+   * alternatives left becomes one subtree root (shallowest first) holding them all, in order, so
+   * that they are explored one after the other with sequential DPOR's sleep sets. Returns the roots
+   * and a description of every node of the path (from this instance's root down), for the
+   * coordinator to place races reported against them later (SplitTree). Afterwards this instance
+   * has nothing left to explore.
    */
-  takeRoots(): DporRoot[] {
-    const out: DporRoot[] = [];
+  takeRoots(): { roots: DporRoot[]; nodes: NodeDesc[] } {
+    const roots: DporRoot[] = [];
+    const descs: NodeDesc[] = [];
     for (let d = this.frozen; d < this.nodes.length; d++) {
       const n = this.nodes[d] as Node;
+      const todo: number[] = [];
       for (const alt of n.todo) {
-        if (n.done.includes(alt) || n.chosen === alt || n.sleep.has(alt) || !this.fits(n, alt)) continue;
-        out.push(this.rootAt(d, alt));
-        n.done.push(alt);
+        if (todo.includes(alt) || n.done.includes(alt) || n.chosen === alt) continue;
+        if (n.kind === 'schedule' && n.sleep.has(alt)) continue;
+        if (!this.fits(n, alt)) continue;
+        todo.push(alt);
       }
       n.todo.length = 0;
+      if (!n.done.includes(n.chosen)) n.done.push(n.chosen);
+      const desc = this.describe(d, todo);
+      descs.push(desc);
+      if (todo.length > 0) roots.push({ prefix: desc.prefix, todo, done: desc.done, sleep: desc.sleep });
     }
     this.finished = true;
-    return out;
+    return { roots, nodes: descs };
   }
 
-  /** Accepts a proposal (depth, pid) from a subtree: returns the new root, or null when it is covered. */
-  claim(p: Proposal): DporRoot | null {
-    const n = this.nodes[p.depth];
-    if (!n || p.depth < this.frozen) return null;
-    if (n.chosen === p.pid || n.done.includes(p.pid) || n.sleep.has(p.pid) || !this.fits(n, p.pid)) return null;
-    if (!n.enabled.includes(p.pid)) return null;
-    n.done.push(p.pid);
-    return this.rootAt(p.depth, p.pid);
-  }
-
-  private rootAt(d: number, alt: number): DporRoot {
+  private describe(d: number, given: readonly number[]): NodeDesc {
     const n = this.nodes[d] as Node;
-    const prefix = this.nodes.slice(0, d).map((x) => x.chosen);
-    const sleep: [number, [number, number][]][] = [];
-    for (const [q, fp] of n.sleep) sleep.push([q, [...fp]]);
-    for (const q of n.done)
-      if (q !== alt && n.fps.has(q) && !n.sleep.has(q)) sleep.push([q, [...(n.fps.get(q) as Footprint)]]);
-    return { prefix: [...prefix, alt], sleep };
+    const prefix: number[] = [];
+    for (let k = 0; k < d; k++) prefix.push((this.nodes[k] as Node).chosen);
+    const done: [number, FootprintData][] = n.done.map((q) => [q, [...(n.fps.get(q) ?? [])]]);
+    const sl = n.kind === 'schedule' ? n.sleep : (n.arrive ?? new Map<number, Footprint>());
+    const sleep: [number, FootprintData][] = [...sl].map(([q, fp]) => [q, [...fp]]);
+    return {
+      prefix,
+      kind: n.kind,
+      enabled: n.enabled,
+      current: n.current,
+      currentEnabled: n.currentEnabled,
+      unstarted: n.unstarted,
+      options: n.options,
+      fault: n.fault,
+      preemptions: n.preemptions,
+      faults: n.faults,
+      done,
+      given: [...given],
+      sleep,
+    };
   }
 
   // ---- used by DporRun ----
@@ -204,15 +260,43 @@ export class Dpor implements SearchStrategy {
     return this.rootPrefix[depth] as number;
   }
 
-  initialSleep(): Map<number, Footprint> {
-    return new Map([...this.rootSleep].map(([p, fp]) => [p, new Map(fp)]));
+  /** The subtree root's node, when depth is its depth. */
+  rootAt(depth: number): DporRoot | undefined {
+    return depth === this.frozen ? this.root : undefined;
+  }
+
+  /** Makes a fresh node the subtree root: its alternatives, explored siblings and sleep set. */
+  initRoot(n: Node, r: DporRoot): void {
+    n.sleep.clear();
+    if (n.kind === 'schedule') for (const [q, fp] of r.sleep) n.sleep.set(q, new Map(fp));
+    for (const [q, fp] of r.done) {
+      n.done.push(q);
+      if (n.kind === 'schedule') n.fps.set(q, new Map(fp));
+    }
+    n.todo.length = 0;
+    n.todo.push(...r.todo);
+    let alt = -1;
+    while (n.todo.length > 0) {
+      const c = n.todo.shift() as number;
+      if (n.done.includes(c) || (n.kind === 'schedule' && n.sleep.has(c)) || !this.fits(n, c)) continue;
+      alt = c;
+      break;
+    }
+    if (alt < 0) throw new Error('dpor: a subtree root with nothing to explore');
+    n.chosen = alt;
   }
 
   push(n: Node): void {
     this.nodes.push(n);
   }
 
-  newNode(p: ChoicePoint, preemptions: number, faults: number, sleep: Map<number, Footprint>): Node {
+  newNode(
+    p: ChoicePoint,
+    preemptions: number,
+    faults: number,
+    sleep: Map<number, Footprint>,
+    arrive: Map<number, Footprint> | null = null,
+  ): Node {
     if (p.kind === 'schedule') {
       return {
         kind: 'schedule',
@@ -229,6 +313,7 @@ export class Dpor implements SearchStrategy {
         done: [],
         todo: [],
         sleep,
+        arrive: null,
         fps: new Map(),
       };
     }
@@ -247,6 +332,7 @@ export class Dpor implements SearchStrategy {
       done: [],
       todo: [],
       sleep: new Map(),
+      arrive,
       fps: new Map(),
     };
     for (let v = 1; v < p.options; v++) if (this.fits(n, v)) n.todo.push(v);
@@ -278,6 +364,7 @@ export class Dpor implements SearchStrategy {
         top.chosen = alt;
         return true;
       }
+      if (nodes.length - 1 === this.frozen && this.root) this.finishedRoot = this.describe(this.frozen, []);
       nodes.pop();
     }
     return false;
@@ -470,7 +557,8 @@ export class Dpor implements SearchStrategy {
       if (n.chosen === q || n.done.includes(q) || n.todo.includes(q) || n.sleep.has(q)) return true;
     for (const q of initials) {
       if (!n.enabled.includes(q) || !this.fits(n, q)) continue;
-      if (d < this.frozen) this.proposals.push({ depth: d, pid: q });
+      // Above the subtree root, whoever owns that node decides (SplitTree.claim).
+      if (d < this.frozen) this.proposals.push({ depth: d, initials: [...initials] });
       else n.todo.push(q);
       return true;
     }
@@ -507,13 +595,19 @@ class DporRun implements Strategy {
     if (p.kind === 'schedule') this.stepNode = depth;
     let n = d.nodeAt(depth);
     const fresh = n === undefined;
+    const root = d.rootAt(depth);
     if (n === undefined) {
-      n = d.newNode(p, this.preemptions, this.faults, p.kind === 'schedule' ? this.sleep : new Map());
+      n = root
+        ? d.newNode(p, this.preemptions, this.faults, new Map(), p.kind === 'data' ? new Map() : null)
+        : p.kind === 'schedule'
+          ? d.newNode(p, this.preemptions, this.faults, this.sleep)
+          : d.newNode(p, this.preemptions, this.faults, new Map(), d.splitting ? new Map(this.sleep) : null);
       if (d.isFrozen(depth)) {
         // Replaying a subtree root's prefix: the node's alternatives belong to whoever split the work.
         n.chosen = d.prefixChoice(depth);
         n.todo.length = 0;
-      } else if (p.kind === 'schedule') n.chosen = this.pick(p, n);
+      } else if (root) d.initRoot(n, root);
+      else if (p.kind === 'schedule') n.chosen = this.pick(p, n);
       d.push(n);
     } else if (
       n.kind !== p.kind ||
@@ -522,9 +616,12 @@ class DporRun implements Strategy {
       return this.raise(p, new ChoiceMismatch(depth, 'the model took a different path when replaying a prefix'));
     }
     if (d.isFrozen(depth)) {
-      if (depth === d.frozenCount - 1) this.sleep = d.initialSleep();
+      // The sleep set along the prefix is the root's business (rootAt).
+    } else if (root && n.kind === 'data') {
+      this.sleep = new Map([...root.sleep].map(([q, fp]) => [q, new Map(fp)]));
+      if (fresh) for (const [q, fp] of this.sleep) (n.arrive as Map<number, Footprint>).set(q, fp);
     } else if (n.kind === 'schedule') {
-      if (fresh) this.sleep = new Map(this.sleep);
+      if (fresh && !root) this.sleep = new Map(this.sleep);
       else {
         const s = new Map(n.sleep);
         for (const q of n.done) if (q !== n.chosen) s.set(q, n.fps.get(q) ?? new Map());
@@ -590,4 +687,89 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+interface SplitEntry {
+  readonly desc: NodeDesc;
+  /** Alternatives explored from the node, with their step's footprint (merged over reports). */
+  readonly done: Map<number, Map<number, number>>;
+  /** Alternatives handed to subtree tasks (not yet reported done). */
+  readonly given: Set<number>;
+}
+
+/**
+ * The coordinator's view of a split DPOR tree (parallel exploration): every node that subtree
+ * tasks described (Dpor.takeRoots, Dpor.finishedRoot), keyed by its prefix, with what has been
+ * explored or handed out there. Races a subtree reports against a node above its root (proposals)
+ * are claimed here as sequential DPOR's addAt would place them: covered when one of the initials is
+ * explored, handed out or asleep there; otherwise the first enabled initial within the bounds
+ * becomes a new subtree root that sleeps on everything explored from the node.
+ */
+export class SplitTree {
+  private readonly nodes = new Map<string, SplitEntry>();
+  private readonly bound: number;
+  private readonly faultBudget: number;
+
+  constructor(opts: { preemptions: number; faults: number }) {
+    this.bound = opts.preemptions < 0 ? Number.POSITIVE_INFINITY : opts.preemptions;
+    this.faultBudget = opts.faults;
+  }
+
+  /** Merges a node description (from a split, or a finished subtree's root). */
+  add(desc: NodeDesc): void {
+    const key = desc.prefix.join(',');
+    let e = this.nodes.get(key);
+    if (!e) this.nodes.set(key, (e = { desc, done: new Map(), given: new Set() }));
+    for (const [q, fp] of desc.done) {
+      let u = e.done.get(q);
+      if (!u) e.done.set(q, (u = new Map()));
+      for (const [o, m] of fp) u.set(o, (u.get(o) ?? 0) | m);
+      e.given.delete(q);
+    }
+    for (const q of desc.given) if (!e.done.has(q)) e.given.add(q);
+  }
+
+  private fits(n: NodeDesc, v: number): boolean {
+    if (n.kind === 'data') return !n.fault || v === 0 || n.faults + 1 <= this.faultBudget;
+    return n.preemptions + (isPreemption(n, v) ? 1 : 0) <= this.bound;
+  }
+
+  /**
+   * Places the proposals of one round (in a fixed order) and returns the new subtree roots: one per
+   * node, holding that node's new alternatives in order.
+   */
+  claimAll(proposals: readonly { readonly prefix: readonly number[]; readonly proposal: Proposal }[]): DporRoot[] {
+    const byNode = new Map<string, { prefix: readonly number[]; todo: number[]; entry: SplitEntry }>();
+    for (const { prefix, proposal } of proposals) {
+      const r = this.claim(prefix, proposal);
+      if (!r) continue;
+      const key = r.prefix.join(',');
+      const g = byNode.get(key);
+      if (g) g.todo.push(...r.todo);
+      else byNode.set(key, { prefix: r.prefix, todo: [...r.todo], entry: this.nodes.get(key) as SplitEntry });
+    }
+    const out: DporRoot[] = [];
+    for (const g of byNode.values()) {
+      const done: [number, FootprintData][] = [...g.entry.done].map(([x, fp]) => [x, [...fp]]);
+      out.push({ prefix: g.prefix, todo: g.todo, done, sleep: g.entry.desc.sleep });
+    }
+    return out;
+  }
+
+  /** Places a proposal made by the subtree below `prefix`: a new subtree root, or null when covered. */
+  claim(prefix: readonly number[], p: Proposal): DporRoot | null {
+    const key = prefix.slice(0, p.depth).join(',');
+    const e = this.nodes.get(key);
+    if (!e) throw new Error(`dpor: a proposal at depth ${p.depth} for a node no subtree described`);
+    const n = e.desc;
+    const asleep = (q: number): boolean => n.sleep.some(([s]) => s === q);
+    for (const q of p.initials) if (e.done.has(q) || e.given.has(q) || asleep(q)) return null;
+    for (const q of p.initials) {
+      if (!n.enabled.includes(q) || !this.fits(n, q)) continue;
+      e.given.add(q);
+      const done: [number, FootprintData][] = [...e.done].map(([x, fp]) => [x, [...fp]]);
+      return { prefix: n.prefix, todo: [q], done, sleep: n.sleep };
+    }
+    return null;
+  }
 }
