@@ -23,7 +23,7 @@ import type { RunSpec } from './harness.js';
 import { DEFAULT_FAULTS, DEFAULT_PREEMPTIONS, type ExplorationRequest } from './run-exploration.js';
 import { type WorkerResult, type WorkerTask, runTask } from './worker.js';
 
-export const SEQ_PHASE = 200;
+export const SEQ_PHASE = 50;
 export const CHUNK = 100;
 
 type Exec = (t: WorkerTask) => Promise<WorkerResult>;

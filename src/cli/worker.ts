@@ -81,6 +81,8 @@ export async function runTask(t: WorkerTask): Promise<WorkerResult> {
   const r = explore(search, runnerFor(spec), {
     scenario: spec.scenario.name,
     fresh: () => runnerFor(spec),
+    // The exploration's first run is checked by its first task; findings are checked where found.
+    checkFirst: t.root === undefined && (t.first ?? 0) === 0,
     ...(limit !== undefined ? { budget: limit } : {}),
     ...(t.deadline !== undefined ? { timeMs: Math.max(0, t.deadline - Date.now()) } : {}),
   });

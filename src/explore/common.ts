@@ -20,7 +20,11 @@ export type RunFn = (strategy: Strategy) => RunResult;
 export class StopRun extends Error {
   readonly reason: string;
   constructor(reason: string) {
+    // A control signal thrown once per abandoned run: no stack trace to capture.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`run abandoned: ${reason}`);
+    Error.stackTraceLimit = limit;
     this.reason = reason;
   }
 }
@@ -73,7 +77,8 @@ export function masksConflict(a: number, b: number): boolean {
 }
 
 export function footprintsConflict(a: Footprint, b: Footprint): boolean {
-  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  const small = a.size <= b.size ? a : b;
+  const big = small === a ? b : a;
   for (const [o, m] of small) {
     const n = big.get(o);
     if (n !== undefined && masksConflict(m, n)) return true;

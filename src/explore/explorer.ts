@@ -44,6 +44,11 @@ export interface ExploreOptions {
   readonly timeMs?: number;
   /** Builds a run function with a fresh session (for determinism checks); default: none. */
   readonly fresh?: () => RunFn;
+  /**
+   * Whether the first run is replayed for the determinism check even without a finding (default
+   * true; a subtree task of a parallel exploration leaves it to the exploration's first task).
+   */
+  readonly checkFirst?: boolean;
   readonly onProgress?: (p: Progress) => void;
   /** Milliseconds between progress callbacks. */
   readonly progressEveryMs?: number;
@@ -157,7 +162,7 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
   let complete = false;
   let stoppedBy: ExploreResult['stoppedBy'] = null;
   let lastProgress = t0;
-  let checkedFirst = false;
+  let checkedFirst = opts.checkFirst === false;
 
   const check = (r: RunResult, prelude: readonly (readonly number[])[], execution: number): boolean => {
     if (!opts.fresh) return true;
