@@ -38,7 +38,7 @@ const worker = kfunc(function* bench_worker(
   }
 });
 
-function measure(runs: number, seed0: number): { steps: number; ms: number; reports: number } {
+export function measure(runs: number, seed0: number): { steps: number; ms: number; reports: number } {
   const config = makeConfig();
   const state = createCheckState();
   let steps = 0;

@@ -442,6 +442,8 @@ export class Machine {
     let prev = -1;
     let runLength = 0;
     const readySince = this.readySince;
+    /** enStamp[q] === stepIndex + 1: q is enabled at this step. */
+    const enStamp: number[] = [];
     const windowStart: number[] = [];
     for (;;) {
       if (this.stopped) {
@@ -477,12 +479,14 @@ export class Machine {
       } else this.interrupted = null;
       runLength = pid === prev ? runLength + 1 : 1;
       prev = pid;
+      const stamp = this.stepIndex + 1;
       for (let i = 0; i < en.length; i++) {
         const q = en[i] as number;
+        enStamp[q] = stamp;
         if (q !== pid && !((readySince[q] ?? -1) >= 0)) readySince[q] = this.stepIndex;
       }
       readySince[pid] = -1;
-      for (let q = 0; q < readySince.length; q++) if (readySince[q] !== -1 && !en.includes(q)) readySince[q] = -1;
+      for (let q = 0; q < readySince.length; q++) if (readySince[q] !== -1 && enStamp[q] !== stamp) readySince[q] = -1;
       const t = this.byPid[pid] as Task;
       this.execute(t);
       stepRec.index = this.stepIndex;

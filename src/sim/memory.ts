@@ -263,33 +263,41 @@ function touch(meta: Meta, key: string, kind: number): Machine {
   return m;
 }
 
-/** One handler per tracked object, closing over its metadata (no lookup per access). */
-function handlerFor(meta: Meta): ProxyHandler<Record<string | symbol, unknown>> {
-  return {
-    get(target, key) {
-      if (typeof key !== 'symbol' && Object.hasOwn(target, key)) {
-        const m = touch(meta, key, ACCESS_READ);
-        const obs = m === observedMachine ? observer : observerOf(m);
-        if (obs !== null) {
-          const v = target[key];
-          observe(obs, meta, key, false, v, v);
-          return v;
-        }
+/**
+ * The proxy handler of one tracked object: its metadata and the traps, shared through the class's
+ * prototype (a proxy calls its traps with the handler as `this`), so a tracked object costs one
+ * small handler instead of two closures.
+ */
+class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
+  readonly meta: Meta;
+  constructor(meta: Meta) {
+    this.meta = meta;
+  }
+  get(target: Record<string | symbol, unknown>, key: string | symbol): unknown {
+    if (typeof key !== 'symbol' && Object.hasOwn(target, key)) {
+      const meta = this.meta;
+      const m = touch(meta, key, ACCESS_READ);
+      const obs = m === observedMachine ? observer : observerOf(m);
+      if (obs !== null) {
+        const v = target[key];
+        observe(obs, meta, key, false, v, v);
+        return v;
       }
-      return target[key];
-    },
-    set(target, key, value) {
-      if (typeof key !== 'symbol') {
-        const m = touch(meta, key, ACCESS_WRITE);
-        if (typeof value === 'object' && value !== null && embeddable(value))
-          value = wrap(value as object, meta.alloc, meta.base);
-        const obs = m === observedMachine ? observer : observerOf(m);
-        if (obs !== null) observe(obs, meta, key, true, target[key], value);
-      }
-      target[key] = value;
-      return true;
-    },
-  };
+    }
+    return target[key];
+  }
+  set(target: Record<string | symbol, unknown>, key: string | symbol, value: unknown): boolean {
+    if (typeof key !== 'symbol') {
+      const meta = this.meta;
+      const m = touch(meta, key, ACCESS_WRITE);
+      if (typeof value === 'object' && value !== null && embeddable(value))
+        value = wrap(value as object, meta.alloc, meta.base);
+      const obs = m === observedMachine ? observer : observerOf(m);
+      if (obs !== null) observe(obs, meta, key, true, target[key], value);
+    }
+    target[key] = value;
+    return true;
+  }
 }
 
 function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
@@ -303,7 +311,7 @@ function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
   const fieldIds = new Map<string | symbol, number>();
   for (const k of Object.keys(obj)) fieldIds.set(k, m.newId());
   const meta: Meta = { alloc, target: obj, base, fieldIds, proxy: obj };
-  const p = new Proxy(obj as Record<string | symbol, unknown>, handlerFor(meta)) as T;
+  const p = new Proxy(obj as Record<string | symbol, unknown>, new TrackedHandler(meta)) as T;
   meta.proxy = p;
   metaOf.set(p, meta);
   let list = metasOfAlloc.get(alloc);

@@ -1,0 +1,5 @@
+// Runs the built CLI in this process with the given arguments and prints its peak resident memory
+// (process.resourceUsage().maxRSS, worker threads included) to stderr as `maxrss-kb N` when it exits.
+process.argv = [process.argv[0], 'kernsim', ...process.argv.slice(2)];
+process.on('exit', () => process.stderr.write(`maxrss-kb ${process.resourceUsage().maxRSS}\n`));
+await import('../dist/cli/main.js');

@@ -1,0 +1,122 @@
+/**
+ * The figures of issue 11's table, each beside its target. Timings are wall time unless marked CPU;
+ * on a shared machine compare ratios measured back to back (the jobs and fast-check rows are).
+ * BENCH_FULL=1 adds the full `kernsim check` (wall, --jobs 1 against the default, peak memory).
+ */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runExploration, runnerFor, specFor } from '../src/cli/run-exploration.js';
+import { explore } from '../src/explore/explorer.js';
+import { RandomSearch } from '../src/explore/random.js';
+import { analysisMs } from './dpor-analysis.bench.js';
+import { fastCheckRate, lostUpdate, mutexCounter } from './fastcheck-peers.js';
+import { measureModel } from './model-steps.bench.js';
+import { measure as measureSteps } from './steps.bench.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const rows: [string, string, string][] = [];
+const row = (what: string, measured: string, target: string): void => {
+  rows.push([what, measured, target]);
+  console.log(`  ${what}: ${measured}   (target: ${target})`);
+};
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function wallMs(args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0 && r.status !== 1 && r.status !== 3) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
+async function randomRate(scenario: string, runs: number): Promise<number> {
+  const spec = await specFor(scenario, undefined, undefined, []);
+  const t0 = performance.now();
+  const r = explore(new RandomSearch({ seed: 1, faults: 1 }), runnerFor(spec), {
+    scenario,
+    budget: runs,
+    fresh: () => runnerFor(spec),
+  });
+  return (r.executions / (performance.now() - t0)) * 1000;
+}
+
+export default async function main(): Promise<void> {
+  // Start-up: the built CLI (bin/kernsim.js builds dist/ first if a source is newer).
+  wallMs(['bin/kernsim.js', 'list']);
+  const bare = median([0, 1, 2, 3, 4].map(() => wallMs(['-e', '0'])));
+  const list = median([0, 1, 2, 3, 4, 5, 6].map(() => wallMs(['bin/kernsim.js', 'list'])));
+  row('start-up, kernsim list (median of 7)', `${fmt(list)} ms (node -e 0: ${fmt(bare)} ms)`, '<= 150 ms');
+
+  // Model cell throughput, sequential DPOR in this process (after a warm-up run).
+  await measureModel('mrelease', 'v2', 'rt');
+  const mr = await measureModel('mrelease', 'v2', 'rt');
+  const cpuS = mr.cpuMs / 1000;
+  row(
+    'mrelease/v2/rt throughput (CPU time)',
+    `${fmt(mr.executions / cpuS)} executions/s, ${fmt(mr.steps / cpuS)} steps/s (${mr.executions} executions, ${fmt(mr.steps / mr.executions)} steps each)`,
+    '>= 15,000 executions/s and >= 1,000,000 steps/s',
+  );
+
+  const st = measureSteps(2000, 1);
+  row(
+    'bench/steps.bench.ts workload',
+    `${(((st.steps / st.ms) * 1000) / 1e6).toFixed(2)} M steps/s`,
+    'kept (2.9 M steps/s before)',
+  );
+
+  analysisMs();
+  const an = Math.min(analysisMs().ms, analysisMs().ms, analysisMs().ms);
+  row('DPOR race analysis of a 10,000-step run', `${an.toFixed(1)} ms`, '<= 10 ms');
+
+  for (const [scenario, peer] of [
+    ['selftest-lost-update', lostUpdate],
+    ['selftest-mutex-counter', mutexCounter],
+  ] as const) {
+    await randomRate(scenario, 1000);
+    await fastCheckRate(peer, 1000);
+    const k = await randomRate(scenario, 10000);
+    const f = await fastCheckRate(peer, 10000);
+    row(
+      `random strategy vs fast-check's scheduler, ${scenario}`,
+      `kernsim ${fmt(k)} executions/s, fast-check ${fmt(f.perSecond)} schedules/s: ${(k / f.perSecond).toFixed(2)}x`,
+      '>= 3x',
+    );
+  }
+
+  const cell = { scenario: 'mrelease', variant: 'v2', config: 'rt', shrink: false } as const;
+  const j1 = await runExploration({ ...cell, jobs: 1 });
+  const j2 = await runExploration({ ...cell, jobs: 2 });
+  row(
+    '--jobs 2 against --jobs 1, mrelease/v2/rt',
+    `${fmt(j2.elapsed_ms)} ms against ${fmt(j1.elapsed_ms)} ms: ${(j1.elapsed_ms / j2.elapsed_ms).toFixed(2)}x (executions ${j2.executions} / ${j1.executions})`,
+    '>= 1.8x',
+  );
+  row(
+    'partitioned DPOR executions against sequential, mrelease/v2/rt',
+    `${j1.executions} against ${mr.executions}: ${(j1.executions / mr.executions).toFixed(3)}x`,
+    '<= 1.05x',
+  );
+
+  if (process.env.BENCH_FULL === '1') {
+    for (const jobs of [undefined, '1']) {
+      const args = ['bench/rss-child.mjs', 'check', ...(jobs ? ['--jobs', jobs] : [])];
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+      const ms = performance.now() - t0;
+      const rss = Number(/maxrss-kb (\d+)/.exec(String(r.stderr))?.[1] ?? 0) / 1024;
+      row(
+        `kernsim check${jobs ? ' --jobs 1' : ''} (exit ${r.status})`,
+        `${(ms / 1000).toFixed(1)} s wall, peak ${fmt(rss)} MB`,
+        '<= 30 s; <= 500 MB',
+      );
+    }
+  } else row('kernsim check, full matrix', 'not run (BENCH_FULL=1 runs it)', '<= 30 s wall, <= 500 MB');
+
+  console.log('\n| what | measured | target |\n|---|---|---|');
+  for (const [w, m, t] of rows) console.log(`| ${w} | ${m} | ${t} |`);
+}
