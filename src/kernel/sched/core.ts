@@ -151,11 +151,27 @@ export function kthread_run(fn: () => TaskBody, name: string, cpu?: number): Tas
   return machine().spawn(name, fn, cpu === undefined ? { kthread: true } : { kthread: true, cpu });
 }
 
-/** Creates a user task (a process or thread of one). */
+/** Creates a user task: a process (its own thread group leader). */
 export function spawn_user(comm: string, fn: () => TaskBody, cpu?: number): Task {
   return machine().spawn(comm, fn, cpu === undefined ? {} : { cpu });
 }
 
+/**
+ * Creates a thread of `leader`'s process (clone(CLONE_THREAD)): its tgid is the leader's
+ * (task_tgid_nr(), which sched_show_task() prints as "tgid:").
+ */
+export function spawn_user_thread(leader: Task, comm: string, fn: () => TaskBody, cpu?: number): Task {
+  const t = spawn_user(comm, fn, cpu);
+  t.data.tgid = task_tgid_nr(leader);
+  return t;
+}
+
 export function task_pid_nr(t: Task): number {
   return t.pid;
+}
+
+/** task_tgid_nr(): the thread group's id (the leader's pid; a process's own pid). */
+export function task_tgid_nr(t: Task): number {
+  const g = t.data.tgid;
+  return typeof g === 'number' ? g : t.pid;
 }
