@@ -23,6 +23,7 @@ import { type KGen, type Task, ACCESS_READ, ACCESS_WRITE, current, machine, mark
 import { completion, complete_nosched, wait_for_completion } from './completion.js';
 import { jiffiesToNs, onBoot } from './kernel.js';
 import { lock_map_acquire, lock_map_release, lockdep_map } from './locking/lockdep.js';
+import { kmemleak_add_root, kmemleak_del_root } from './mm/kmemleak.js';
 import {
   TASK_INTERRUPTIBLE,
   kthread_run,
@@ -133,6 +134,8 @@ export class workqueue_struct {
     this.lockdep_map = new lockdep_map(`(wq_completion)${name}`);
     // alloc_and_link_pwqs(): every CPU's pool exists from the start (its worker does not).
     for (let cpu = 0; cpu < m.nrCpus; cpu++) this.pools.push(new worker_pool(this, cpu));
+    // On the global `workqueues` list: its worklists are what kmemleak's scan reaches queued work from.
+    kmemleak_add_root(this);
   }
   pool(cpu: number): worker_pool {
     return this.pools[cpu] as worker_pool;
@@ -303,7 +306,9 @@ export function queue_delayed_work_on_nosched(
   work.pending = true;
   dwork.wq = wq;
   dwork.cpu = cpu;
+  kmemleak_add_root(dwork); // on the timer base
   const tm = m.addTimer(m.clock() + jiffiesToNs(delay), function* delayed_work_timer_fn() {
+    kmemleak_del_root(dwork);
     dwork.timer = null;
     work.pending = false;
     queue_work_on_nosched(cpu, wq, work);
@@ -376,6 +381,7 @@ export function* flush_delayed_work(dwork: delayed_work): KGen<boolean> {
   // del_timer_sync(&dwork->timer): the timer handle is part of work->data here.
   machine().access(dwork.work.id, ACCESS_WRITE);
   if (dwork.timer?.cancel()) {
+    kmemleak_del_root(dwork);
     dwork.timer = null;
     dwork.work.pending = false;
     queue_work_on_nosched(dwork.cpu, dwork.wq ?? system_wq, dwork.work);
@@ -389,6 +395,7 @@ function try_to_grab_pending(work: work_struct): boolean {
   if (!work.pending) return false;
   const dw = work.dwork;
   if (dw?.timer?.cancel()) {
+    kmemleak_del_root(dw);
     dw.timer = null;
     work.pending = false;
     return true;

@@ -36,10 +36,14 @@ export function kfunc<A extends unknown[], R>(
       const t = m.current;
       const frames = t.frames;
       frames.push(name);
+      const ar = t.args;
+      ar.push(frames.length, m.stepIndex, args);
       // Trace-only: function entry/exit for the recorder (report/recorder.ts).
       if (m.trace) m.emit({ type: 'enter', name, task: t } as SimEvent);
       const r = yield* body(...args);
       frames.pop();
+      // This frame's slots, and those of frames that threw past their pop (not popped either).
+      while (ar.length > 0 && (ar[ar.length - 3] as number) > frames.length) ar.length -= 3;
       if (m.trace) m.emit({ type: 'exit', name, task: t } as SimEvent);
       const sc = t.scoped;
       while (sc.length > 0 && (sc[sc.length - 1] as { depth: number }).depth > frames.length)

@@ -50,6 +50,7 @@ import {
   lockdep_map,
 } from '../locking/lockdep.js';
 import { mutex, mutex_lock, mutex_unlock } from '../locking/mutex.js';
+import { kmemleak_add_root } from '../mm/kmemleak.js';
 import { READ_ONCE } from '../once.js';
 import { local_bh_disable, local_bh_enable } from '../preempt.js';
 import { might_sleep } from '../sched/core.js';
@@ -260,7 +261,10 @@ function srcu_cb_blockers(ssp: srcu_struct): Task[] {
 /** DEFINE_STATIC_SRCU(name) / DEFINE_SRCU(name): usable at module level, re-created per boot. */
 export function DEFINE_STATIC_SRCU(name: string): srcu_struct {
   const ssp = new srcu_struct(name, false);
-  onBoot(() => ssp.init());
+  onBoot(() => {
+    ssp.init();
+    kmemleak_add_root(ssp); // static data: its srcu_data (DEFINE_PER_CPU) and callback lists
+  });
   return ssp;
 }
 

@@ -14,6 +14,7 @@
  * callback invocation (RCU_SOFTIRQ's rcu_core(), BH disabled) run as timer
  * steps on pid 0, which the might_sleep checker treats as softirq context.
  */
+import { kmemleak_add_root } from '../mm/kmemleak.js';
 import {
   type KGen,
   type SimEvent,
@@ -125,6 +126,7 @@ function rcu_state(): rcu_state_t {
       barrier_cpu_cnt: 0,
     };
     m.ext.set(RCU_STATE, rs);
+    kmemleak_add_root(rs.cbs); // the per-CPU rcu_data callback lists
   }
   return rs;
 }

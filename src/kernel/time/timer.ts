@@ -28,6 +28,7 @@ import {
 import { WARN_ON_ONCE } from '../bug.js';
 import { jiffies, jiffiesToNs, kconfig } from '../kernel.js';
 import { lock_map_acquire, lock_map_release, lockdep_map } from '../locking/lockdep.js';
+import { kmemleak_add_root, kmemleak_del_root } from '../mm/kmemleak.js';
 
 markInternal('call_timer_fn', 'del_timer_sync', 'timer_delete_sync', '__mod_timer');
 
@@ -110,6 +111,7 @@ function* call_timer_fn(timer: timer_list, s: TimerState): KGen {
   const m = machine();
   m.access(s.id, ACCESS_WRITE);
   s.handle = null;
+  kmemleak_del_root(timer);
   const fn = timer.function;
   if (!fn) return;
   const t = current();
@@ -128,6 +130,7 @@ function* call_timer_fn(timer: timer_list, s: TimerState): KGen {
 function arm(timer: timer_list, s: TimerState, expires: number): void {
   machine().access(s.id, ACCESS_WRITE);
   timer.expires = expires;
+  kmemleak_add_root(timer); // on the timer base (a pointer into the struct embedding it)
   s.handle = machine().addTimer(jiffiesToNs(expires), () => call_timer_fn(timer, s));
 }
 
@@ -137,6 +140,7 @@ export function* mod_timer(timer: timer_list, expires: number): KGen<number> {
   const s = stateOf(timer);
   machine().access(s.id, ACCESS_WRITE);
   const was = s.handle?.cancel() ? 1 : 0;
+  if (was) kmemleak_del_root(timer);
   arm(timer, s, expires);
   return was;
 }
@@ -159,6 +163,7 @@ export function* timer_delete(timer: timer_list): KGen<number> {
   const s = stateOf(timer);
   machine().access(s.id, ACCESS_WRITE);
   const was = s.handle?.cancel() ? 1 : 0;
+  if (was) kmemleak_del_root(timer);
   s.handle = null;
   return was;
 }
@@ -175,6 +180,7 @@ export function* timer_delete_sync(timer: timer_list): KGen<number> {
   const m = machine();
   m.access(s.id, ACCESS_WRITE);
   const was = s.handle?.cancel() ? 1 : 0;
+  if (was) kmemleak_del_root(timer);
   s.handle = null;
   if (s.running) {
     yield s.waitDone;
