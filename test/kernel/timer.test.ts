@@ -202,3 +202,40 @@ for (const [name, sync] of [
     assert.equal(uaf.length, sync ? 0 : 1, result.findings.map((f) => f.title).join(' | '));
   });
 }
+
+/** A device whose timer callback re-arms itself (a watchdog), torn down with `teardown`. */
+function rearming(teardown: (t: timer_list) => KGen<number>) {
+  return dporOutcomes((seen) => {
+    const d = track_struct<dev>({ fired: 0, pc: -1, pid: -1, timer: TIMER_INIT() }, 'static', 'struct dev');
+    let returned = -1;
+    timer_setup(d.timer, function* watchdog_fn(t: timer_list) {
+      const dd = from_timer<dev>(t, 'timer');
+      if (returned >= 0) seen.add('callback ran after the teardown returned');
+      // Re-arms itself (a few times, so that every run ends).
+      if (++dd.fired < 4) yield* mod_timer(t, jiffies() + 1);
+    });
+    machine().endHooks.push(() => {
+      if (d.fired <= returned) seen.add('quiet after the teardown');
+    });
+    spawn_user(
+      't',
+      function* () {
+        yield* mod_timer(d.timer, jiffies() + 1);
+        yield* cond_resched();
+        yield* teardown(d.timer);
+        returned = d.fired;
+      },
+      1,
+    );
+  });
+}
+
+test('del_timer_sync retries until the timer is neither running nor re-armed: a self-re-arming timer never runs after it returns', () => {
+  const sync = rearming(del_timer_sync);
+  assert.equal(sync.result.complete, true);
+  assert.deepEqual(sync.seen, ['quiet after the teardown']);
+  // timer_delete() does not wait: the running callback re-arms it, and it runs again.
+  const plain = rearming(timer_delete);
+  assert.equal(plain.result.complete, true);
+  assert.ok(plain.seen.includes('callback ran after the teardown returned'), plain.seen.join(' | '));
+});

@@ -169,7 +169,12 @@ export function* timer_delete(timer: timer_list): KGen<number> {
 }
 export const del_timer = timer_delete;
 
-/** timer_delete_sync() / del_timer_sync(): disarms and waits for a running callback to finish. */
+/**
+ * timer_delete_sync() / del_timer_sync() (__timer_delete_sync()): retries __try_to_del_timer_sync()
+ * until the timer's callback is not running, then deactivates it if pending, so when it returns
+ * the timer is neither pending nor running, even if its callback re-arms it (each retry is a step:
+ * del_timer_wait_running() waits for the running callback, cpu_relax(), and tries again).
+ */
 export function* timer_delete_sync(timer: timer_list): KGen<number> {
   const t = current();
   t.frames.push('timer_delete_sync');
@@ -178,17 +183,21 @@ export function* timer_delete_sync(timer: timer_list): KGen<number> {
   lock_map_release(s.map);
   yield undefined;
   const m = machine();
-  m.access(s.id, ACCESS_WRITE);
-  const was = s.handle?.cancel() ? 1 : 0;
-  if (was) kmemleak_del_root(timer);
-  s.handle = null;
-  if (s.running) {
+  let ret: number;
+  for (;;) {
+    // __try_to_del_timer_sync(): under the base lock, -1 while base->running_timer == timer.
+    m.access(s.id, ACCESS_WRITE);
+    if (!s.running) {
+      ret = s.handle?.cancel() ? 1 : 0; // detach_if_pending()
+      if (ret) kmemleak_del_root(timer);
+      s.handle = null;
+      break;
+    }
+    // del_timer_wait_running(): until the callback is done.
     yield s.waitDone;
-    // What let it go on: the callback's end (it wrote the timer's state).
-    m.access(s.id, ACCESS_READ);
   }
   t.frames.pop();
-  return was;
+  return ret;
 }
 export const del_timer_sync = timer_delete_sync;
 
