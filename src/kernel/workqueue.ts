@@ -25,6 +25,7 @@ import { completion, complete_nosched, wait_for_completion } from './completion.
 import { jiffiesToNs, onBoot } from './kernel.js';
 import { lock_map_acquire, lock_map_release, lockdep_map } from './locking/lockdep.js';
 import { kmemleak_add_root, kmemleak_del_root } from './mm/kmemleak.js';
+import { timer_softirq_add } from './time/timer.js';
 import {
   TASK_INTERRUPTIBLE,
   kthread_run,
@@ -34,7 +35,7 @@ import {
   wake_up_process,
 } from './sched/core.js';
 
-markInternal('worker_thread', 'process_one_work', 'wq_barrier_func');
+markInternal('worker_thread', 'process_one_work', 'wq_barrier_func', 'delayed_work_timer_fn');
 
 /** A work function: a generator (it may sleep) or a plain function. */
 export type work_func_t = (work: work_struct) => KGen | void;
@@ -313,7 +314,8 @@ export function queue_delayed_work_on_nosched(
   dwork.wq = wq;
   dwork.cpu = cpu;
   kmemleak_add_root(dwork); // on the timer base
-  const tm = m.addTimer(m.clock() + jiffiesToNs(delay), function* delayed_work_timer_fn() {
+  // __queue_delayed_work(): add_timer_on(cpu) (or add_timer(): the local CPU) of dwork->timer.
+  const tm = timer_softirq_add(m.clock() + jiffiesToNs(delay), cpu, function* delayed_work_timer_fn() {
     kmemleak_del_root(dwork);
     dwork.timer = null;
     work.pending = false;

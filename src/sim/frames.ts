@@ -12,6 +12,12 @@ import { type SimEvent, current, machine } from './machine.js';
 import type { KGen } from './task.js';
 
 const internal = new Set<string>();
+const kfuncs = new WeakSet<object>();
+
+/** Whether fn was made by kfunc() (it pushes its own frame). */
+export function isKfunc(fn: unknown): boolean {
+  return typeof fn === 'function' && kfuncs.has(fn);
+}
 
 /** Marks frame names as detection machinery (skipped when titling findings). */
 export function markInternal(...names: string[]): void {
@@ -52,6 +58,7 @@ export function kfunc<A extends unknown[], R>(
     },
   }[name];
   if (!wrapped) throw new Error(`kfunc: cannot wrap ${name}`);
+  kfuncs.add(wrapped);
   return wrapped;
 }
 

@@ -90,7 +90,8 @@ export class Task {
 
   readonly pid: number;
   comm: string;
-  readonly cpu: number;
+  /** The CPU the task runs on (fixed for a task; the timer task takes the CPU of the timer it fires). */
+  cpu: number;
   readonly kthread: boolean;
   readonly gen: TaskBody;
   /** Object id of this task's state word, for dependency tracking of sleep/wake. */

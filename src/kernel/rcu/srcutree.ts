@@ -509,10 +509,10 @@ function* srcu_invoke_callbacks(sdp: srcu_data): KGen {
     if (kconfig().DEBUG_OBJECTS_RCU_HEAD) m.access(ssp.queuedId, ACCESS_WRITE);
     ssp.queued.delete(cb.head); // debug_rcu_head_unqueue()
     cb_event(ssp, 'invoke', cb, sdp.cpu);
-    local_bh_disable();
+    yield* local_bh_disable();
     const r = cb.func(cb.head);
     if (isGen(r)) yield* r;
-    local_bh_enable();
+    yield* local_bh_enable();
     cb_event(ssp, 'done', cb, sdp.cpu);
   }
   m.access(sdp.id, ACCESS_WRITE);

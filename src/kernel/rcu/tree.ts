@@ -236,10 +236,10 @@ function arm_core(rs: rcu_state_t): void {
         const cb = list.shift() as rcu_cb;
         rs.queued.delete(cb.head);
         cb_event('invoke', cb, cpu);
-        local_bh_disable();
+        yield* local_bh_disable();
         const r = cb.func(cb.head);
         if (typeof r === 'object' && r !== null && typeof (r as KGen).next === 'function') yield* r as KGen;
-        local_bh_enable();
+        yield* local_bh_enable();
         cb_event('done', cb, cpu);
       }
     }

@@ -17,6 +17,7 @@ import {
   markInternal,
 } from '../../sim/index.js';
 import { jiffiesToNs, kernel } from '../kernel.js';
+import { timer_softirq_add } from '../time/timer.js';
 
 export { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE };
 export const TASK_IDLE = TASK_UNINTERRUPTIBLE | 0x400; // TASK_NOLOAD: not a hung task
@@ -24,7 +25,15 @@ export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
 /** include/linux/sched.h: MIGHT_RESCHED_RCU_SHIFT */
 export const MIGHT_RESCHED_RCU_SHIFT = 8;
 
-markInternal('schedule', 'schedule_timeout', '__might_resched', '__might_sleep', 'msleep', 'cond_resched');
+markInternal(
+  'schedule',
+  'schedule_timeout',
+  '__might_resched',
+  '__might_sleep',
+  'msleep',
+  'cond_resched',
+  'process_timeout',
+);
 
 /**
  * "sched: Allow sleeping spinlocks on PREEMPT_RT within non_block_start()/end() block."
@@ -98,7 +107,7 @@ export function* schedule_timeout(timeout: number): KGen<number> {
   }
   const expires = m.clock() + jiffiesToNs(timeout);
   let fired = false;
-  const timer = m.addTimer(expires, function* process_timeout() {
+  const timer = timer_softirq_add(expires, t.cpu, function* process_timeout() {
     fired = true;
     wake_up_process(t);
   });
@@ -131,7 +140,7 @@ export function* msleep(ms: number): KGen {
   might_sleep('kernel/time/sleep_timeout.c', 310);
   const m = machine();
   const expires = m.clock() + ms * 1e6;
-  const timer = m.addTimer(expires, function* process_timeout() {
+  const timer = timer_softirq_add(expires, t.cpu, function* process_timeout() {
     wake_up_process(t);
   });
   set_current_state(TASK_UNINTERRUPTIBLE);
