@@ -9,6 +9,7 @@
  * sched_show_task() and, with lockdep, debug_show_all_locks(); at most
  * hung_task_warnings (10) reports per run.
  */
+import { task_tgid_nr } from '../kernel/sched/core.js';
 import { utsRelease, utsVersion } from '../kernel/config.js';
 import { type Machine, type Task, locationOf } from '../sim/index.js';
 import { type RunLog, taskTrace } from './format.js';
@@ -46,7 +47,7 @@ export function schedShowTask(t: Task): string {
   const ppid = t.kthread ? 2 : 1;
   const head =
     `task:${comm} state:D stack:${'0'.padEnd(5)} pid:${String(t.pid).padEnd(5)} ` +
-    `tgid:${String(t.pid).padEnd(5)} ppid:${String(ppid).padEnd(6)} flags:0x00004000`;
+    `tgid:${String(task_tgid_nr(t)).padEnd(5)} ppid:${String(ppid).padEnd(6)} flags:0x00004000`;
   const top = t.pending !== undefined ? ['__schedule', 'schedule'] : ['__schedule'];
   return `${head}\nCall Trace:\n${taskTrace(t.frames, top)}`;
 }

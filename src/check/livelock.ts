@@ -13,6 +13,7 @@
  * limit with progress in its last half is neither: the exploration is incomplete (RunResult.cut).
  * An RCU stall reported at the same limit explains the run already, and wins.
  */
+import { task_tgid_nr } from '../kernel/sched/core.js';
 import { utsRelease, utsVersion } from '../kernel/config.js';
 import { type StepLimitEvent, type Task, locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
@@ -44,7 +45,7 @@ export function installLivelock(log: RunLog): void {
       `kernsim: the run reached its step limit (${m.maxSteps} steps); in the last ${ev.window} steps no task was`,
       'created, exited, blocked or woken, and every ready task ran: the tasks keep running without',
       `progress. ${spinner.comm}/${spinner.pid} ran ${most} of those steps${others.length > 0 ? ` (also ${others.join(', ')})` : ''}.`,
-      `task:${spinner.comm.slice(0, 15).padEnd(15)} state:R  running task     stack:0     pid:${String(spinner.pid).padEnd(5)} tgid:${String(spinner.pid).padEnd(5)} ppid:${String(spinner.kthread ? 2 : 1).padEnd(6)} flags:0x00004000`,
+      `task:${spinner.comm.slice(0, 15).padEnd(15)} state:R  running task     stack:0     pid:${String(spinner.pid).padEnd(5)} tgid:${String(task_tgid_nr(spinner)).padEnd(5)} ppid:${String(spinner.kthread ? 2 : 1).padEnd(6)} flags:0x00004000`,
       `Call Trace:\n${taskTrace(spinner.frames)}`,
     ];
     m.report({ kind: 'livelock', title, text: lines.join('\n') });

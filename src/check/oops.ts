@@ -2,11 +2,15 @@
  * Oops: an exception thrown by model code becomes a kernel Oops report, never
  * a tool crash (machine.onException). A TypeError that reads or writes a
  * property of null/undefined is a NULL pointer dereference (page fault at
- * address 0); anything else is reported as "Oops: <ErrName>: <message>".
+ * address 0); a GeneralProtectionFault (kernel/lib/list.ts: a poison pointer dereferenced) is
+ * the kernel's "Oops: general protection fault, probably for non-canonical address 0x…" die
+ * (arch/x86/kernel/traps.c exc_general_protection()), titled as syzbot does, "general protection
+ * fault in FUNC"; anything else is reported as "Oops: <ErrName>: <message>".
  * Only the error's name and message are printed (host paths stripped), never
  * a host stack, so the text is the same on every machine.
  */
 import { type Machine, type Report, type Task, locationOf } from '../sim/index.js';
+import { GeneralProtectionFault } from '../kernel/lib/list.js';
 import { type RunLog, taskTrace } from './format.js';
 
 const NULL_READ = /^Cannot read propert(y|ies) of (null|undefined)/;
@@ -34,6 +38,10 @@ export function oopsHandler(log: RunLog): (t: Task, err: unknown) => Report {
       lines.push(`#PF: error_code(0x000${isWrite ? 2 : 0}) - not-present page`);
       lines.push('PGD 0 P4D 0');
       lines.push(log.die('Oops: Oops', isWrite ? 2 : 0));
+    } else if (err instanceof GeneralProtectionFault) {
+      // die_addr(desc, regs, error_code, gp_addr): "Oops: <desc>: 0000 [#1] ..." (__die_header()).
+      title = `general protection fault in ${fn}`;
+      lines.push(log.die(`Oops: ${message}`, 0));
     } else {
       title = `Oops: ${name} in ${fn}`;
       lines.push(`Oops: ${name}: ${message}`);
@@ -41,7 +49,7 @@ export function oopsHandler(log: RunLog): (t: Task, err: unknown) => Report {
     }
     lines.push(log.header(t));
     lines.push(`RIP: 0010:${fn}`);
-    lines.push(`kernsim: ${name}: ${message}`);
+    if (!(err instanceof GeneralProtectionFault)) lines.push(`kernsim: ${name}: ${message}`);
     lines.push(`Call Trace:\n${taskTrace(t.frames)}`);
     lines.push('Modules linked in:');
     lines.push('---[ end trace 0000000000000000 ]---');

@@ -7,6 +7,7 @@
  * non-preemptibly as print_cpu_stall_info() does; then sched_show_task() of each. The syzbot title
  * is "INFO: rcu detected stall in FUNC", FUNC the first stalling task's innermost model function.
  */
+import { task_tgid_nr } from '../kernel/sched/core.js';
 import type { RcuStallEvent } from '../kernel/rcu/events.js';
 import { locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
@@ -37,7 +38,7 @@ export function installRcuStall(log: RunLog): void {
     for (const t of ev.tasks) {
       const comm = t.comm.slice(0, 15).padEnd(15);
       lines.push(
-        `task:${comm} state:R  running task     stack:0     pid:${String(t.pid).padEnd(5)} tgid:${String(t.pid).padEnd(5)} ppid:${String(t.kthread ? 2 : 1).padEnd(6)} flags:0x00004008`,
+        `task:${comm} state:R  running task     stack:0     pid:${String(t.pid).padEnd(5)} tgid:${String(task_tgid_nr(t)).padEnd(5)} ppid:${String(t.kthread ? 2 : 1).padEnd(6)} flags:0x00004008`,
         `Call Trace:\n${taskTrace(t.frames)}`,
       );
     }

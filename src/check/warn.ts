@@ -7,6 +7,11 @@
  * dump header and the call trace, then taints the kernel with W. A BUG prints
  * "kernel BUG at FILE:LINE!" and the invalid-opcode Oops; the kernel layer
  * then kills the task.
+ *
+ * The "at FILE:LINE FUNC" of the WARNING line names the function the WARN is in (the innermost
+ * frame, machinery included, as the kernel's RIP does); the title names the first frame outside the
+ * machinery. A WARN in lib/refcount.c (refcount_warn_saturate(): "refcount_t: underflow;
+ * use-after-free." and its siblings) is titled as syzbot titles it, "WARNING: refcount bug in FUNC".
  */
 import type { BugEvent, WarnEvent } from '../kernel/events.js';
 import { locationOf } from '../sim/index.js';
@@ -23,14 +28,16 @@ export function installWarn(log: RunLog): void {
     const fn = locationOf(t.frames);
     const lines = [CUT_HERE];
     if (ev.message) lines.push(ev.message);
-    const at = ev.file ? `${ev.file}:${ev.line} ${fn}` : fn;
+    const inner = t.frames[t.frames.length - 1] ?? fn;
+    const at = ev.file ? `${ev.file}:${ev.line} ${inner}` : inner;
     lines.push(`WARNING: CPU: ${t.cpu} PID: ${t.pid} at ${at}`);
     lines.push('Modules linked in:');
     lines.push(log.header(t));
-    lines.push(`RIP: 0010:${fn}`);
+    lines.push(`RIP: 0010:${inner}`);
     lines.push(`Call Trace:\n${traceOf(t.frames)}`);
     lines.push(END_TRACE);
-    m.report({ kind: 'warn', title: `WARNING in ${fn}`, text: lines.join('\n') });
+    const title = ev.file === 'lib/refcount.c' ? `WARNING: refcount bug in ${fn}` : `WARNING in ${fn}`;
+    m.report({ kind: 'warn', title, text: lines.join('\n') });
     log.taint('W');
   }
 

@@ -56,8 +56,13 @@ export function init_completion(name = 'completion'): completion {
 
 export const DECLARE_COMPLETION = init_completion;
 
-/** reinit_completion(): done = 0 (waiters are left alone, as in the kernel). */
-export function reinit_completion(x: completion): void {
+/**
+ * reinit_completion(): `x->done = 0` (waiters are left alone, as in the kernel). A visible store
+ * to the completion's state, so it is a scheduling point (its own step) racing with complete() and
+ * the waiters' consumption of done: a complete() that lands just before it is lost.
+ */
+export function* reinit_completion(x: completion): KGen {
+  yield undefined;
   machine().access(x.id, ACCESS_WRITE);
   x.done = 0;
 }

@@ -27,6 +27,16 @@ export interface KernelConfig {
   readonly NR_CPUS: number;
   readonly HZ: number;
   readonly hung_task_timeout_secs: number;
+  /**
+   * The srcutree.convert_to_big module parameter (kernel/rcu/srcutree.c): 0 never convert to
+   * SRCU_SIZE_BIG, 1 convert at init_srcu_struct() time, 3 (the kernel's default,
+   * SRCU_SIZING_AUTO) decide at boot: big when nr_cpu_ids >= srcutree.big_cpu_lim (128), else
+   * small (converting on lock contention, which is not modelled). SRCU_SIZE_SMALL queues every
+   * callback on the boot CPU's srcu_data; SRCU_SIZE_BIG on the queuing CPU's.
+   */
+  readonly srcutree_convert_to_big: number;
+  /** srcutree.big_cpu_lim: the CPU count from which SRCU_SIZING_AUTO makes domains big. */
+  readonly srcutree_big_cpu_lim: number;
   readonly [option: string]: boolean | number | string;
 }
 
@@ -45,6 +55,8 @@ export const defaultConfig: KernelConfig = {
   NR_CPUS: 2,
   HZ: 1000,
   hung_task_timeout_secs: 120,
+  srcutree_convert_to_big: 3,
+  srcutree_big_cpu_lim: 128,
 };
 
 export function makeConfig(over: Partial<Record<string, boolean | number | string>> = {}): KernelConfig {

@@ -103,6 +103,8 @@ export interface RcuSuspiciousEvent {
 export interface AllocEvent {
   readonly type: 'alloc';
   readonly alloc: Allocation;
+  /** The object the allocator returned (kmemleak scans its block). */
+  readonly obj?: object;
 }
 
 export interface FreeEvent {

@@ -3,8 +3,9 @@
  * migration and non_block sections (include/linux/preempt.h,
  * include/linux/irqflags.h, include/linux/bottom_half.h, include/linux/kernel.h).
  */
-import { PREEMPT_OFFSET, SOFTIRQ_DISABLE_OFFSET, current, machine } from '../sim/index.js';
-import { kconfig } from './kernel.js';
+import { type KGen, PREEMPT_OFFSET, SOFTIRQ_DISABLE_OFFSET, current, machine } from '../sim/index.js';
+import { kconfig, onBoot } from './kernel.js';
+import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from './locking/spinlock.js';
 import { WARN_ON } from './bug.js';
 import { rcu_read_lock, rcu_read_unlock } from './rcu/update.js';
 
@@ -59,31 +60,63 @@ export function irqs_disabled(): boolean {
   return current().irqs_disabled;
 }
 
+/** softirq_ctrl.lock (kernel/softirq.c, PREEMPT_RT): one per CPU, created at boot (object ids in boot order). */
+const SOFTIRQ_CTRL = Symbol('softirq_ctrl.lock');
+
+onBoot((k) => {
+  if (!k.config.PREEMPT_RT) return;
+  const locks: spinlock_t[] = [];
+  for (let cpu = 0; cpu < k.machine.nrCpus; cpu++) locks.push(spin_lock_init('softirq_ctrl.lock'));
+  k.machine.ext.set(SOFTIRQ_CTRL, locks);
+});
+
+function softirq_ctrl_lock(cpu: number): spinlock_t {
+  const locks = machine().ext.get(SOFTIRQ_CTRL) as spinlock_t[];
+  return locks[cpu] as spinlock_t;
+}
+
 /**
- * local_bh_disable(): on !PREEMPT_RT adds SOFTIRQ_DISABLE_OFFSET to the
- * preempt count (so the section is atomic); on PREEMPT_RT takes the per-CPU
- * BH lock and enters an RCU read-side section (kernel/softirq.c), so
- * sleeping locks are legal but might_sleep() still complains.
+ * local_bh_disable() (__local_bh_disable_ip()): on !PREEMPT_RT adds SOFTIRQ_DISABLE_OFFSET to the
+ * preempt count (so the section is atomic, and no softirq, timer callbacks included, runs on this
+ * CPU until local_bh_enable()). On PREEMPT_RT the first entry of a preemptible task takes the
+ * per-CPU softirq_ctrl.lock (local_lock(): a sleeping spinlock_t, so rt_spin_lock()'s
+ * rtlock_might_resched(), rcu_read_lock() and migrate_disable() come with it; the timer thread
+ * takes the same lock around every timer callback of that CPU, so the two serialise), then
+ * rcu_read_lock() ("Required to meet the RCU bottomhalf requirements"): RCU nesting 2. Sleeping
+ * locks are legal inside, but might_sleep() still complains. A scheduling point only on
+ * PREEMPT_RT (the lock may have to be waited for).
  */
-export function local_bh_disable(): void {
+export function* local_bh_disable(): KGen {
   const t = current();
   ctx('bh', true);
   if (kconfig().PREEMPT_RT) {
     const depth = (t.data.bh_disable_cnt as number | undefined) ?? 0;
-    if (depth === 0) rcu_read_lock();
+    if (depth === 0 && t.preemptible()) {
+      yield* spin_lock(softirq_ctrl_lock(t.cpu));
+      t.data.bh_locked = true;
+      rcu_read_lock();
+    }
     t.data.bh_disable_cnt = depth + 1;
   } else {
     t.preempt_count += SOFTIRQ_DISABLE_OFFSET;
   }
 }
 
-export function local_bh_enable(): void {
+/**
+ * local_bh_enable(): the last one drops rcu_read_lock() and softirq_ctrl.lock on PREEMPT_RT (the
+ * unlock is a visible release: a scheduling point there).
+ */
+export function* local_bh_enable(): KGen {
   const t = current();
   if (kconfig().PREEMPT_RT) {
     const depth = (t.data.bh_disable_cnt as number | undefined) ?? 0;
     WARN_ON(depth === 0, 'kernel/softirq.c:258');
     t.data.bh_disable_cnt = depth - 1;
-    if (depth === 1) rcu_read_unlock();
+    if (depth === 1 && t.data.bh_locked) {
+      t.data.bh_locked = false;
+      rcu_read_unlock();
+      yield* spin_unlock(softirq_ctrl_lock(t.cpu));
+    }
   } else {
     WARN_ON(t.preempt_count < SOFTIRQ_DISABLE_OFFSET, 'kernel/softirq.c:362');
     t.preempt_count -= SOFTIRQ_DISABLE_OFFSET;

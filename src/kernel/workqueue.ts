@@ -20,9 +20,12 @@
  * task queued first.
  */
 import { type KGen, type Task, ACCESS_READ, ACCESS_WRITE, current, machine, markInternal } from '../sim/index.js';
+import { WARN_ON_ONCE } from './bug.js';
 import { completion, complete_nosched, wait_for_completion } from './completion.js';
 import { jiffiesToNs, onBoot } from './kernel.js';
 import { lock_map_acquire, lock_map_release, lockdep_map } from './locking/lockdep.js';
+import { kmemleak_add_root, kmemleak_del_root } from './mm/kmemleak.js';
+import { timer_softirq_add } from './time/timer.js';
 import {
   TASK_INTERRUPTIBLE,
   kthread_run,
@@ -32,7 +35,7 @@ import {
   wake_up_process,
 } from './sched/core.js';
 
-markInternal('worker_thread', 'process_one_work', 'wq_barrier_func');
+markInternal('worker_thread', 'process_one_work', 'wq_barrier_func', 'delayed_work_timer_fn');
 
 /** A work function: a generator (it may sleep) or a plain function. */
 export type work_func_t = (work: work_struct) => KGen | void;
@@ -53,6 +56,8 @@ export class work_struct {
   readonly name: string;
   /** WORK_STRUCT_PENDING */
   pending = false;
+  /** The disable count in work->data's off-queue bits (disable_work(), cancel_work_sync()'s WORK_CANCEL_DISABLE). */
+  disable = 0;
   /** The pool the item is queued on or last ran on (get_work_pool()). */
   pool: worker_pool | null = null;
   /** The delayed_work this is embedded in, if any. */
@@ -133,6 +138,8 @@ export class workqueue_struct {
     this.lockdep_map = new lockdep_map(`(wq_completion)${name}`);
     // alloc_and_link_pwqs(): every CPU's pool exists from the start (its worker does not).
     for (let cpu = 0; cpu < m.nrCpus; cpu++) this.pools.push(new worker_pool(this, cpu));
+    // On the global `workqueues` list: its worklists are what kmemleak's scan reaches queued work from.
+    kmemleak_add_root(this);
   }
   pool(cpu: number): worker_pool {
     return this.pools[cpu] as worker_pool;
@@ -250,6 +257,8 @@ export function queue_work_on_nosched(cpu: number, wq: workqueue_struct, work: w
   const m = machine();
   m.access(work.id, ACCESS_WRITE);
   if (work.pending) return false;
+  // clear_pending_if_disabled(): a disabled item is not queued.
+  if (work.disable > 0) return false;
   m.access(wq.id, ACCESS_READ);
   if (wq.dying) {
     // __queue_work(): WARN_ON_ONCE(!is_chained_work(wq)) on a dying wq; just drop it.
@@ -298,12 +307,16 @@ export function queue_delayed_work_on_nosched(
   const m = machine();
   m.access(work.id, ACCESS_WRITE);
   if (work.pending) return false;
+  if (work.disable > 0) return false; // clear_pending_if_disabled()
   if (delay <= 0) return queue_work_on_nosched(cpu, wq, work);
   if (cpu === WORK_CPU_UNBOUND) cpu = current().cpu;
   work.pending = true;
   dwork.wq = wq;
   dwork.cpu = cpu;
-  const tm = m.addTimer(m.clock() + jiffiesToNs(delay), function* delayed_work_timer_fn() {
+  kmemleak_add_root(dwork); // on the timer base
+  // __queue_delayed_work(): add_timer_on(cpu) (or add_timer(): the local CPU) of dwork->timer.
+  const tm = timer_softirq_add(m.clock() + jiffiesToNs(delay), cpu, function* delayed_work_timer_fn() {
+    kmemleak_del_root(dwork);
     dwork.timer = null;
     work.pending = false;
     queue_work_on_nosched(cpu, wq, work);
@@ -376,6 +389,7 @@ export function* flush_delayed_work(dwork: delayed_work): KGen<boolean> {
   // del_timer_sync(&dwork->timer): the timer handle is part of work->data here.
   machine().access(dwork.work.id, ACCESS_WRITE);
   if (dwork.timer?.cancel()) {
+    kmemleak_del_root(dwork);
     dwork.timer = null;
     dwork.work.pending = false;
     queue_work_on_nosched(dwork.cpu, dwork.wq ?? system_wq, dwork.work);
@@ -389,6 +403,7 @@ function try_to_grab_pending(work: work_struct): boolean {
   if (!work.pending) return false;
   const dw = work.dwork;
   if (dw?.timer?.cancel()) {
+    kmemleak_del_root(dw);
     dw.timer = null;
     work.pending = false;
     return true;
@@ -403,17 +418,63 @@ function try_to_grab_pending(work: work_struct): boolean {
   return true;
 }
 
+/**
+ * __cancel_work_sync(): __cancel_work(work, WORK_CANCEL_DISABLE) grabs a pending item and disables
+ * the work (so a running instance that requeues itself queues nothing), __flush_work() waits for a
+ * running one, then enable_work() unless the caller asked to stay disabled. So once it returns the
+ * work is neither pending nor running, even if it requeues itself. Returns whether it was pending.
+ */
+function* __cancel_work_sync(work: work_struct, disable: boolean): KGen<boolean> {
+  might_sleep('kernel/workqueue.c', 4379);
+  yield undefined;
+  const was = try_to_grab_pending(work);
+  machine().access(work.id, ACCESS_WRITE);
+  work.disable++;
+  const done = insert_wq_barrier(work);
+  if (done) yield* wait_for_completion(done);
+  if (!disable) {
+    // enable_work()
+    machine().access(work.id, ACCESS_WRITE);
+    work.disable--;
+  }
+  return was;
+}
+
 /** cancel_work_sync(): dequeues a pending item and waits for a running one. Returns whether it was pending. */
 export function* cancel_work_sync(work: work_struct): KGen<boolean> {
   const t = current();
   t.frames.push('cancel_work_sync');
-  might_sleep('kernel/workqueue.c', 4379);
-  yield undefined;
-  const was = try_to_grab_pending(work);
-  const done = insert_wq_barrier(work);
-  if (done) yield* wait_for_completion(done);
+  const was = yield* __cancel_work_sync(work, false);
   t.frames.pop();
   return was;
+}
+
+/** disable_work_sync(): cancel_work_sync() that leaves the work disabled until enable_work(). */
+export function* disable_work_sync(work: work_struct): KGen<boolean> {
+  const t = current();
+  t.frames.push('disable_work_sync');
+  const was = yield* __cancel_work_sync(work, true);
+  t.frames.pop();
+  return was;
+}
+
+/** disable_work(): grabs a pending item and disables the work, without waiting for a running one. */
+export function* disable_work(work: work_struct): KGen<boolean> {
+  yield undefined;
+  const was = try_to_grab_pending(work);
+  machine().access(work.id, ACCESS_WRITE);
+  work.disable++;
+  return was;
+}
+
+/** enable_work(): drops one disable (work_offqd_enable(): WARN_ONCE on underflow); returns whether the work is enabled again. */
+export function* enable_work(work: work_struct): KGen<boolean> {
+  yield undefined;
+  machine().access(work.id, ACCESS_WRITE);
+  // work_offqd_enable()
+  if (work.disable > 0) work.disable--;
+  else WARN_ON_ONCE(true, 'kernel/workqueue.c', 'workqueue: work disable count underflowed');
+  return work.disable === 0;
 }
 
 /** cancel_work(): dequeues a pending item without waiting. */
@@ -424,7 +485,11 @@ export function* cancel_work(work: work_struct): KGen<boolean> {
 
 /** cancel_delayed_work_sync() */
 export function* cancel_delayed_work_sync(dwork: delayed_work): KGen<boolean> {
-  return yield* cancel_work_sync(dwork.work);
+  const t = current();
+  t.frames.push('cancel_delayed_work_sync');
+  const was = yield* __cancel_work_sync(dwork.work, false);
+  t.frames.pop();
+  return was;
 }
 
 /** cancel_delayed_work() */

@@ -13,6 +13,7 @@ import {
   schedule,
   schedule_timeout_interruptible,
   spawn_user,
+  spawn_user_thread,
 } from '../kernel/sched/core.js';
 import { type mm_struct, PAGE_SIZE, VM_SHARED, type vm_area_struct } from '../models/linux/include/linux/mm_types.js';
 import {
@@ -86,7 +87,7 @@ export function spawn_thread(parent: task_struct, comm: string, body: (ts: task_
   const mm = parent.mm as mm_struct;
   const signal: signal_struct = parent.signal;
   mmget(mm);
-  return spawn_user(comm, function* thread() {
+  return spawn_user_thread(parent.task, comm, function* thread() {
     const ts = new_task_struct(current(), mm, signal);
     yield* body(ts);
     yield* do_exit(0);

@@ -12,6 +12,12 @@ import { type SimEvent, current, machine } from './machine.js';
 import type { KGen } from './task.js';
 
 const internal = new Set<string>();
+const kfuncs = new WeakSet<object>();
+
+/** Whether fn was made by kfunc() (it pushes its own frame). */
+export function isKfunc(fn: unknown): boolean {
+  return typeof fn === 'function' && kfuncs.has(fn);
+}
 
 /** Marks frame names as detection machinery (skipped when titling findings). */
 export function markInternal(...names: string[]): void {
@@ -36,10 +42,14 @@ export function kfunc<A extends unknown[], R>(
       const t = m.current;
       const frames = t.frames;
       frames.push(name);
+      const ar = t.args;
+      ar.push(frames.length, m.stepIndex, args);
       // Trace-only: function entry/exit for the recorder (report/recorder.ts).
       if (m.trace) m.emit({ type: 'enter', name, task: t } as SimEvent);
       const r = yield* body(...args);
       frames.pop();
+      // This frame's slots, and those of frames that threw past their pop (not popped either).
+      while (ar.length > 0 && (ar[ar.length - 3] as number) > frames.length) ar.length -= 3;
       if (m.trace) m.emit({ type: 'exit', name, task: t } as SimEvent);
       const sc = t.scoped;
       while (sc.length > 0 && (sc[sc.length - 1] as { depth: number }).depth > frames.length)
@@ -48,6 +58,7 @@ export function kfunc<A extends unknown[], R>(
     },
   }[name];
   if (!wrapped) throw new Error(`kfunc: cannot wrap ${name}`);
+  kfuncs.add(wrapped);
   return wrapped;
 }
 

@@ -85,6 +85,8 @@ export interface StepLimitEvent extends SimEvent {
 interface Timer {
   readonly expires: number;
   readonly seq: number;
+  /** The CPU whose timer base it is queued on: the callback runs there. */
+  readonly cpu: number;
   readonly fn: () => Generator<Pending, void, undefined>;
   cancelled: boolean;
 }
@@ -315,9 +317,14 @@ export class Machine {
     return true;
   }
 
-  /** Arms a timer: fn runs (as the timer softirq, pid 0) once virtual time reaches expiresNs. */
-  addTimer(expiresNs: number, fn: () => Generator<Pending, void, undefined>): { cancel(): boolean } {
-    const tm: Timer = { expires: expiresNs, seq: this.timerSeq++, fn, cancelled: false };
+  /**
+   * Arms a timer: fn runs (as the timer softirq, pid 0, on `cpu`: 0 unless given) once virtual time
+   * reaches expiresNs. While it runs, the timer task is on that CPU: it waits for that CPU to be free
+   * of non-preemptible holders, and holds it as any task would.
+   */
+  addTimer(expiresNs: number, fn: () => Generator<Pending, void, undefined>, cpu = 0): { cancel(): boolean } {
+    if (cpu < 0 || cpu >= this.nrCpus) throw new Error(`addTimer: no CPU ${cpu}`);
+    const tm: Timer = { expires: expiresNs, seq: this.timerSeq++, cpu, fn, cancelled: false };
     this.access(this.timerQId, ACCESS_WRITE);
     this.timers.push(tm);
     this.liveTimers++;
@@ -367,6 +374,17 @@ export class Machine {
     }
   }
 
+  /** The timer popTimer() would pop now (the earliest, then the first armed), if any. */
+  private nextTimer(): Timer | undefined {
+    let best: Timer | undefined;
+    for (let i = 0; i < this.timers.length; i++) {
+      const t = this.timers[i] as Timer;
+      if (t.cancelled) continue;
+      if (!best || t.expires < best.expires || (t.expires === best.expires && t.seq < best.seq)) best = t;
+    }
+    return best;
+  }
+
   private popTimer(): Timer | undefined {
     let best = -1;
     for (let i = 0; i < this.timers.length; i++) {
@@ -386,8 +404,12 @@ export class Machine {
 
   private runnable(t: Task): boolean {
     if (t.dead || t.blocked) return false;
-    if (t === this.timerTask) {
-      if (!this.timerBusy && this.liveTimers === 0) return false;
+    if (t === this.timerTask && !this.timerBusy) {
+      if (this.liveTimers === 0) return false;
+      // The next callback runs on its timer's CPU: the timer task moves there between callbacks
+      // (it holds no CPU then: its context is back to the base one).
+      const next = this.nextTimer();
+      if (next) t.cpu = next.cpu;
     }
     const holder = this.cpuHolder[t.cpu];
     if (holder && holder !== t) {

@@ -77,6 +77,12 @@ export class Task {
   readonly frames: string[] = [];
   /** Number of steps this task has executed. */
   steps = 0;
+  /**
+   * The arguments of the kfunc frames being executed, three slots per frame: its depth (frames.length
+   * once pushed), the step index it was entered at, its argument list. What a task's stack holds, for
+   * kmemleak's scan of live tasks' stacks (check/kmemleak.ts).
+   */
+  readonly args: unknown[] = [];
   /** Objects living in a frame: released when the frame at `depth` returns. */
   readonly scoped: { depth: number; release: () => void }[] = [];
   /** Free-form per-task data for upper layers (e.g. mm, signal state). */
@@ -84,7 +90,8 @@ export class Task {
 
   readonly pid: number;
   comm: string;
-  readonly cpu: number;
+  /** The CPU the task runs on (fixed for a task; the timer task takes the CPU of the timer it fires). */
+  cpu: number;
   readonly kthread: boolean;
   readonly gen: TaskBody;
   /** Object id of this task's state word, for dependency tracking of sleep/wake. */

@@ -10,6 +10,7 @@ import {
   schedule,
   set_current_state,
   spawn_user,
+  spawn_user_thread,
 } from '../../src/kernel/sched/core.js';
 import { type Machine, type Task, type Waitable, current, kfunc } from '../../src/sim/index.js';
 import { Seeded, runProgram, titles } from './helpers.js';
@@ -148,4 +149,28 @@ test('TASK_INTERRUPTIBLE and TASK_IDLE sleepers are not hung tasks', () => {
     );
   });
   assert.deepEqual(titles(r), ['INFO: task hung in waits_forever']);
+});
+
+test("a hung thread's sched_show_task() line prints its thread group's tgid", () => {
+  const r = runProgram(() => {
+    const leader = spawn_user(
+      'qemu',
+      kfunc(function* pause() {
+        set_current_state(TASK_INTERRUPTIBLE);
+        yield* schedule();
+      }),
+    );
+    spawn_user_thread(
+      leader,
+      'vcpu0',
+      kfunc(function* waits_forever() {
+        set_current_state(TASK_UNINTERRUPTIBLE);
+        yield* schedule();
+      }),
+    );
+  });
+  assert.deepEqual(titles(r), ['INFO: task hung in waits_forever']);
+  const lines = String(r.reports[0]?.text).split('\n');
+  assert.equal(lines[0], 'INFO: task vcpu0:2 blocked for more than 120 seconds.');
+  assert.equal(lines[3], 'task:vcpu0           state:D stack:0     pid:2     tgid:1     ppid:1      flags:0x00004000');
 });

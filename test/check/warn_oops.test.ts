@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { BUG_ON, WARN, WARN_ON, WARN_ON_ONCE } from '../../src/kernel/bug.js';
 import { might_sleep, spawn_user } from '../../src/kernel/sched/core.js';
 import { preempt_disable, preempt_enable } from '../../src/kernel/preempt.js';
+import { REFCOUNT_INIT, refcount_dec_and_test } from '../../src/kernel/kref.js';
+import { HLIST_HEAD, type hlist_node, hlist_add_head, hlist_del } from '../../src/kernel/lib/list.js';
 import { kfunc } from '../../src/sim/index.js';
 import { Replay, Seeded, runProgram, titles } from './helpers.js';
 
@@ -144,3 +146,61 @@ test('determinism: the same choices give byte-identical reports across checkers'
     assert.equal(b.digest, a.digest);
   }
 });
+
+test('a refcount_t underflow is "WARNING: refcount bug in FUNC", the WARN at refcount_warn_saturate', () => {
+  const r = runProgram(() => {
+    const ref = REFCOUNT_INIT(1);
+    spawn_user(
+      't',
+      kfunc(function* mmdrop_twice() {
+        yield* refcount_dec_and_test(ref);
+        yield* refcount_dec_and_test(ref);
+      }),
+    );
+  });
+  assert.deepEqual(titles(r), ['WARNING: refcount bug in mmdrop_twice']);
+  const lines = String(r.reports[0]?.text).split('\n');
+  assert.equal(lines[1], 'refcount_t: underflow; use-after-free.');
+  assert.equal(lines[2], 'WARNING: CPU: 0 PID: 1 at lib/refcount.c:28 refcount_warn_saturate');
+  // A correct put/put pair: no report.
+  const ok = runProgram(() => {
+    const ref = REFCOUNT_INIT(2);
+    spawn_user(
+      't',
+      kfunc(function* mmdrop_once_each() {
+        yield* refcount_dec_and_test(ref);
+        yield* refcount_dec_and_test(ref);
+      }),
+    );
+  });
+  assert.deepEqual(titles(ok), []);
+});
+
+test('a poison pointer dereference is "general protection fault in FUNC", as the kernel prints it', () => {
+  const r = runProgram(() => {
+    spawn_user(
+      't',
+      kfunc(function* hlist_del_twice() {
+        yield undefined;
+        const h = HLIST_HEAD();
+        const n = { next: null, pprev: null } as hlist_node;
+        hlist_add_head(n, h);
+        __hlist_del_twice(n);
+      }),
+    );
+  });
+  assert.deepEqual(titles(r), ['general protection fault in hlist_del_twice']);
+  const text = String(r.reports[0]?.text);
+  assert.ok(
+    text.startsWith(
+      'Oops: general protection fault, probably for non-canonical address 0xdead000000000122: 0000 [#1] PREEMPT SMP KASAN\n',
+    ),
+    text,
+  );
+  assert.ok(!text.includes('GeneralProtectionFault'));
+});
+
+function __hlist_del_twice(n: hlist_node): void {
+  hlist_del(n);
+  hlist_del(n);
+}

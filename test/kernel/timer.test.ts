@@ -5,6 +5,7 @@ import { kthread_create, kthread_should_stop, kthread_stop } from '../../src/ker
 import { track_struct } from '../../src/kernel/lib/container_of.js';
 import { complete_nosched, init_completion, wait_for_completion } from '../../src/kernel/completion.js';
 import { GFP_KERNEL, kfree, kmalloc } from '../../src/kernel/mm/slab.js';
+import { local_bh_disable, local_bh_enable } from '../../src/kernel/preempt.js';
 import {
   cond_resched,
   schedule_timeout_interruptible,
@@ -14,6 +15,7 @@ import {
 import {
   TIMER_INIT,
   add_timer,
+  add_timer_on,
   del_timer_sync,
   from_timer,
   jiffies,
@@ -202,3 +204,145 @@ for (const [name, sync] of [
     assert.equal(uaf.length, sync ? 0 : 1, result.findings.map((f) => f.title).join(' | '));
   });
 }
+
+/** A device whose timer callback re-arms itself (a watchdog), torn down with `teardown`. */
+function rearming(teardown: (t: timer_list) => KGen<number>) {
+  return dporOutcomes((seen) => {
+    const d = track_struct<dev>({ fired: 0, pc: -1, pid: -1, timer: TIMER_INIT() }, 'static', 'struct dev');
+    let returned = -1;
+    timer_setup(d.timer, function* watchdog_fn(t: timer_list) {
+      const dd = from_timer<dev>(t, 'timer');
+      if (returned >= 0) seen.add('callback ran after the teardown returned');
+      // Re-arms itself (a few times, so that every run ends).
+      if (++dd.fired < 4) yield* mod_timer(t, jiffies() + 1);
+    });
+    machine().endHooks.push(() => {
+      if (d.fired <= returned) seen.add('quiet after the teardown');
+    });
+    spawn_user(
+      't',
+      function* () {
+        // Queued on CPU 0's base: its callback runs there while this task, on CPU 1, tears it down.
+        d.timer.expires = jiffies() + 1;
+        yield* add_timer_on(d.timer, 0);
+        yield* cond_resched();
+        yield* teardown(d.timer);
+        returned = d.fired;
+      },
+      1,
+    );
+  });
+}
+
+test('del_timer_sync retries until the timer is neither running nor re-armed: a self-re-arming timer never runs after it returns', () => {
+  const sync = rearming(del_timer_sync);
+  assert.equal(sync.result.complete, true);
+  assert.deepEqual(sync.seen, ['quiet after the teardown']);
+  // timer_delete() does not wait: the running callback re-arms it, and it runs again.
+  const plain = rearming(timer_delete);
+  assert.equal(plain.result.complete, true);
+  assert.ok(plain.seen.includes('callback ran after the teardown returned'), plain.seen.join(' | '));
+});
+
+test('a timer callback runs on the CPU whose base the timer was queued on: the arming CPU, or add_timer_on()', () => {
+  for (const [armCpu, on] of [
+    [0, undefined],
+    [1, undefined],
+    [1, 0],
+  ] as const) {
+    const { k, d } = setup(false);
+    let cpu = -1;
+    timer_setup(d.timer, function where_fn() {
+      cpu = current().cpu;
+    });
+    spawn_user(
+      't',
+      function* () {
+        if (on === undefined) yield* mod_timer(d.timer, jiffies() + 1);
+        else {
+          d.timer.expires = jiffies() + 1;
+          yield* add_timer_on(d.timer, on);
+        }
+      },
+      armCpu,
+    );
+    runClean(k);
+    assert.equal(cpu, on ?? armCpu, `armed on CPU ${armCpu}, add_timer_on ${on}`);
+  }
+});
+
+/**
+ * A task on CPU 0 inside a BH-disabled section (its work spans two steps) and a timer queued on
+ * `timerCpu`'s base: does the callback ever run inside the section?
+ */
+function bhSection(rt: boolean, timerCpu: number) {
+  return dporOutcomes(
+    (seen) => {
+      // d.pc is the "inside" flag: tracked memory, so the callback's read of it is a footprint.
+      const d = track_struct<dev>({ fired: 0, pc: 0, pid: -1, timer: TIMER_INIT() }, 'static', 'struct dev');
+      timer_setup(d.timer, function bh_probe_fn() {
+        seen.add(d.pc ? 'callback inside the BH-disabled section' : 'callback outside');
+      });
+      spawn_user(
+        'armer',
+        function* () {
+          d.timer.expires = jiffies() + 1;
+          yield* add_timer_on(d.timer, timerCpu);
+        },
+        1,
+      );
+      spawn_user(
+        'bh',
+        function* () {
+          yield* local_bh_disable();
+          d.pc = 1;
+          yield* cond_resched();
+          d.pc = 0;
+          yield* local_bh_enable();
+        },
+        0,
+      );
+    },
+    { PREEMPT_RT: rt },
+  );
+}
+
+test("local_bh_disable() keeps its CPU's timer callbacks out (PREEMPT_RT: softirq_ctrl.lock), not another CPU's", () => {
+  for (const rt of [false, true]) {
+    const same = bhSection(rt, 0);
+    assert.equal(same.result.complete, true);
+    assert.deepEqual(same.seen, ['callback outside'], `RT=${rt}`);
+    const other = bhSection(rt, 1);
+    assert.equal(other.result.complete, true);
+    assert.deepEqual(other.seen, ['callback inside the BH-disabled section', 'callback outside'], `RT=${rt}`);
+  }
+});
+
+test('a use-after-free in a timer callback is titled in the callback, with the timer softirq frames in the trace', () => {
+  for (const rt of [false, true]) {
+    const { seen, result } = dporOutcomes(
+      (seen) => {
+        const buf = kmalloc(() => ({ n: 0 }), GFP_KERNEL, 'struct buf') as { n: number };
+        const d = track_struct({ buf, timer: TIMER_INIT() }, 'static', 'struct dev');
+        timer_setup(d.timer, function tfn_uaf(t: timer_list) {
+          const dd = from_timer<{ buf: { n: number } }>(t, 'timer');
+          dd.buf.n++;
+          seen.add('fired');
+        });
+        spawn_user('owner', function* () {
+          yield* mod_timer(d.timer, jiffies() + 1);
+          yield* cond_resched();
+          kfree(buf); // the timer is still armed: its callback may still come
+        });
+      },
+      { PREEMPT_RT: rt },
+    );
+    assert.equal(result.complete, true);
+    assert.deepEqual(seen, ['fired']);
+    const titles = result.findings.map((f) => f.title);
+    assert.deepEqual(titles, ['BUG: KASAN: slab-use-after-free in tfn_uaf'], `RT=${rt}`);
+    const text = (result.findings[0] as (typeof result.findings)[0]).report.text;
+    for (const frame of ['tfn_uaf', 'call_timer_fn', 'expire_timers', '__run_timers', 'run_timer_softirq'])
+      assert.ok(text.includes(` ${frame}\n`), `${frame} in\n${text}`);
+  }
+});

@@ -34,7 +34,8 @@ import {
 } from '../../src/kernel/rcu/srcutree.js';
 import { RCU_HEAD_INIT, type rcu_head } from '../../src/kernel/rcu/update.js';
 import { TASK_UNINTERRUPTIBLE, cond_resched, spawn_user } from '../../src/kernel/sched/core.js';
-import { SOFTIRQ_DISABLE_OFFSET, type Task, kfunc, machine } from '../../src/sim/index.js';
+import { SOFTIRQ_DISABLE_OFFSET, type Task, current, kfunc, machine } from '../../src/sim/index.js';
+import { complete, init_completion, wait_for_completion } from '../../src/kernel/completion.js';
 import { dporOutcomes } from '../kernel/helpers.js';
 import { Log, Seeded, ofType, run, titles } from './helpers.js';
 
@@ -315,7 +316,9 @@ for (const rt of [false, true]) {
     for (const c of inCb) {
       if (rt) {
         assert.equal(c.pc, 0);
-        assert.equal(c.rcu, 1, 'on PREEMPT_RT local_bh_disable() is an RCU read section');
+        // local_lock(&softirq_ctrl.lock) is an rt_spin_lock() (one rcu_read_lock()), and
+        // __local_bh_disable_ip() adds its own ("RCU bottomhalf requirements").
+        assert.equal(c.rcu, 2, 'on PREEMPT_RT local_bh_disable() is an RCU read section, nested twice');
       } else {
         assert.equal(c.pc & SOFTIRQ_DISABLE_OFFSET, SOFTIRQ_DISABLE_OFFSET, 'BH disabled: in_atomic()');
       }
@@ -492,7 +495,10 @@ test('call_srcu again on a head: DPOR reaches the requeue before (leaked duplica
   assert.ok(result.findings.some((f) => f.title === 'WARNING in call_srcu'));
 });
 
-test('srcu_barrier with callbacks on both CPUs: every order of the two barrier callbacks is reached', () => {
+/** srcutree.convert_to_big=1: every domain SRCU_SIZE_BIG from init_srcu_struct() on. */
+const BIG = { srcutree_convert_to_big: 1 };
+
+test('SRCU_SIZE_BIG: srcu_barrier with callbacks on both CPUs: every order of the two barrier callbacks is reached', () => {
   const { seen, result } = dporOutcomes((seen) => {
     const ssp = init_srcu_struct('srcu');
     const order: number[] = [];
@@ -513,8 +519,80 @@ test('srcu_barrier with callbacks on both CPUs: every order of the two barrier c
       if (ev.type === 'wake' && (ev as unknown as { task: Task }).task.comm === 'barrier')
         order.push((ev as unknown as { by: Task }).by.cpu);
     });
-  });
+  }, BIG);
   assert.equal(result.complete, true);
   assert.ok(seen.includes('completed by the kworker of CPU 0'), seen.join(' | '));
   assert.ok(seen.includes('completed by the kworker of CPU 1'), seen.join(' | '));
+});
+
+test('SRCU_SIZE_SMALL (the default on few CPUs): every callback is queued on the boot CPU and run by its kworker', () => {
+  const queued = new Set<number>();
+  const ranOn = new Set<string>();
+  for (const over of [{}, BIG]) {
+    queued.clear();
+    ranOn.clear();
+    const { r } = run(
+      () => {
+        const ssp = init_srcu_struct('srcu');
+        for (const cpu of [0, 1])
+          spawn_user(
+            `q${cpu}`,
+            function* () {
+              yield* call_srcu(ssp, RCU_HEAD_INIT(), () => void ranOn.add(current().comm));
+              yield* srcu_barrier(ssp);
+            },
+            cpu,
+          );
+        machine().observers.push((ev) => {
+          if (ev.type === 'srcu_cb' && (ev as unknown as { phase: string }).phase === 'queue')
+            queued.add((ev as unknown as { cpu: number }).cpu);
+        });
+      },
+      { over },
+    );
+    assert.deepEqual(titles(r), []);
+    if (over === BIG) {
+      assert.deepEqual([...queued].sort(), [0, 1]);
+      assert.deepEqual([...ranOn].sort(), ['kworker/0:0', 'kworker/1:0']);
+    } else {
+      assert.deepEqual([...queued], [0]);
+      assert.deepEqual([...ranOn], ['kworker/0:0']);
+    }
+  }
+});
+
+test('SRCU_SIZE_SMALL: synchronize_srcu() waits behind a callback another CPU queued first (one FIFO); BIG: not', () => {
+  const outcomes = (over: Record<string, number>) =>
+    dporOutcomes((seen) => {
+      const ssp = init_srcu_struct('srcu');
+      const queued = init_completion('queued');
+      let cbDone = false;
+      spawn_user(
+        'q1',
+        function* () {
+          yield* call_srcu(ssp, RCU_HEAD_INIT(), function* slow_cb() {
+            yield undefined;
+            yield undefined;
+            cbDone = true;
+          });
+          yield* complete(queued);
+        },
+        1,
+      );
+      spawn_user(
+        's0',
+        function* () {
+          yield* wait_for_completion(queued);
+          yield* synchronize_srcu(ssp);
+          seen.add(cbDone ? 'after the callback' : 'before the callback');
+        },
+        0,
+      );
+    }, over);
+  const small = outcomes({});
+  assert.equal(small.result.complete, true);
+  assert.deepEqual(small.seen, ['after the callback']);
+  const big = outcomes(BIG);
+  assert.equal(big.result.complete, true);
+  assert.deepEqual(big.seen, ['after the callback', 'before the callback']);
 });

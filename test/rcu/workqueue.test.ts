@@ -6,13 +6,14 @@ import {
   complete_all,
   completion_done,
   init_completion,
+  reinit_completion,
   try_wait_for_completion,
   wait_for_completion,
 } from '../../src/kernel/completion.js';
 import type { RcuSuspiciousEvent } from '../../src/kernel/events.js';
 import { call_rcu, rcu_barrier, synchronize_rcu } from '../../src/kernel/rcu/tree.js';
 import { RCU_HEAD_INIT, rcu_read_lock, rcu_read_unlock } from '../../src/kernel/rcu/update.js';
-import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, spawn_user } from '../../src/kernel/sched/core.js';
+import { TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE, cond_resched, spawn_user } from '../../src/kernel/sched/core.js';
 import {
   INIT_DELAYED_WORK,
   INIT_WORK,
@@ -28,7 +29,8 @@ import {
   schedule_delayed_work,
   schedule_work,
 } from '../../src/kernel/workqueue.js';
-import { type Task, machine } from '../../src/sim/index.js';
+import { cancel_work, disable_work_sync, enable_work, type work_struct } from '../../src/kernel/workqueue.js';
+import { type KGen, type Task, machine } from '../../src/sim/index.js';
 import { dporOutcomes } from '../kernel/helpers.js';
 import { Log, Seeded, ofType, run, titles } from './helpers.js';
 
@@ -373,4 +375,82 @@ test('completion: completion_done and try_wait_for_completion race with complete
   });
   assert.equal(result.complete, true);
   assert.deepEqual(seen, ['done=false', 'done=true', 'try=false', 'try=true']);
+});
+
+/** A work item that requeues itself while it runs (a poller), torn down with `teardown`. */
+function selfRequeueing(teardown: (w: work_struct) => KGen<boolean>) {
+  return dporOutcomes((seen) => {
+    const wq = alloc_workqueue('wq');
+    let returned = false;
+    let runs = 0;
+    const w = INIT_WORK(function* poll_fn(work: work_struct) {
+      if (returned) seen.add('ran after the cancel returned');
+      yield undefined;
+      if (++runs < 3) yield* queue_work(wq, work);
+    });
+    spawn_user('owner', function* () {
+      yield* queue_work(wq, w);
+      yield* cond_resched();
+      yield* teardown(w);
+      returned = true;
+      seen.add('returned');
+    });
+  });
+}
+
+test('cancel_work_sync disables the work while it flushes: self-requeueing work cannot run after it returns', () => {
+  const sync = selfRequeueing(cancel_work_sync);
+  assert.equal(sync.result.complete, true);
+  assert.deepEqual(sync.seen, ['returned']);
+  // cancel_work() does not wait (nor disable): the running instance requeues itself and runs on.
+  const plain = selfRequeueing(cancel_work);
+  assert.equal(plain.result.complete, true);
+  assert.ok(plain.seen.includes('ran after the cancel returned'), plain.seen.join(' | '));
+});
+
+test('disable_work_sync leaves the work disabled: queue_work fails until enable_work', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const wq = alloc_workqueue('wq');
+    const w = INIT_WORK(function ping() {
+      seen.add('ran');
+    });
+    spawn_user('t', function* () {
+      yield* disable_work_sync(w);
+      seen.add(`queued while disabled: ${yield* queue_work(wq, w)}`);
+      seen.add(`enabled: ${yield* enable_work(w)}`);
+      seen.add(`queued: ${yield* queue_work(wq, w)}`);
+    });
+  });
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['enabled: true', 'queued while disabled: false', 'queued: true', 'ran']);
+});
+
+test('reinit_completion is a step of its own: reinit after letting the completer go loses its complete() (a hang); reinit before is clean', () => {
+  const program = (reinitFirst: boolean) =>
+    dporOutcomes((seen) => {
+      const x = init_completion('x');
+      const start = init_completion('start');
+      spawn_user('completer', function* () {
+        yield* wait_for_completion(start);
+        yield* complete(x);
+      });
+      spawn_user('waiter', function* waiter_fn() {
+        if (reinitFirst) yield* reinit_completion(x);
+        yield* complete(start);
+        if (!reinitFirst) yield* reinit_completion(x);
+        yield* wait_for_completion(x);
+        seen.add('woken');
+      });
+    });
+  const correct = program(true);
+  assert.equal(correct.result.complete, true);
+  assert.deepEqual(correct.seen, ['woken']);
+  assert.deepEqual(correct.result.findings, []);
+  const misuse = program(false);
+  assert.equal(misuse.result.complete, true);
+  assert.deepEqual(misuse.seen, ['woken']);
+  assert.deepEqual(
+    misuse.result.findings.map((f) => f.title),
+    ['INFO: task hung in schedule'], // the task body is no kfunc: only machinery frames
+  );
 });

@@ -73,3 +73,8 @@ export function container_or_null<T extends object>(ptr: object, member: string)
   const p = parents.get(ptr);
   return p && p.member === member ? (p.container as T) : null;
 }
+
+/** The struct an embedded object is a member of, whatever the member (kmemleak: an interior pointer). */
+export function container_entry(ptr: object): object | undefined {
+  return parents.get(ptr)?.container;
+}

@@ -31,6 +31,7 @@ import {
   release,
 } from '../../sim/index.js';
 import { kconfig } from '../kernel.js';
+import { kmemleak_add_root, kmemleak_del_root } from './kmemleak.js';
 import { track_struct } from '../lib/container_of.js';
 import {
   type gfp_t,
@@ -73,7 +74,11 @@ function allocate<T extends object>(
   const obj = track_struct(init(), kind, label, size);
   const a = allocationOf(obj) as Allocation;
   heads.set(obj, a);
-  machine().emit({ type: 'alloc', alloc: a } as never);
+  // The kfunc frame making the allocation (its depth and entry step): while it runs, its locals may
+  // hold the object (kmemleak scans the task's stack; check/kmemleak.ts).
+  const ar = current().args;
+  if (ar.length >= 3) a.flags.kmemleak_frame = [ar[ar.length - 3], ar[ar.length - 2]];
+  machine().emit({ type: 'alloc', alloc: a, obj } as never);
   return obj;
 }
 
@@ -174,11 +179,18 @@ export function is_live_allocation(obj: object): boolean {
 export function DEFINE_ON_STACK<T extends object>(init: () => T, label: string): T {
   const obj = track_struct(init(), 'stack', label);
   const a = allocationOf(obj) as Allocation;
-  inCurrentFrame(() => release(a));
+  // The task's stack: kmemleak scans it while the frame lives.
+  kmemleak_add_root(obj);
+  inCurrentFrame(() => {
+    kmemleak_del_root(obj);
+    release(a);
+  });
   return obj;
 }
 
 /** A static (global) object: tracked with kind 'static', never freed. */
 export function DEFINE_STATIC<T extends object>(init: () => T, label: string): T {
-  return track_struct(init(), 'static', label);
+  const obj = track_struct(init(), 'static', label);
+  kmemleak_add_root(obj); // the data section
+  return obj;
 }

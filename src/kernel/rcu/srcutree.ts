@@ -17,10 +17,12 @@
  * in its own read section) leaves every task asleep: a real deadlock that
  * ends the run, with the wait-for edge visible through Waitable.owners().
  *
- * Callbacks: per-CPU lists (the queuing task's CPU) in order, each tagged
- * with the grace period it needs (rcu_seq_snap()); when a grace period ends,
- * the CPUs with ready callbacks get their srcu_invoke_callbacks() work queued
- * on rcu_gp_wq, which runs each callback inside local_bh_disable().
+ * Callbacks: in the default SRCU_SIZE_SMALL state every callback goes on the
+ * boot CPU's srcu_data (one FIFO per domain); in SRCU_SIZE_BIG (config
+ * srcutree_convert_to_big) on the queuing task's CPU's. Each is tagged with
+ * the grace period it needs (rcu_seq_snap()); when a grace period ends, the
+ * srcu_data with ready callbacks get their srcu_invoke_callbacks() work queued
+ * on rcu_gp_wq on their CPU, which runs each callback inside local_bh_disable().
  * synchronize_srcu() is __call_srcu() of wakeme_after_rcu() plus
  * wait_for_completion(), and srcu_barrier() entrains a callback behind the
  * last one of every CPU that has any, as the kernel does.
@@ -48,6 +50,7 @@ import {
   lockdep_map,
 } from '../locking/lockdep.js';
 import { mutex, mutex_lock, mutex_unlock } from '../locking/mutex.js';
+import { kmemleak_add_root } from '../mm/kmemleak.js';
 import { READ_ONCE } from '../once.js';
 import { local_bh_disable, local_bh_enable } from '../preempt.js';
 import { might_sleep } from '../sched/core.js';
@@ -77,6 +80,14 @@ markInternal(
 export const SRCU_STATE_IDLE = 0;
 export const SRCU_STATE_SCAN1 = 1;
 export const SRCU_STATE_SCAN2 = 2;
+
+// srcu_size_state (include/linux/srcutree.h). The transitional states between SMALL and BIG
+// (SRCU_SIZE_ALLOC … SRCU_SIZE_WAIT_CBS4) are not modelled: a domain is one or the other for life.
+export const SRCU_SIZE_SMALL = 0;
+export const SRCU_SIZE_BIG = 9;
+
+/** get_boot_cpu_id() */
+const BOOT_CPU = 0;
 
 interface srcu_cb {
   readonly head: rcu_head;
@@ -153,6 +164,8 @@ export class srcu_struct implements Waitable {
   /** Object id of `queued` (footprints; accessed only with CONFIG_DEBUG_OBJECTS_RCU_HEAD, which reads it). */
   queuedId = 0;
   initialized = false;
+  /** srcu_sup->srcu_size_state: SRCU_SIZE_SMALL or SRCU_SIZE_BIG (decided by init()). */
+  srcu_size_state = SRCU_SIZE_SMALL;
 
   constructor(name: string, init = true) {
     this.name = name;
@@ -182,6 +195,9 @@ export class srcu_struct implements Waitable {
     this.barrierId = m.newId();
     this.queued = new Set();
     this.queuedId = m.newId();
+    // init_srcu_struct_fields(): SRCU_SIZE_SMALL, converted at once when SRCU_SIZING_IS_INIT(),
+    // which srcu_init() makes of SRCU_SIZING_AUTO on a machine with big_cpu_lim CPUs or more.
+    this.srcu_size_state = srcu_sizing_init(m.nrCpus) ? SRCU_SIZE_BIG : SRCU_SIZE_SMALL;
     this.initialized = true;
   }
 
@@ -194,6 +210,27 @@ export class srcu_struct implements Waitable {
   describe(): string {
     return `srcu grace period (${this.name})`;
   }
+}
+
+/** Whether convert_to_big (after srcu_init()'s SRCU_SIZING_AUTO decision) is SRCU_SIZING_INIT. */
+function srcu_sizing_init(nr_cpu_ids: number): boolean {
+  const c = kconfig();
+  const convert = (c.srcutree_convert_to_big ?? 3) & ~0x10;
+  if (convert === 1) return true;
+  return convert === 3 && nr_cpu_ids >= (c.srcutree_big_cpu_lim ?? 128);
+}
+
+/**
+ * The srcu_data callbacks go on: the boot CPU's while the domain is small (srcu_gp_start_if_needed():
+ * `srcu_size_state < SRCU_SIZE_WAIT_CBS`), the current CPU's once it is big.
+ */
+function srcu_cb_sdp(ssp: srcu_struct, cpu: number): srcu_data {
+  return ssp.sda[ssp.srcu_size_state === SRCU_SIZE_SMALL ? BOOT_CPU : cpu] as srcu_data;
+}
+
+/** The srcu_data that may hold callbacks (srcu_gp_end() and srcu_barrier() visit only these). */
+function srcu_cb_sdps(ssp: srcu_struct): readonly srcu_data[] {
+  return ssp.srcu_size_state === SRCU_SIZE_SMALL ? [ssp.sda[BOOT_CPU] as srcu_data] : ssp.sda;
 }
 
 function uniq(ts: Task[]): Task[] {
@@ -224,7 +261,10 @@ function srcu_cb_blockers(ssp: srcu_struct): Task[] {
 /** DEFINE_STATIC_SRCU(name) / DEFINE_SRCU(name): usable at module level, re-created per boot. */
 export function DEFINE_STATIC_SRCU(name: string): srcu_struct {
   const ssp = new srcu_struct(name, false);
-  onBoot(() => ssp.init());
+  onBoot(() => {
+    ssp.init();
+    kmemleak_add_root(ssp); // static data: its srcu_data (DEFINE_PER_CPU) and callback lists
+  });
   return ssp;
 }
 
@@ -428,7 +468,8 @@ function srcu_gp_end(ssp: srcu_struct): void {
   ssp.srcu_gp_completed = ssp.srcu_gp_seq;
   ssp.gp_state = SRCU_STATE_IDLE;
   gp_event(ssp, 'end', ssp.srcu_gp_completed);
-  for (const sdp of ssp.sda) srcu_schedule_cbs_sdp(sdp);
+  // SRCU_SIZE_SMALL: srcu_schedule_cbs_sdp() of the boot CPU's srcu_data only.
+  for (const sdp of srcu_cb_sdps(ssp)) srcu_schedule_cbs_sdp(sdp);
   if (ssp.srcu_gp_seq_needed > ssp.srcu_gp_completed) srcu_gp_start(ssp);
 }
 
@@ -468,10 +509,10 @@ function* srcu_invoke_callbacks(sdp: srcu_data): KGen {
     if (kconfig().DEBUG_OBJECTS_RCU_HEAD) m.access(ssp.queuedId, ACCESS_WRITE);
     ssp.queued.delete(cb.head); // debug_rcu_head_unqueue()
     cb_event(ssp, 'invoke', cb, sdp.cpu);
-    local_bh_disable();
+    yield* local_bh_disable();
     const r = cb.func(cb.head);
     if (isGen(r)) yield* r;
-    local_bh_enable();
+    yield* local_bh_enable();
     cb_event(ssp, 'done', cb, sdp.cpu);
   }
   m.access(sdp.id, ACCESS_WRITE);
@@ -485,15 +526,16 @@ function* srcu_invoke_callbacks(sdp: srcu_data): KGen {
 // ------------------------------------------------------------ update side
 
 /**
- * __call_srcu() without the scheduling point: enqueue on the current CPU's
- * list and start a grace period if none is running. Returns the grace-period
+ * __call_srcu() without the scheduling point: enqueue on the boot CPU's list
+ * (SRCU_SIZE_SMALL) or the current CPU's (SRCU_SIZE_BIG) and start a grace
+ * period if none is running. Returns the grace-period
  * number the callback waits for, or 0 if it was leaked as a duplicate.
  */
 export function call_srcu_nosched(ssp: srcu_struct, rhp: rcu_head, func: rcu_callback_t): number {
   check_init_srcu_struct(ssp);
   const t = current();
   const m = machine();
-  const sdp = ssp.sda[t.cpu] as srcu_data;
+  const sdp = srcu_cb_sdp(ssp, t.cpu);
   // debug_rcu_head_queue(): the heads' debug-object state, which the invocation changes.
   if (kconfig().DEBUG_OBJECTS_RCU_HEAD) m.access(ssp.queuedId, ACCESS_WRITE);
   if (kconfig().DEBUG_OBJECTS_RCU_HEAD && ssp.queued.has(rhp)) {
@@ -591,7 +633,9 @@ export function* srcu_barrier(ssp: srcu_struct): KGen {
   ssp.srcu_barrier_cpu_cnt = 1;
   // An entrained callback with no list to follow waits for the last completed grace period.
   m.access(ssp.gpId, ACCESS_READ);
-  for (const sdp of ssp.sda) {
+  // SRCU_SIZE_SMALL: srcu_barrier_one_cpu() of the boot CPU only (srcu_size_state <
+  // SRCU_SIZE_WAIT_BARRIER); SRCU_SIZE_BIG: of every possible CPU.
+  for (const sdp of srcu_cb_sdps(ssp)) {
     m.access(sdp.id, ACCESS_WRITE);
     // srcu_barrier_one_cpu(): rcu_segcblist_entrain() fails on an empty list.
     if (sdp.len === 0) continue;

@@ -14,6 +14,7 @@
  * callback invocation (RCU_SOFTIRQ's rcu_core(), BH disabled) run as timer
  * steps on pid 0, which the might_sleep checker treats as softirq context.
  */
+import { kmemleak_add_root } from '../mm/kmemleak.js';
 import {
   type KGen,
   type SimEvent,
@@ -125,6 +126,7 @@ function rcu_state(): rcu_state_t {
       barrier_cpu_cnt: 0,
     };
     m.ext.set(RCU_STATE, rs);
+    kmemleak_add_root(rs.cbs); // the per-CPU rcu_data callback lists
   }
   return rs;
 }
@@ -234,10 +236,10 @@ function arm_core(rs: rcu_state_t): void {
         const cb = list.shift() as rcu_cb;
         rs.queued.delete(cb.head);
         cb_event('invoke', cb, cpu);
-        local_bh_disable();
+        yield* local_bh_disable();
         const r = cb.func(cb.head);
         if (typeof r === 'object' && r !== null && typeof (r as KGen).next === 'function') yield* r as KGen;
-        local_bh_enable();
+        yield* local_bh_enable();
         cb_event('done', cb, cpu);
       }
     }

@@ -17,6 +17,7 @@ import {
   markInternal,
 } from '../../sim/index.js';
 import { jiffiesToNs, kernel } from '../kernel.js';
+import { timer_softirq_add } from '../time/timer.js';
 
 export { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE };
 export const TASK_IDLE = TASK_UNINTERRUPTIBLE | 0x400; // TASK_NOLOAD: not a hung task
@@ -24,7 +25,15 @@ export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
 /** include/linux/sched.h: MIGHT_RESCHED_RCU_SHIFT */
 export const MIGHT_RESCHED_RCU_SHIFT = 8;
 
-markInternal('schedule', 'schedule_timeout', '__might_resched', '__might_sleep', 'msleep', 'cond_resched');
+markInternal(
+  'schedule',
+  'schedule_timeout',
+  '__might_resched',
+  '__might_sleep',
+  'msleep',
+  'cond_resched',
+  'process_timeout',
+);
 
 /**
  * "sched: Allow sleeping spinlocks on PREEMPT_RT within non_block_start()/end() block."
@@ -98,7 +107,7 @@ export function* schedule_timeout(timeout: number): KGen<number> {
   }
   const expires = m.clock() + jiffiesToNs(timeout);
   let fired = false;
-  const timer = m.addTimer(expires, function* process_timeout() {
+  const timer = timer_softirq_add(expires, t.cpu, function* process_timeout() {
     fired = true;
     wake_up_process(t);
   });
@@ -131,7 +140,7 @@ export function* msleep(ms: number): KGen {
   might_sleep('kernel/time/sleep_timeout.c', 310);
   const m = machine();
   const expires = m.clock() + ms * 1e6;
-  const timer = m.addTimer(expires, function* process_timeout() {
+  const timer = timer_softirq_add(expires, t.cpu, function* process_timeout() {
     wake_up_process(t);
   });
   set_current_state(TASK_UNINTERRUPTIBLE);
@@ -151,11 +160,27 @@ export function kthread_run(fn: () => TaskBody, name: string, cpu?: number): Tas
   return machine().spawn(name, fn, cpu === undefined ? { kthread: true } : { kthread: true, cpu });
 }
 
-/** Creates a user task (a process or thread of one). */
+/** Creates a user task: a process (its own thread group leader). */
 export function spawn_user(comm: string, fn: () => TaskBody, cpu?: number): Task {
   return machine().spawn(comm, fn, cpu === undefined ? {} : { cpu });
 }
 
+/**
+ * Creates a thread of `leader`'s process (clone(CLONE_THREAD)): its tgid is the leader's
+ * (task_tgid_nr(), which sched_show_task() prints as "tgid:").
+ */
+export function spawn_user_thread(leader: Task, comm: string, fn: () => TaskBody, cpu?: number): Task {
+  const t = spawn_user(comm, fn, cpu);
+  t.data.tgid = task_tgid_nr(leader);
+  return t;
+}
+
 export function task_pid_nr(t: Task): number {
   return t.pid;
+}
+
+/** task_tgid_nr(): the thread group's id (the leader's pid; a process's own pid). */
+export function task_tgid_nr(t: Task): number {
+  const g = t.data.tgid;
+  return typeof g === 'number' ? g : t.pid;
 }
