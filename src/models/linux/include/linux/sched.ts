@@ -16,6 +16,7 @@ import {
   spin_unlock_irqrestore,
 } from '../../../../kernel/locking/spinlock.js';
 import { TASK_INTERRUPTIBLE, wake_up_state } from '../../../../kernel/sched/core.js';
+import { kick_process } from '../../../../kernel/smp.js';
 import type { KGen } from '../../../../sim/index.js';
 import { set_container } from '../../../../kernel/lib/container_of.js';
 import { TIMER_INIT, type timer_list } from '../../../../kernel/time/timer.js';
@@ -188,8 +189,18 @@ export function* do_send_sig_info_sigkill(p: task_struct): KGen {
   const flags = yield* spin_lock_irqsave_siglock(p.signal);
   p.signal.sigkill = true;
   p.signal.group_exit = true;
-  for (const t of p.signal.threads) wake_up_state(t.task, TASK_INTERRUPTIBLE);
+  for (const t of p.signal.threads) signal_wake_up(t, true);
   yield* spin_unlock_siglock(p.signal, flags);
+}
+
+/**
+ * signal_wake_up(t, fatal) → signal_wake_up_state(t, fatal ? TASK_WAKEKILL : 0) (kernel/signal.c):
+ * TIF_SIGPENDING, then wake the task from an interruptible (or killable) sleep, or — when it was not
+ * sleeping — kick_process(t): an IPI to the CPU it runs on, which makes a vCPU in guest mode exit.
+ * (The model's sleeps are interruptible or uninterruptible; TASK_KILLABLE is not modelled.)
+ */
+function signal_wake_up(t: task_struct, _fatal: boolean): void {
+  if (!wake_up_state(t.task, TASK_INTERRUPTIBLE)) kick_process(t.task);
 }
 
 function* spin_lock_irqsave_siglock(s: signal_struct): KGen<boolean> {

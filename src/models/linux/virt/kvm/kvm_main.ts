@@ -12,7 +12,7 @@
  * adds ->oom_enter (kvm_mmu_notifier_detach); v2 and v3 add
  * ->after_oom_unregister; v2 changes kvm_destroy_vm() to test hlist_unhashed().
  */
-import { type KGen, kfunc } from '../../../../sim/index.js';
+import { type KGen, type Task, kfunc, rawOf } from '../../../../sim/index.js';
 import { WARN_ON, WARN_ON_ONCE } from '../../../../kernel/bug.js';
 import { mutex, mutex_lock, mutex_unlock } from '../../../../kernel/locking/mutex.js';
 import {
@@ -34,7 +34,7 @@ import {
   spin_unlock,
 } from '../../../../kernel/locking/spinlock.js';
 import { hlist_unhashed } from '../../../../kernel/lib/list.js';
-import { __READ_ONCE, __WRITE_ONCE, data_race } from '../../../../kernel/once.js';
+import { __READ_ONCE, __WRITE_ONCE, data_race, smp_store_release } from '../../../../kernel/once.js';
 import { container_of } from '../../../../kernel/lib/container_of.js';
 import { GFP_KERNEL_ACCOUNT, kfree, kzalloc, vfree, vzalloc } from '../../../../kernel/mm/slab.js';
 import {
@@ -77,7 +77,26 @@ import {
   mmu_notifier_unregister,
 } from '../../mm/mmu_notifier.js';
 import { design, model_stats } from '../../variants.js';
-import { type gfn_to_pfn_cache, gfn_to_pfn_cache_invalidate_start } from './pfncache.js';
+import {
+  GPC_INIT,
+  type gfn_to_pfn_cache,
+  gfn_to_pfn_cache_invalidate_start,
+  gpc_read_lock_irqsave,
+  gpc_read_unlock_irqrestore,
+  kvm_gpc_activate,
+  kvm_gpc_check,
+  kvm_gpc_deactivate,
+  kvm_gpc_refresh,
+} from './pfncache.js';
+import { tdp_mmu_zap_leafs } from '../../arch/x86/kvm/mmu/tdp_mmu.js';
+import { kvm_arch_flush_shadow_all } from '../../arch/x86/kvm/mmu/mmu.js';
+import {
+  arch_irq_pending,
+  handle_pending_ipis,
+  smp_call_function_many,
+  smp_processor_id,
+} from '../../../../kernel/smp.js';
+import { local_irq_disable, local_irq_enable, preempt_disable, preempt_enable } from '../../../../kernel/preempt.js';
 
 const EFAULT = 14;
 const EINTR = 4;
@@ -90,11 +109,38 @@ export interface kvm_memory_slot {
   userspace_addr: number;
 }
 
+/** vcpu->mode (include/linux/kvm_host.h) */
+export const OUTSIDE_GUEST_MODE = 0;
+export const IN_GUEST_MODE = 1;
+export const EXITING_GUEST_MODE = 2;
+export const READING_SHADOW_PAGE_TABLES = 3;
+
+/** Request bits (include/linux/kvm_host.h, arch/x86/include/asm/kvm_host.h) and flags. */
+const KVM_REQUEST_MASK = 0xff;
+const KVM_REQUEST_NO_WAKEUP = 1 << 8;
+const KVM_REQUEST_WAIT = 1 << 9;
+export const KVM_REQ_TLB_FLUSH = 0 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP;
+export const KVM_REQ_CLOCK_UPDATE = 8 + 8; // KVM_ARCH_REQ(8)
+export const KVM_REQ_GLOBAL_CLOCK_UPDATE = 8 + 13; // KVM_ARCH_REQ(13)
+
+/** MSR_KVM_SYSTEM_TIME_NEW (arch/x86/include/uapi/asm/kvm_para.h) */
+export const MSR_KVM_SYSTEM_TIME_NEW = 0x4b564d01;
+
 /** struct kvm_vcpu (the parts used). */
 export interface kvm_vcpu {
   kvm: kvm;
   vcpu_id: number;
-  /** arch.pv_time: the kvm-clock gfn_to_pfn_cache (on kvm->gpc_list once initialised). */
+  /** vcpu->cpu: the pCPU it last ran on (-1: never loaded). */
+  cpu: number;
+  /** vcpu->mode */
+  mode: number;
+  /** vcpu->requests (a bitmap: test_bit/set_bit/clear_bit are atomic, i.e. marked). */
+  requests: number;
+  /** vcpu->srcu_idx (kvm_vcpu_srcu_read_lock) */
+  srcu_idx: number;
+  /** arch.time: the guest's MSR_KVM_SYSTEM_TIME_NEW value. */
+  time: number;
+  /** arch.pv_time: the kvm-clock gfn_to_pfn_cache (on kvm->gpc_list only while active). */
   pv_time: gfn_to_pfn_cache;
 }
 
@@ -114,6 +160,8 @@ export interface kvm {
   mmu_invalidate_range_end: number;
   /** kvm->memslots[0] (one address space). */
   memslots: kvm_memory_slot[];
+  /** slots->generation of the active memslots (published with them). */
+  memslots_generation: number;
   readonly srcu: srcu_struct;
   readonly slots_lock: mutex;
   readonly gpc_lock: spinlock_t | raw_spinlock_t;
@@ -158,7 +206,7 @@ function* KVM_MMU_UNLOCK(k: kvm): KGen {
 interface kvm_mmu_notifier_range {
   start: number;
   end: number;
-  handler: (k: kvm, slot: kvm_memory_slot, start: number, end: number) => boolean;
+  handler: (k: kvm, slot: kvm_memory_slot, start: number, end: number, may_block: boolean) => KGen<boolean>;
   on_lock: ((k: kvm) => void) | null;
   flush_on_ret: boolean;
   may_block: boolean;
@@ -192,9 +240,9 @@ const kvm_handle_hva_range = kfunc(function* kvm_handle_hva_range(
       if (range.on_lock) range.on_lock(k);
     }
     r.found_memslot = true;
-    r.ret = range.handler(k, slot, gs, ge) || r.ret;
+    r.ret = (yield* range.handler(k, slot, gs, ge, range.may_block)) || r.ret;
   }
-  // if (range->flush_on_ret && r.ret) kvm_flush_remote_tlbs(kvm);
+  if (range.flush_on_ret && r.ret) yield* kvm_flush_remote_tlbs(k);
   if (locked) yield* KVM_MMU_UNLOCK(k);
   yield* srcu_read_unlock(k.srcu, idx);
   return r;
@@ -214,8 +262,8 @@ function kvm_mmu_invalidate_begin(k: kvm): void {
   }
 }
 
-/** kvm_mmu_unmap_gfn_range(): kvm_mmu_invalidate_range_add() and zap the SPTEs of [start, end). */
-function kvm_mmu_unmap_gfn_range(k: kvm, _slot: kvm_memory_slot, start: number, end: number): boolean {
+/** kvm_mmu_invalidate_range_add(kvm, start, end) */
+function kvm_mmu_invalidate_range_add(k: kvm, start: number, end: number): void {
   if (k.mmu_invalidate_range_start === INVALID_GPA) {
     k.mmu_invalidate_range_start = start;
     k.mmu_invalidate_range_end = end;
@@ -223,15 +271,23 @@ function kvm_mmu_unmap_gfn_range(k: kvm, _slot: kvm_memory_slot, start: number, 
     k.mmu_invalidate_range_start = Math.min(k.mmu_invalidate_range_start, start);
     k.mmu_invalidate_range_end = Math.max(k.mmu_invalidate_range_end, end);
   }
-  let flush = false;
-  const sptes = k.sptes;
-  for (let gfn = start; gfn < end && gfn < sptes.length; gfn++) {
-    if (sptes[gfn]) {
-      sptes[gfn] = null;
-      flush = true;
-    }
-  }
-  return flush;
+}
+
+/**
+ * kvm_mmu_unmap_gfn_range(kvm, range): kvm_mmu_invalidate_range_add(), then x86's
+ * kvm_unmap_gfn_range() → kvm_tdp_mmu_unmap_gfn_range() → tdp_mmu_zap_leafs(..., can_yield =
+ * range->may_block, ...): a blockable invalidation's zap can yield mmu_lock; a non-blockable one
+ * (the reaper's) cannot.
+ */
+function* kvm_mmu_unmap_gfn_range(
+  k: kvm,
+  _slot: kvm_memory_slot,
+  start: number,
+  end: number,
+  may_block: boolean,
+): KGen<boolean> {
+  kvm_mmu_invalidate_range_add(k, start, end);
+  return yield* tdp_mmu_zap_leafs(k, start, end, may_block, false);
 }
 
 /** kvm_mmu_invalidate_end(): mmu_lock held for write. */
@@ -261,7 +317,7 @@ function kvm_mmu_invalidate_end(k: kvm): void {
   WARN_ON_ONCE(k.mmu_invalidate_range_start === INVALID_GPA, 'virt/kvm/kvm_main.c:845');
 }
 
-function kvm_null_fn(): boolean {
+function* kvm_null_fn(): KGen<boolean> {
   return false;
 }
 
@@ -335,12 +391,9 @@ const kvm_mmu_notifier_invalidate_range_end = kfunc(function* kvm_mmu_notifier_i
   if (wake) yield* rcuwait_wake_up(k.mn_memslots_update_rcuwait);
 });
 
-/** kvm_flush_shadow_all(): kvm_arch_flush_shadow_all — zap every SPTE under mmu_lock. */
+/** kvm_flush_shadow_all(kvm): kvm_arch_flush_shadow_all(); kvm_arch_guest_memory_reclaimed() (nothing on VMX). */
 const kvm_flush_shadow_all = kfunc(function* kvm_flush_shadow_all(k: kvm): KGen {
-  yield* write_lock(k.mmu_lock);
-  const sptes = k.sptes;
-  for (let gfn = 0; gfn < sptes.length; gfn++) sptes[gfn] = null;
-  yield* write_unlock(k.mmu_lock);
+  yield* kvm_arch_flush_shadow_all(k);
 });
 
 /** kvm_mmu_notifier_release(mn, mm) (reference §4.5) */
@@ -387,17 +440,18 @@ const kvm_mmu_notifier_after_oom_unregister = kfunc(function* kvm_mmu_notifier_a
   const k = mmu_notifier_to_kvm(mn);
   const d = design();
   const v3 = d.oom_hook === 'v3';
-  if (v3 || d.zap_in_callback || d.reset_in_progress) {
+  if (v3 || d.reset_in_progress) {
     yield* write_lock(k.mmu_lock);
-    if (v3 || d.zap_in_callback) {
-      const sptes = k.sptes;
-      for (let gfn = 0; gfn < sptes.length; gfn++) sptes[gfn] = null;
-    }
-    /* WRITE_ONCE: the fault path reads it outside mmu_lock too. */
+    /*
+     * WRITE_ONCE: the fault path reads it outside mmu_lock too. Set before the zap, whose walk
+     * may drop mmu_lock at its resched points: no fault may install an SPTE behind it.
+     */
     if (v3) __WRITE_ONCE(k, 'mn_oom_detached', true);
-    if (v3 || d.reset_in_progress) k.mmu_invalidate_in_progress = 0;
+    k.mmu_invalidate_in_progress = 0;
     yield* write_unlock(k.mmu_lock);
   }
+  /* The zap is the kernel's: kvm_flush_shadow_all() → kvm_mmu_zap_all(), a walk with resched points. */
+  if (v3 || d.zap_in_callback) yield* kvm_flush_shadow_all(k);
   yield* mn_lock(k);
   k.mn_active_invalidate_count = 0;
   yield* mn_unlock(k);
@@ -446,6 +500,7 @@ export const kvm_create_vm = kfunc(function* kvm_create_vm(): KGen<kvm> {
       mmu_invalidate_range_start: INVALID_GPA,
       mmu_invalidate_range_end: INVALID_GPA,
       memslots: [],
+      memslots_generation: 0,
       srcu: init_srcu_struct('&kvm->srcu'),
       slots_lock: new mutex('&kvm->slots_lock'),
       gpc_lock: d.raw_gpc_lock ? raw_spin_lock_init('&kvm->gpc_lock') : spin_lock_init('&kvm->gpc_lock'),
@@ -514,7 +569,8 @@ const kvm_destroy_vm = kfunc(function* kvm_destroy_vm(k: kvm): KGen {
     if (k.mn_active_invalidate_count) k.mn_active_invalidate_count = 0;
     else WARN_ON(Boolean(k.mmu_invalidate_in_progress), 'virt/kvm/kvm_main.c:1294');
   }
-  /* kvm_arch_destroy_vm(): the vCPUs go */
+  /* kvm_arch_destroy_vm() → kvm_destroy_vcpus() → kvm_arch_vcpu_destroy() → kvmclock_reset() */
+  for (const vcpu of k.vcpus) yield* kvm_gpc_deactivate(vcpu.pv_time);
   for (const vcpu of k.vcpus) kfree(vcpu);
   k.vcpus = [];
   k.gpc_list = [];
@@ -556,6 +612,8 @@ const kvm_swap_active_memslots = kfunc(function* kvm_swap_active_memslots(k: kvm
     yield* mn_lock(k);
   }
   yield* finish_rcuwait(k.mn_memslots_update_rcuwait);
+  /* slots->generation: the new slots carry the next generation, published with them */
+  __WRITE_ONCE(k, 'memslots_generation', k.memslots_generation + 1);
   __WRITE_ONCE(k, 'memslots', slots); // rcu_assign_pointer(kvm->memslots[as_id], slots)
   yield* mn_unlock(k);
   yield* synchronize_srcu_expedited(k.srcu);
@@ -595,15 +653,21 @@ export const kvm_vm_ioctl_set_memory_region = kfunc(function* kvm_vm_ioctl_set_m
 export const kvm_vm_ioctl_create_vcpu = kfunc(function* kvm_vm_ioctl_create_vcpu(k: kvm, id: number): KGen<kvm_vcpu> {
   yield undefined;
   const vcpu = kzalloc<kvm_vcpu>(
-    () => ({ kvm: k, vcpu_id: id, pv_time: { uhva: 0, valid: false, lock: rwlock_init('&gpc->lock') } }),
+    () => ({
+      kvm: k,
+      vcpu_id: id,
+      cpu: -1,
+      mode: OUTSIDE_GUEST_MODE,
+      requests: 0,
+      srcu_idx: 0,
+      time: 0,
+      /* kvm_gpc_init(&vcpu->arch.pv_time, vcpu->kvm): not on gpc_list until activated */
+      pv_time: GPC_INIT(k),
+    }),
     GFP_KERNEL_ACCOUNT,
     'struct kvm_vcpu',
     0x2000,
   ) as kvm_vcpu;
-  /* kvm_gpc_init(&vcpu->arch.pv_time, vcpu->kvm) */
-  yield* spin_lock(k.gpc_lock as spinlock_t);
-  k.gpc_list = [...k.gpc_list, vcpu.pv_time];
-  yield* spin_unlock(k.gpc_lock as spinlock_t);
   k.vcpus = [...k.vcpus, vcpu];
   kvm_get_kvm(k);
   return vcpu;
@@ -647,33 +711,351 @@ const kvm_tdp_page_fault = kfunc(function* kvm_tdp_page_fault(vcpu: kvm_vcpu, gf
   return r;
 });
 
-/** vcpu_enter_guest(): the guest touches the page its SPTE maps (a stale SPTE to a freed page is a UAF). */
-const vcpu_enter_guest = kfunc(function* vcpu_enter_guest(vcpu: kvm_vcpu, gfn: number): KGen<boolean> {
-  yield undefined;
-  /* The CPU's page walk reads the SPTE: not a C access, no lock (data_race()). */
-  const k = vcpu.kvm;
-  const pg = data_race(() => k.sptes[gfn]);
-  if (!pg) return false; /* EPT violation: exit to the fault handler */
-  pg.data = pg.data + 1;
+// -------------------------------------------------------------- requests and kicks
+
+/** kvm_make_request(req, vcpu): smp_wmb(); set_bit(req & KVM_REQUEST_MASK, &vcpu->requests). */
+export function kvm_make_request(req: number, vcpu: kvm_vcpu): void {
+  const bit = 2 ** (req & KVM_REQUEST_MASK);
+  const r = __READ_ONCE(vcpu, 'requests');
+  if (Math.floor(r / bit) % 2 === 0) __WRITE_ONCE(vcpu, 'requests', r + bit);
+}
+
+/** kvm_request_pending(vcpu): READ_ONCE(vcpu->requests) */
+function kvm_request_pending(vcpu: kvm_vcpu): boolean {
+  return __READ_ONCE(vcpu, 'requests') !== 0;
+}
+
+/** kvm_check_request(req, vcpu): test and clear the bit. */
+function kvm_check_request(req: number, vcpu: kvm_vcpu): boolean {
+  const bit = 2 ** (req & KVM_REQUEST_MASK);
+  const r = __READ_ONCE(vcpu, 'requests');
+  if (Math.floor(r / bit) % 2 === 0) return false;
+  __WRITE_ONCE(vcpu, 'requests', r - bit);
   return true;
+}
+
+/** kvm_vcpu_exiting_guest_mode(vcpu): cmpxchg(&vcpu->mode, IN_GUEST_MODE, EXITING_GUEST_MODE), returns the old mode. */
+function kvm_vcpu_exiting_guest_mode(vcpu: kvm_vcpu): number {
+  const mode = __READ_ONCE(vcpu, 'mode');
+  if (mode === IN_GUEST_MODE) __WRITE_ONCE(vcpu, 'mode', EXITING_GUEST_MODE);
+  return mode;
+}
+
+/** kvm_request_needs_ipi(vcpu, req) */
+function kvm_request_needs_ipi(vcpu: kvm_vcpu, req: number): boolean {
+  const mode = kvm_vcpu_exiting_guest_mode(vcpu);
+  /*
+   * We need to wait for the VCPU to reenable interrupts and get out of
+   * READING_SHADOW_PAGE_TABLES mode.
+   */
+  if (req & KVM_REQUEST_WAIT) return mode !== OUTSIDE_GUEST_MODE;
+  /* Need to kick a running VCPU, but otherwise there is nothing to do. */
+  return mode === IN_GUEST_MODE;
+}
+
+/** ack_kick(): the IPI's function; its only purpose is the interrupt (the VM exit) itself. */
+function ack_kick(): void {}
+
+/**
+ * kvm_make_all_cpus_request(kvm, req) → kvm_make_all_cpus_request_except(kvm, req, NULL):
+ * every vCPU gets the request; those in guest mode (or, for a WAIT request, not outside it) are
+ * IPI'd, and with KVM_REQUEST_WAIT the caller spins until each has taken the IPI, i.e. has left
+ * guest mode and re-enabled interrupts.
+ */
+export const kvm_make_all_cpus_request = kfunc(function* kvm_make_all_cpus_request(k: kvm, req: number): KGen<boolean> {
+  const cpus: number[] = [];
+  const targets: Task[] = [];
+  preempt_disable(); /* me = get_cpu() */
+  const me = smp_processor_id();
+  for (const vcpu of k.vcpus) {
+    /* kvm_make_vcpu_request(vcpu, req, cpus, me) */
+    kvm_make_request(req, vcpu);
+    // !(req & KVM_REQUEST_NO_WAKEUP) && kvm_vcpu_wake_up(vcpu): no request here wakes
+    if (kvm_request_needs_ipi(vcpu, req)) {
+      const cpu = __READ_ONCE(vcpu, 'cpu');
+      if (cpu !== -1 && cpu !== me && !cpus.includes(cpu)) {
+        cpus.push(cpu);
+        targets.push(vcpu_task(vcpu));
+      }
+    }
+  }
+  /* kvm_kick_many_cpus(cpus, !!(req & KVM_REQUEST_WAIT)) */
+  const called = cpus.length > 0;
+  if (called) yield* smp_call_function_many(cpus, ack_kick, (req & KVM_REQUEST_WAIT) !== 0, targets);
+  preempt_enable(); /* put_cpu() */
+  return called;
+});
+
+/** kvm_flush_remote_tlbs(kvm): x86 without Hyper-V: KVM_REQ_TLB_FLUSH to every vCPU, waiting. */
+export const kvm_flush_remote_tlbs = kfunc(function* kvm_flush_remote_tlbs(k: kvm): KGen {
+  /*
+   * We want to publish modifications to the page tables before reading
+   * mode. Pairs with a memory barrier in arch-specific code.
+   */
+  yield* kvm_make_all_cpus_request(k, KVM_REQ_TLB_FLUSH);
+});
+
+/** The task running a vCPU (its KVM_RUN caller), for the IPI's wait-for diagnostics. */
+const VCPU_TASK = new WeakMap<object, Task>();
+function vcpu_task(vcpu: kvm_vcpu): Task {
+  return VCPU_TASK.get(rawOf(vcpu)) as Task;
+}
+
+// -------------------------------------------------------------- kvm-clock
+
+/** kvm_write_system_time(vcpu, system_time, old_msr=false, host_initiated) (arch/x86/kvm/x86.c) */
+const kvm_write_system_time = kfunc(function* kvm_write_system_time(vcpu: kvm_vcpu, system_time: number): KGen {
+  vcpu.time = system_time;
+  kvm_make_request(KVM_REQ_GLOBAL_CLOCK_UPDATE, vcpu);
+  /* we verify if the enable bit is set... */
+  if (system_time % 2 === 1) yield* kvm_gpc_activate(vcpu.pv_time, system_time - 1);
+  else yield* kvm_gpc_deactivate(vcpu.pv_time);
 });
 
 /**
- * KVM_RUN: vcpu_run() — the guest touches each of its pages `rounds` times,
- * faulting them in on EPT violations; returns -EINTR once a fatal signal is
- * pending (the OOM kill).
+ * kvm_gen_kvmclock_update(v): KVM_REQ_CLOCK_UPDATE for this vCPU and kvmclock_update_work for
+ * the others (a delayed work item; the model's VMs have one vCPU: not modelled).
+ */
+function kvm_gen_kvmclock_update(v: kvm_vcpu): void {
+  kvm_make_request(KVM_REQ_CLOCK_UPDATE, v);
+}
+
+/**
+ * kvm_setup_guest_pvclock(ref_hv_clock, vcpu, gpc, offset): the host writes the guest's
+ * pvclock_vcpu_time_info through the cache's kernel mapping, under gpc->lock, after
+ * kvm_gpc_check() (refreshing when it fails). A valid cache whose page was freed behind KVM's
+ * back is a host write to a freed page.
+ */
+const kvm_setup_guest_pvclock = kfunc(function* kvm_setup_guest_pvclock(vcpu: kvm_vcpu, gpc: gfn_to_pfn_cache): KGen {
+  let flags = yield* gpc_read_lock_irqsave(gpc.lock);
+  while (!kvm_gpc_check(gpc)) {
+    yield* gpc_read_unlock_irqrestore(gpc.lock, flags);
+    if (yield* kvm_gpc_refresh(gpc)) return;
+    flags = yield* gpc_read_lock_irqsave(gpc.lock);
+  }
+  const guest_hv_clock = gpc.khva as page;
+  /*
+   * This VCPU is paused, but it's legal for a guest to read another
+   * VCPU's kvmclock, so we really have to follow the specification where
+   * it says that version is odd if data is being modified, and even after
+   * it is consistent.
+   */
+  const version = (guest_hv_clock.data + 1) | 1; /* guest_hv_clock->version = ... */
+  guest_hv_clock.data = version;
+  /* memcpy(guest_hv_clock, &hv_clock, sizeof(*guest_hv_clock)); smp_wmb(); */
+  guest_hv_clock.data = version + 1;
+  // kvm_gpc_mark_dirty_in_slot(gpc);
+  yield* gpc_read_unlock_irqrestore(gpc.lock, flags);
+  void vcpu;
+});
+
+/** kvm_guest_time_update(v): the TSC/scale computation is not modelled; then the pvclock write. */
+const kvm_guest_time_update = kfunc(function* kvm_guest_time_update(v: kvm_vcpu): KGen<number> {
+  /*
+   * local_irq_save(flags); the TSC and kvmclock computation; local_irq_restore(flags): with
+   * interrupts back on, the vCPU thread is preemptible again (PREEMPT(full)) before the pvclock
+   * write: a scheduling point, so the write can come after anything that happens meanwhile.
+   */
+  yield undefined;
+  if (v.pv_time.active) yield* kvm_setup_guest_pvclock(v, v.pv_time);
+  return 0;
+});
+
+// -------------------------------------------------------------- the guest
+
+/** What the guest does: write kvm-clock's MSR (a VM exit), or write one of its pages. */
+export type guest_op =
+  | { readonly op: 'wrmsr'; readonly msr: number; readonly data: number }
+  | { readonly op: 'access'; readonly gfn: number };
+
+/** A Linux guest: kvmclock_init() points MSR_KVM_SYSTEM_TIME_NEW at its pvti in its first page, then it runs. */
+export function linux_guest(gfns: readonly number[]): guest_op[] {
+  const first = gfns[0] ?? 0;
+  return [
+    { op: 'wrmsr', msr: MSR_KVM_SYSTEM_TIME_NEW, data: (first << PAGE_SHIFT) + 1 },
+    ...gfns.map((gfn) => ({ op: 'access' as const, gfn })),
+  ];
+}
+
+/** The guest's instruction stream (guest state, not host memory). */
+interface guest_cpu {
+  readonly it: Iterator<guest_op>;
+  op: guest_op | null;
+  /** EPT violations on the current access (the workload's bound: it gives an access up after 3). */
+  faults: number;
+}
+
+function guest_peek(g: guest_cpu): guest_op | null {
+  if (!g.op) {
+    const r = g.it.next();
+    g.op = r.done ? null : r.value;
+    g.faults = 0;
+  }
+  return g.op;
+}
+
+const EXIT_REASON_EXTERNAL_INTERRUPT = 1;
+const EXIT_REASON_HLT = 12;
+const EXIT_REASON_MSR_WRITE = 32;
+const EXIT_REASON_EPT_VIOLATION = 48;
+
+interface vm_exit {
+  reason: number;
+  gfn: number;
+  msr: number;
+  data: number;
+}
+
+/**
+ * vmx_vcpu_run(): the guest runs, one access per step, until a VM exit: an interrupt pending on
+ * this CPU (a kick or a TLB-flush IPI: external-interrupt exiting), an EPT violation, an MSR
+ * write, or HLT at the end of its program. Its accesses go through the SPTEs (the CPU's page
+ * walk: data_race()) to the page, which no host instrumentation sees: a guest write to a freed
+ * page is silent memory corruption, not a KASAN report.
+ */
+function* vmx_vcpu_run(vcpu: kvm_vcpu, g: guest_cpu): KGen<vm_exit> {
+  const k = vcpu.kvm;
+  const exit = { reason: EXIT_REASON_HLT, gfn: 0, msr: 0, data: 0 };
+  for (;;) {
+    yield undefined; /* the guest executes; the other CPUs go on */
+    if (arch_irq_pending(smp_processor_id())) {
+      exit.reason = EXIT_REASON_EXTERNAL_INTERRUPT;
+      return exit;
+    }
+    const op = guest_peek(g);
+    if (!op) return exit; /* HLT */
+    if (op.op === 'wrmsr') {
+      g.op = null;
+      exit.reason = EXIT_REASON_MSR_WRITE;
+      exit.msr = op.msr;
+      exit.data = op.data;
+      return exit;
+    }
+    const pg = data_race(() => k.sptes[op.gfn]);
+    if (!pg) {
+      if (++g.faults > 3) {
+        g.op = null;
+        continue;
+      }
+      exit.reason = EXIT_REASON_EPT_VIOLATION;
+      exit.gfn = op.gfn;
+      return exit;
+    }
+    const raw = rawOf(pg);
+    raw.data = raw.data + 1;
+    g.op = null;
+  }
+}
+
+/** vmx_handle_exit() → the exit handlers the guest can cause. */
+function* vmx_handle_exit(vcpu: kvm_vcpu, exit: vm_exit): KGen<number> {
+  switch (exit.reason) {
+    case EXIT_REASON_EXTERNAL_INTERRUPT:
+      return 1;
+    case EXIT_REASON_MSR_WRITE:
+      /* kvm_emulate_wrmsr() → kvm_set_msr_common() */
+      if (exit.msr === MSR_KVM_SYSTEM_TIME_NEW) yield* kvm_write_system_time(vcpu, exit.data);
+      return 1;
+    case EXIT_REASON_EPT_VIOLATION: {
+      const r = yield* kvm_tdp_page_fault(vcpu, exit.gfn);
+      return r < 0 ? r : 1;
+    }
+    default:
+      /* HLT: the model's guest is done (KVM_EXIT_HLT to userspace) */
+      return 0;
+  }
+}
+
+/**
+ * kvm_vcpu_exit_request(vcpu): with IN_GUEST_MODE already set and IRQs off, a kick, a pending
+ * request or pending work (a signal: xfer_to_guest_mode_work_pending()) cancels the entry.
+ */
+function kvm_vcpu_exit_request(vcpu: kvm_vcpu): boolean {
+  return (
+    __READ_ONCE(vcpu, 'mode') === EXITING_GUEST_MODE || kvm_request_pending(vcpu) || fatal_signal_pending(current_ts())
+  );
+}
+
+/**
+ * vcpu_enter_guest(vcpu) (arch/x86/kvm/x86.c): the requests (kvm-clock's pvclock write among
+ * them), then preempt_disable(), local_irq_disable(), IN_GUEST_MODE, out of kvm->srcu, and
+ * kvm_vcpu_exit_request(); the guest runs until a VM exit; OUTSIDE_GUEST_MODE, interrupts on
+ * (the pending IPIs are taken: a TLB-flush waiter is released here), back into kvm->srcu, and
+ * the exit is handled. Returns 1 to re-enter, 0 to return to userspace, < 0 for an error.
+ */
+const vcpu_enter_guest = kfunc(function* vcpu_enter_guest(vcpu: kvm_vcpu, g: guest_cpu): KGen<number> {
+  const k = vcpu.kvm;
+  if (kvm_request_pending(vcpu)) {
+    if (kvm_check_request(KVM_REQ_GLOBAL_CLOCK_UPDATE, vcpu)) kvm_gen_kvmclock_update(vcpu);
+    if (kvm_check_request(KVM_REQ_CLOCK_UPDATE, vcpu)) {
+      const r = yield* kvm_guest_time_update(vcpu);
+      if (r) return r;
+    }
+    /* kvm_service_local_tlb_flush_requests(): the model has no TLB */
+    kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu);
+  }
+  preempt_disable();
+  /* Interrupts that arrived while they were enabled have been taken. */
+  handle_pending_ipis();
+  /*
+   * Disable IRQs before setting IN_GUEST_MODE.  Posted interrupt
+   * IPI are then delayed after guest entry, which ensures that they
+   * result in virtual interrupt delivery.
+   */
+  local_irq_disable();
+  /* Store vcpu->apicv_active before vcpu->mode.  */
+  yield* smp_store_release(vcpu, 'mode', IN_GUEST_MODE);
+  yield* srcu_read_unlock(k.srcu, vcpu.srcu_idx); /* kvm_vcpu_srcu_read_unlock(vcpu) */
+  /* smp_mb__after_srcu_read_unlock(): ->mode is set before ->requests are checked */
+  if (kvm_vcpu_exit_request(vcpu)) {
+    vcpu.mode = OUTSIDE_GUEST_MODE;
+    /* smp_wmb() */
+    local_irq_enable();
+    handle_pending_ipis();
+    preempt_enable();
+    vcpu.srcu_idx = yield* srcu_read_lock(k.srcu);
+    return 1;
+  }
+  const exit = yield* vmx_vcpu_run(vcpu, g);
+  vcpu.mode = OUTSIDE_GUEST_MODE;
+  /* smp_wmb() */
+  local_irq_enable();
+  handle_pending_ipis();
+  preempt_enable();
+  vcpu.srcu_idx = yield* srcu_read_lock(k.srcu);
+  return yield* vmx_handle_exit(vcpu, exit);
+});
+
+/**
+ * KVM_RUN: kvm_arch_vcpu_ioctl_run() → vcpu_run(). The guest is `guest` (a list of gfns: a Linux
+ * guest that first enables kvm-clock, then writes each page once; or an explicit program). Returns
+ * -EINTR once a signal is pending (checked on entry and after every exit), 0 when the guest halts.
  */
 export const kvm_arch_vcpu_ioctl_run = kfunc(function* kvm_arch_vcpu_ioctl_run(
   vcpu: kvm_vcpu,
-  gfns: readonly number[],
+  guest: readonly number[] | Iterable<guest_op>,
 ): KGen<number> {
-  for (const gfn of gfns) {
-    for (let tries = 0; tries < 3; tries++) {
-      if (fatal_signal_pending(current_ts())) return -EINTR;
-      if (yield* vcpu_enter_guest(vcpu, gfn)) break;
-      const r = yield* kvm_tdp_page_fault(vcpu, gfn);
-      if (r < 0) return r;
+  const prog: Iterable<guest_op> =
+    Array.isArray(guest) && (guest.length === 0 || typeof guest[0] === 'number')
+      ? linux_guest(guest as readonly number[])
+      : (guest as Iterable<guest_op>);
+  const g: guest_cpu = { it: prog[Symbol.iterator](), op: null, faults: 0 };
+  const k = vcpu.kvm;
+  VCPU_TASK.set(rawOf(vcpu), current_ts().task);
+  /* vcpu_load(): kvm_arch_vcpu_load() records the pCPU */
+  __WRITE_ONCE(vcpu, 'cpu', smp_processor_id());
+  if (fatal_signal_pending(current_ts())) return -EINTR;
+  vcpu.srcu_idx = yield* srcu_read_lock(k.srcu); /* kvm_vcpu_srcu_read_lock(vcpu) */
+  let r: number;
+  for (;;) {
+    r = yield* vcpu_enter_guest(vcpu, g);
+    if (r <= 0) break;
+    /* __xfer_to_guest_mode_work_pending() → xfer_to_guest_mode_handle_work() → kvm_handle_signal_exit() */
+    if (fatal_signal_pending(current_ts())) {
+      r = -EINTR;
+      break;
     }
   }
-  return 0;
+  yield* srcu_read_unlock(k.srcu, vcpu.srcu_idx);
+  return r;
 });
