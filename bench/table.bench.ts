@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runExploration, runnerFor, specFor } from '../src/cli/run-exploration.js';
+import { runnerFor, specFor } from '../src/cli/run-exploration.js';
 import { explore } from '../src/explore/explorer.js';
 import { RandomSearch } from '../src/explore/random.js';
 import { analysisMs } from './dpor-analysis.bench.js';
@@ -88,11 +88,23 @@ export default async function main(): Promise<void> {
     );
   }
 
-  const cell = { scenario: 'mrelease', variant: 'v2', config: 'rt', shrink: false } as const;
-  const j1 = await runExploration({ ...cell, jobs: 1 });
-  const j2 = await runExploration({ ...cell, jobs: 2 });
+  // Through the built CLI, as a user runs it (its workers load the precompiled JavaScript).
+  const cli = (jobs: number): { executions: number; elapsed_ms: number } => {
+    const args = ['bin/kernsim.js', 'explore', '--scenario', 'mrelease', '--variant', 'v2', '--config', 'rt'];
+    const r = spawnSync(process.execPath, [...args, '--jobs', String(jobs), '--no-shrink', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    return (JSON.parse(r.stdout) as { results: { executions: number; elapsed_ms: number }[] }).results[0] as {
+      executions: number;
+      elapsed_ms: number;
+    };
+  };
+  const j1 = cli(1);
+  const j2 = cli(2);
   row(
-    '--jobs 2 against --jobs 1, mrelease/v2/rt',
+    '--jobs 2 against --jobs 1, mrelease/v2/rt (kernsim explore)',
     `${fmt(j2.elapsed_ms)} ms against ${fmt(j1.elapsed_ms)} ms: ${(j1.elapsed_ms / j2.elapsed_ms).toFixed(2)}x (executions ${j2.executions} / ${j1.executions})`,
     '>= 1.8x',
   );

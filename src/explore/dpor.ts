@@ -159,6 +159,13 @@ export class Dpor implements SearchStrategy {
   /** Runs abandoned because every continuation was asleep or over the bound. */
   blocked = 0;
   private run: DporRun | null = null;
+  /**
+   * Steps before this index are those of the previous run (the next run replays its path up to
+   * the node where it branches): their races were placed when that run was analysed, and placing
+   * them again changes nothing (addAt finds them covered, or still not placeable), so only the
+   * clocks are computed for them.
+   */
+  private analysedBelow = 0;
 
   constructor(opts: DporOptions) {
     this.bound = opts.preemptions < 0 ? Number.POSITIVE_INFINITY : opts.preemptions;
@@ -362,6 +369,7 @@ export class Dpor implements SearchStrategy {
       }
       if (alt >= 0) {
         top.chosen = alt;
+        this.analysedBelow = top.step;
         return true;
       }
       if (nodes.length - 1 === this.frozen && this.root) this.finishedRoot = this.describe(this.frozen, []);
@@ -374,6 +382,7 @@ export class Dpor implements SearchStrategy {
 
   private analyse(events: readonly Event[]): void {
     const n = events.length;
+    const replayed = this.analysedBelow;
     if (n === 0) return;
     let maxPid = 0;
     for (const e of events) if (e.pid > maxPid) maxPid = e.pid;
@@ -420,7 +429,7 @@ export class Dpor implements SearchStrategy {
       // immediate (source-DPOR's e1 ⋖ e2): a conflict that happens before another conflict of this
       // step is ordered before it through that one, so reversing it is the other's business (many
       // steps of one task conflicting with one hold of its CPU race only through the last).
-      for (let a = 0; a < conflicts.length; a++) {
+      for (let a = i < replayed ? conflicts.length : 0; a < conflicts.length; a++) {
         const c = conflicts[a] as number;
         const ce = events[c] as Event;
         if (ce.pid === e.pid) continue;
