@@ -19,7 +19,18 @@
  * alloc_workqueue() on (one per CPU, their ids allocated there), so an id never depends on which
  * task queued first.
  */
-import { type KGen, type Task, ACCESS_READ, ACCESS_WRITE, current, machine, markInternal } from '../sim/index.js';
+import {
+  type KGen,
+  type Task,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  current,
+  machine,
+  markInternal,
+  marked,
+  markedRead,
+  markedWrite,
+} from '../sim/index.js';
 import { WARN_ON_ONCE } from './bug.js';
 import { completion, complete_nosched, wait_for_completion } from './completion.js';
 import { jiffiesToNs, onBoot } from './kernel.js';
@@ -50,34 +61,47 @@ export const WQ_MEM_RECLAIM = 1 << 3;
 export const WQ_HIGHPRI = 1 << 4;
 export const WQ_PERCPU = 1 << 8;
 
-export class work_struct {
+/**
+ * struct work_struct. A plain struct (INIT_WORK() builds it), so that inside a kmalloc'ed object it
+ * is embedded tracked memory: once its container is freed, the workqueue's accesses to it
+ * (queue_work(), flush_work(), the worker's dequeue) are KASAN reports. The machinery's accesses
+ * are marked (the kernel's are atomic bitops on work->data, or under the pool lock).
+ */
+export interface work_struct {
   readonly id: number;
   func: work_func_t;
   readonly name: string;
   /** WORK_STRUCT_PENDING */
-  pending = false;
+  pending: boolean;
   /** The disable count in work->data's off-queue bits (disable_work(), cancel_work_sync()'s WORK_CANCEL_DISABLE). */
-  disable = 0;
+  disable: number;
   /** The pool the item is queued on or last ran on (get_work_pool()). */
-  pool: worker_pool | null = null;
+  pool: worker_pool | null;
   /** The delayed_work this is embedded in, if any. */
-  dwork: delayed_work | null = null;
+  dwork: delayed_work | null;
   /** (work_completion)(name): lockdep's view of running this work. */
   readonly lockdep_map: lockdep_map;
   /** Internal flush barrier (struct wq_barrier). */
-  barrier: completion | null = null;
+  barrier: completion | null;
+}
 
-  constructor(func: work_func_t, name: string = func.name || 'work') {
-    this.id = machine().newId();
-    this.func = func;
-    this.name = name;
-    this.lockdep_map = new lockdep_map(`(work_completion)(${this.name})`);
-  }
+function new_work_struct(func: work_func_t, name: string = func.name || 'work'): work_struct {
+  return {
+    id: machine().newId(),
+    func,
+    name,
+    pending: false,
+    disable: 0,
+    pool: null,
+    dwork: null,
+    lockdep_map: new lockdep_map(`(work_completion)(${name})`),
+    barrier: null,
+  };
 }
 
 /** INIT_WORK(&work, func): returns the initialised work item. */
 export function INIT_WORK(func: work_func_t, name?: string): work_struct {
-  return new work_struct(func, name);
+  return new_work_struct(func, name);
 }
 
 export class delayed_work {
@@ -86,7 +110,7 @@ export class delayed_work {
   wq: workqueue_struct | null = null;
   cpu = WORK_CPU_UNBOUND;
   constructor(func: work_func_t, name?: string) {
-    this.work = new work_struct(func, name);
+    this.work = new_work_struct(func, name);
     this.work.dwork = this;
   }
 }
@@ -98,8 +122,9 @@ export function INIT_DELAYED_WORK(func: work_func_t, name?: string): delayed_wor
 
 /** to_delayed_work() */
 export function to_delayed_work(work: work_struct): delayed_work {
-  if (!work.dwork) throw new Error(`${work.name} is not a delayed_work`);
-  return work.dwork;
+  const dw = markedRead(work, 'dwork');
+  if (!dw) throw new Error(`${markedRead(work, 'name')} is not a delayed_work`);
+  return dw;
 }
 
 /** One CPU's pool of a workqueue (a pool_workqueue and its worker_pool folded together). */
@@ -186,15 +211,17 @@ function* process_one_work(pool: worker_pool, work: work_struct): KGen {
   const t = current();
   t.frames.push('process_one_work');
   pool.current_work = work;
-  if (work.barrier) {
+  const barrier = markedRead(work, 'barrier');
+  if (barrier) {
     // wq_barrier_func(): completes the flusher's completion.
-    complete_nosched(work.barrier);
+    complete_nosched(barrier);
   } else {
+    const map = markedRead(work, 'lockdep_map');
     lock_map_acquire(pool.wq.lockdep_map);
-    lock_map_acquire(work.lockdep_map);
-    const r = work.func(work);
+    lock_map_acquire(map);
+    const r = markedRead(work, 'func')(work);
     if (isGen(r)) yield* r;
-    lock_map_release(work.lockdep_map);
+    lock_map_release(map);
     lock_map_release(pool.wq.lockdep_map);
   }
   pool.current_work = null;
@@ -221,8 +248,8 @@ function* worker_thread(pool: worker_pool): KGen {
       continue;
     }
     pool.idle = false;
-    m.access(work.id, ACCESS_WRITE);
-    work.pending = false;
+    m.access(markedRead(work, 'id'), ACCESS_WRITE);
+    markedWrite(work, 'pending', false);
     yield* process_one_work(pool, work);
     yield undefined;
   }
@@ -244,7 +271,7 @@ function kick_worker(pool: worker_pool): void {
 
 function insert_work(pool: worker_pool, work: work_struct, at = pool.worklist.length): void {
   machine().access(pool.id, ACCESS_WRITE);
-  work.pool = pool;
+  markedWrite(work, 'pool', pool);
   pool.worklist.splice(at, 0, work);
   kick_worker(pool);
 }
@@ -254,6 +281,14 @@ function insert_work(pool: worker_pool, work: work_struct, at = pool.worklist.le
  * of its own (timers, SRCU). Returns false if the work was already pending.
  */
 export function queue_work_on_nosched(cpu: number, wq: workqueue_struct, work: work_struct): boolean {
+  const t = current();
+  t.frames.push('queue_work_on');
+  const ret = marked(() => __queue_work_on(cpu, wq, work));
+  t.frames.pop();
+  return ret;
+}
+
+function __queue_work_on(cpu: number, wq: workqueue_struct, work: work_struct): boolean {
   const m = machine();
   m.access(work.id, ACCESS_WRITE);
   if (work.pending) return false;
@@ -303,6 +338,10 @@ export function queue_delayed_work_on_nosched(
   dwork: delayed_work,
   delay: number,
 ): boolean {
+  return marked(() => __queue_delayed_work_on(cpu, wq, dwork, delay));
+}
+
+function __queue_delayed_work_on(cpu: number, wq: workqueue_struct, dwork: delayed_work, delay: number): boolean {
   const work = dwork.work;
   const m = machine();
   m.access(work.id, ACCESS_WRITE);
@@ -318,7 +357,7 @@ export function queue_delayed_work_on_nosched(
   const tm = timer_softirq_add(m.clock() + jiffiesToNs(delay), cpu, function* delayed_work_timer_fn() {
     kmemleak_del_root(dwork);
     dwork.timer = null;
-    work.pending = false;
+    markedWrite(work, 'pending', false);
     queue_work_on_nosched(cpu, wq, work);
   });
   dwork.timer = tm;
@@ -349,6 +388,15 @@ export function* schedule_delayed_work(dwork: delayed_work, delay: number): KGen
 
 /** Inserts a flush barrier behind `work` (pending or running); null if the work is idle. */
 function insert_wq_barrier(work: work_struct): completion | null {
+  const t = current();
+  t.frames.push('__flush_work');
+  const done = marked(() => start_flush_work(work));
+  t.frames.pop();
+  return done;
+}
+
+/** start_flush_work() */
+function start_flush_work(work: work_struct): completion | null {
   // start_flush_work(): get_work_pool(work) reads work->data, then the pool under its lock.
   const m = machine();
   m.access(work.id, ACCESS_READ);
@@ -363,7 +411,7 @@ function insert_wq_barrier(work: work_struct): completion | null {
   const done = new completion(`wq_barrier(${work.name})`);
   const owner = pool;
   done.completers = () => (owner.worker ? [owner.worker] : []);
-  const barr = new work_struct(function wq_barrier_func() {}, 'wq_barrier');
+  const barr = new_work_struct(function wq_barrier_func() {}, 'wq_barrier');
   barr.barrier = done;
   insert_work(pool, barr, at);
   return done;
@@ -374,8 +422,9 @@ export function* flush_work(work: work_struct): KGen<boolean> {
   const t = current();
   t.frames.push('flush_work');
   might_sleep('kernel/workqueue.c', 4236);
-  lock_map_acquire(work.lockdep_map);
-  lock_map_release(work.lockdep_map);
+  const map = markedRead(work, 'lockdep_map');
+  lock_map_acquire(map);
+  lock_map_release(map);
   yield undefined;
   const done = insert_wq_barrier(work);
   if (done) yield* wait_for_completion(done);
@@ -387,18 +436,24 @@ export function* flush_work(work: work_struct): KGen<boolean> {
 export function* flush_delayed_work(dwork: delayed_work): KGen<boolean> {
   yield undefined;
   // del_timer_sync(&dwork->timer): the timer handle is part of work->data here.
-  machine().access(dwork.work.id, ACCESS_WRITE);
-  if (dwork.timer?.cancel()) {
-    kmemleak_del_root(dwork);
-    dwork.timer = null;
-    dwork.work.pending = false;
-    queue_work_on_nosched(dwork.cpu, dwork.wq ?? system_wq, dwork.work);
-  }
+  marked(() => {
+    machine().access(dwork.work.id, ACCESS_WRITE);
+    if (dwork.timer?.cancel()) {
+      kmemleak_del_root(dwork);
+      dwork.timer = null;
+      dwork.work.pending = false;
+      queue_work_on_nosched(dwork.cpu, dwork.wq ?? system_wq, dwork.work);
+    }
+  });
   return yield* flush_work(dwork.work);
 }
 
 /** Removes a pending item (timer or worklist). Returns whether it was pending. */
 function try_to_grab_pending(work: work_struct): boolean {
+  return marked(() => __try_to_grab_pending(work));
+}
+
+function __try_to_grab_pending(work: work_struct): boolean {
   machine().access(work.id, ACCESS_WRITE);
   if (!work.pending) return false;
   const dw = work.dwork;
@@ -428,16 +483,26 @@ function* __cancel_work_sync(work: work_struct, disable: boolean): KGen<boolean>
   might_sleep('kernel/workqueue.c', 4379);
   yield undefined;
   const was = try_to_grab_pending(work);
-  machine().access(work.id, ACCESS_WRITE);
-  work.disable++;
+  work_offqd_disable(work);
   const done = insert_wq_barrier(work);
   if (done) yield* wait_for_completion(done);
-  if (!disable) {
-    // enable_work()
-    machine().access(work.id, ACCESS_WRITE);
-    work.disable--;
-  }
+  if (!disable) work_offqd_enable(work); // enable_work()
   return was;
+}
+
+/** work_offqd_disable(): one more disable on work->data. */
+function work_offqd_disable(work: work_struct): void {
+  machine().access(markedRead(work, 'id'), ACCESS_WRITE);
+  markedWrite(work, 'disable', markedRead(work, 'disable') + 1);
+}
+
+/** work_offqd_enable(): one disable less (WARN_ONCE on underflow); returns the count left. */
+function work_offqd_enable(work: work_struct): number {
+  machine().access(markedRead(work, 'id'), ACCESS_WRITE);
+  const n = markedRead(work, 'disable');
+  if (n > 0) markedWrite(work, 'disable', n - 1);
+  else WARN_ON_ONCE(true, 'kernel/workqueue.c', 'workqueue: work disable count underflowed');
+  return Math.max(0, n - 1);
 }
 
 /** cancel_work_sync(): dequeues a pending item and waits for a running one. Returns whether it was pending. */
@@ -462,19 +527,14 @@ export function* disable_work_sync(work: work_struct): KGen<boolean> {
 export function* disable_work(work: work_struct): KGen<boolean> {
   yield undefined;
   const was = try_to_grab_pending(work);
-  machine().access(work.id, ACCESS_WRITE);
-  work.disable++;
+  work_offqd_disable(work);
   return was;
 }
 
 /** enable_work(): drops one disable (work_offqd_enable(): WARN_ONCE on underflow); returns whether the work is enabled again. */
 export function* enable_work(work: work_struct): KGen<boolean> {
   yield undefined;
-  machine().access(work.id, ACCESS_WRITE);
-  // work_offqd_enable()
-  if (work.disable > 0) work.disable--;
-  else WARN_ON_ONCE(true, 'kernel/workqueue.c', 'workqueue: work disable count underflowed');
-  return work.disable === 0;
+  return work_offqd_enable(work) === 0;
 }
 
 /** cancel_work(): dequeues a pending item without waiting. */
@@ -512,7 +572,7 @@ export function* flush_workqueue(wq: workqueue_struct): KGen {
     if (pool.worklist.length === 0 && pool.current_work === null) continue;
     const done = new completion(`flush_workqueue(${wq.name})`);
     done.completers = () => (pool.worker ? [pool.worker] : []);
-    const barr = new work_struct(function wq_barrier_func() {}, 'wq_barrier');
+    const barr = new_work_struct(function wq_barrier_func() {}, 'wq_barrier');
     barr.barrier = done;
     insert_work(pool, barr);
     waits.push(done);
@@ -553,8 +613,8 @@ export function* destroy_workqueue(wq: workqueue_struct): KGen {
 
 /** work_pending() */
 export function work_pending(work: work_struct): boolean {
-  machine().access(work.id, ACCESS_READ);
-  return work.pending;
+  machine().access(markedRead(work, 'id'), ACCESS_READ);
+  return markedRead(work, 'pending');
 }
 
 /** delayed_work_pending() */

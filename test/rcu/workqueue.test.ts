@@ -30,7 +30,8 @@ import {
   schedule_work,
 } from '../../src/kernel/workqueue.js';
 import { cancel_work, disable_work_sync, enable_work, type work_struct } from '../../src/kernel/workqueue.js';
-import { type KGen, type Task, machine } from '../../src/sim/index.js';
+import { GFP_KERNEL, kfree, kzalloc } from '../../src/kernel/mm/slab.js';
+import { type KGen, type Task, kfunc, machine } from '../../src/sim/index.js';
 import { dporOutcomes } from '../kernel/helpers.js';
 import { Log, Seeded, ofType, run, titles } from './helpers.js';
 
@@ -453,4 +454,47 @@ test('reinit_completion is a step of its own: reinit after letting the completer
     misuse.result.findings.map((f) => f.title),
     ['INFO: task hung in schedule'], // the task body is no kfunc: only machinery frames
   );
+});
+
+test('a work_struct is tracked memory: queue_work()/flush_work() on a freed one is a KASAN report; cancel_work_sync() before kfree() is clean', () => {
+  const program = (mode: 'queue' | 'flush' | 'correct', kcsan: boolean) =>
+    dporOutcomes(
+      () => {
+        const wq = alloc_workqueue('wq');
+        const dev = kzalloc(() => ({ n: 0, work: INIT_WORK(function dev_work_fn() {}) }), GFP_KERNEL, 'struct dev') as {
+          n: number;
+          work: work_struct;
+        };
+        spawn_user(
+          'driver',
+          kfunc(function* dev_remove() {
+            yield* queue_work(wq, dev.work);
+            if (mode === 'correct') yield* cancel_work_sync(dev.work);
+            kfree(dev);
+            if (mode === 'queue') yield* queue_work(wq, dev.work);
+            if (mode === 'flush') yield* flush_work(dev.work);
+          }),
+        );
+      },
+      { KCSAN: kcsan },
+    ).result;
+  const queue = program('queue', false);
+  assert.ok(
+    queue.findings.some((f) => f.title === 'BUG: KASAN: slab-use-after-free in queue_work_on'),
+    queue.findings.map((f) => f.title).join(' | '),
+  );
+  const flush = program('flush', false);
+  assert.ok(
+    flush.findings.some((f) => f.title === 'BUG: KASAN: slab-use-after-free in __flush_work'),
+    flush.findings.map((f) => f.title).join(' | '),
+  );
+  for (const kcsan of [false, true]) {
+    const ok = program('correct', kcsan);
+    assert.equal(ok.complete, true);
+    assert.deepEqual(
+      ok.findings.map((f) => f.title),
+      [],
+      `KCSAN=${kcsan}`,
+    );
+  }
 });
