@@ -15,6 +15,8 @@
  *   acquisition but not pushed on the held stack.
  * - The first splat of a run turns lockdep off for the rest of the run
  *   (debug_locks_off()).
+ * - A release of a lock the task does not hold is print_unlock_imbalance_bug()'s "WARNING: bad
+ *   unlock balance detected!" (syzbot: "WARNING: bad unlock balance in FUNC").
  * - rcu_suspicious events print "WARNING: suspicious RCU usage" (once per
  *   site per run, like RCU_LOCKDEP_WARN's __warned), only with PROVE_RCU.
  *
@@ -215,6 +217,8 @@ const DASH_CIRC = '-'.repeat(54);
 const BAN_REC = '='.repeat(44);
 const DASH_REC = '-'.repeat(44);
 const BAN_RCU = '='.repeat(29);
+const BAN_UNLOCK = '='.repeat(37);
+const DASH_UNLOCK = '-'.repeat(37);
 const DASH_RCU = '-'.repeat(29);
 
 export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): void {
@@ -381,14 +385,35 @@ export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: numbe
 
   function release(ev: LockReleaseEvent): void {
     if (!log.debugLocks) return;
-    const stack = heldOf.get(ev.task);
-    if (!stack) return;
+    const stack = stackOf(ev.task);
     for (let i = stack.length - 1; i >= 0; i--) {
       if ((stack[i] as Held).lock === ev.lock) {
         stack.splice(i, 1);
         return;
       }
     }
+    unbalanced(ev, stack);
+  }
+
+  /** print_unlock_imbalance_bug(): a release of a lock the task does not hold. */
+  function unbalanced(ev: LockReleaseEvent, stack: Held[]): void {
+    const t = ev.task;
+    const lines = [
+      BAN_UNLOCK,
+      'WARNING: bad unlock balance detected!',
+      log.ident(),
+      DASH_UNLOCK,
+      `${t.comm}/${t.pid} is trying to release lock (${ev.cls.name}) at:`,
+      `[<0000000000000000>] ${locationOf(t.frames)}`,
+      'but there are no more locks to release!',
+      '',
+      'other info that might help us debug this:',
+      log.heldLocks(t, stack),
+      '',
+      'stack backtrace:',
+      log.dumpStack(t, ['dump_stack_lvl']),
+    ];
+    splat(t, 'lockdep', 'WARNING: bad unlock balance', lines.join('\n'));
   }
 
   function rcuSuspicious(ev: RcuSuspiciousEvent): void {

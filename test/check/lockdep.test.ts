@@ -258,3 +258,34 @@ test('replaying the choices gives byte-identical lockdep text', () => {
   const b = runProgram(abba('both'), { strategy: new Replay(a.choices) });
   assert.equal(a.reports.map((x) => x.text).join('\n'), b.reports.map((x) => x.text).join('\n'));
 });
+
+test('a release of a lock the task does not hold is "WARNING: bad unlock balance detected!"; a balanced pair is clean', () => {
+  const r = runProgram(() => {
+    const m = mutex_init('&dev->lock');
+    spawn_user(
+      't',
+      kfunc(function* dev_release() {
+        yield* mutex_lock(m);
+        yield* mutex_unlock(m);
+        yield* mutex_unlock(m); // once too often
+      }),
+    );
+  });
+  assert.deepEqual(titles(r), ['WARNING: bad unlock balance in dev_release']);
+  const lines = String(r.reports[0]?.text).split('\n');
+  assert.equal(lines[0], '=====================================');
+  assert.equal(lines[1], 'WARNING: bad unlock balance detected!');
+  assert.equal(lines[4], 't/1 is trying to release lock (&dev->lock) at:');
+  assert.equal(lines[6], 'but there are no more locks to release!');
+  const ok = runProgram(() => {
+    const m = mutex_init('&dev->lock');
+    spawn_user(
+      't',
+      kfunc(function* dev_release() {
+        yield* mutex_lock(m);
+        yield* mutex_unlock(m);
+      }),
+    );
+  });
+  assert.deepEqual(titles(ok), []);
+});
