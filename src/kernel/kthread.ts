@@ -3,7 +3,16 @@
  * kthread_run(), kthread_should_stop(), kthread_stop(). Freezing and parking
  * are not modelled.
  */
-import { ACCESS_READ, type Acquirable, type KGen, type Task, current, machine, markInternal } from '../sim/index.js';
+import {
+  ACCESS_READ,
+  ACCESS_WRITE,
+  type Acquirable,
+  type KGen,
+  type Task,
+  current,
+  machine,
+  markInternal,
+} from '../sim/index.js';
 import { TASK_UNINTERRUPTIBLE, wake_up_process } from './sched/core.js';
 
 markInternal('kthread', 'kthread_stop');
@@ -23,15 +32,20 @@ export function kthread_create(threadfn: kthread_fn, name: string, cpu?: number)
   // for the new thread's completion): the thread is created asleep.
   const body = function* kthread(): KGen {
     const self = current();
-    if (self.data.kthread_should_stop) {
+    if (should_stop(self)) {
       self.data.kthread_result = -EINTR;
       return;
     }
     const r = yield* threadfn();
     self.data.kthread_result = r ?? 0;
   };
-  const t = machine().spawn(name, body, { kthread: true, asleep: true, ...(cpu === undefined ? {} : { cpu }) });
+  const m = machine();
+  const t = m.spawn(name, body, { kthread: true, asleep: true, ...(cpu === undefined ? {} : { cpu }) });
   t.state = TASK_UNINTERRUPTIBLE;
+  // struct kthread: its flags word (KTHREAD_SHOULD_STOP) and its `exited` completion, ids given at
+  // creation (so the same in every run).
+  t.data.kthread_flags_id = m.newId();
+  t.data.kthread_exited_id = m.newId();
   return t;
 }
 
@@ -42,9 +56,19 @@ export function kthread_run(threadfn: kthread_fn, name: string, cpu?: number): T
   return t;
 }
 
-/** kthread_should_stop(): whether kthread_stop() was called on the current thread. */
+/** test_bit(KTHREAD_SHOULD_STOP, &kthread->flags): a read of the flags word (footprint). */
+function should_stop(k: Task): boolean {
+  machine().access(k.data.kthread_flags_id as number, ACCESS_READ);
+  return Boolean(k.data.kthread_should_stop);
+}
+
+/**
+ * kthread_should_stop(): whether kthread_stop() was called on the current thread. A read of the
+ * thread's flags word that kthread_stop() writes (no scheduling point of its own, like the
+ * kernel's test_bit(): put one before it where the model needs the window).
+ */
 export function kthread_should_stop(): boolean {
-  return Boolean(current().data.kthread_should_stop);
+  return should_stop(current());
 }
 
 /** kthread_stop(k): asks the thread to stop, wakes it, waits for it to exit, returns its result. */
@@ -52,10 +76,12 @@ export function* kthread_stop(k: Task): KGen<number> {
   const t = current();
   t.frames.push('kthread_stop');
   yield undefined;
+  // set_bit(KTHREAD_SHOULD_STOP, &kthread->flags)
+  machine().access(k.data.kthread_flags_id as number, ACCESS_WRITE);
   k.data.kthread_should_stop = true;
   wake_up_process(k);
   const exited: Acquirable = {
-    id: machine().newId(),
+    id: k.data.kthread_exited_id as number,
     canAcquire: () => k.dead,
     owners: () => [k],
     sleeping: true,

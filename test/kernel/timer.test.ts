@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LockAcquireEvent } from '../../src/kernel/events.js';
-import { kthread_create, kthread_should_stop, kthread_stop } from '../../src/kernel/kthread.js';
+import { kthread_create, kthread_run, kthread_should_stop, kthread_stop } from '../../src/kernel/kthread.js';
 import { track_struct } from '../../src/kernel/lib/container_of.js';
 import { complete_nosched, init_completion, wait_for_completion } from '../../src/kernel/completion.js';
 import { GFP_KERNEL, kfree, kmalloc } from '../../src/kernel/mm/slab.js';
@@ -345,4 +345,29 @@ test('a use-after-free in a timer callback is titled in the callback, with the t
     for (const frame of ['tfn_uaf', 'call_timer_fn', 'expire_timers', '__run_timers', 'run_timer_softirq'])
       assert.ok(text.includes(` ${frame}\n`), `${frame} in\n${text}`);
   }
+});
+
+test('kthread_should_stop() reads the flags word kthread_stop() writes: DPOR reaches a stop between two of its steps', () => {
+  const { seen, result } = dporOutcomes((seen) => {
+    const d = track_struct({ x: 0 }, 'static', 'struct d');
+    let check = false;
+    let x = -1;
+    const worker = kthread_run(function* () {
+      yield* cond_resched();
+      d.x = 1;
+      yield* cond_resched();
+      check = kthread_should_stop();
+      yield* cond_resched();
+      return 0;
+    }, 'worker');
+    spawn_user('stopper', function* () {
+      yield undefined;
+      x = d.x;
+      yield* kthread_stop(worker);
+    });
+    machine().endHooks.push(() => seen.add(`x=${x} check=${check}`));
+  });
+  assert.equal(result.complete, true);
+  // x=1 with check=true: the stop came after the write of x and before the check.
+  assert.ok(seen.includes('x=1 check=true'), seen.join(' | '));
 });
