@@ -54,6 +54,11 @@ export class RunLog {
     this.taints.add(flag);
   }
 
+  /** test_taint(): whether the kernel carries the taint flag. */
+  tainted_by(flag: string): boolean {
+    return this.taints.has(flag);
+  }
+
   /** "Not tainted" or "Tainted: G        W           " as print_tainted() writes it. */
   tainted(): string {
     if (this.taints.size === 0) return 'Not tainted';

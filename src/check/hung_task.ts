@@ -7,7 +7,8 @@
  * acquire a sleeping lock (not a _killable variant) can never run again, so
  * khungtaskd would fire. Each such task gets the kernel's report with
  * sched_show_task() and, with lockdep, debug_show_all_locks(); at most
- * hung_task_warnings (10) reports per run.
+ * hung_task_warnings (10) reports per run. None after an Oops or BUG (TAINT_DIE), as
+ * check_hung_uninterruptible_tasks() returns then.
  */
 import { task_tgid_nr } from '../kernel/sched/core.js';
 import { utsRelease, utsVersion } from '../kernel/config.js';
@@ -57,6 +58,9 @@ export function installHungTask(log: RunLog): { atEnd(): void } {
   return {
     atEnd(): void {
       if (!config.DETECT_HUNG_TASK) return;
+      // check_hung_uninterruptible_tasks(): "If the system crashed already then all bets are off,
+      // do not report extra hung tasks" (test_taint(TAINT_DIE): an Oops or BUG happened).
+      if (log.tainted_by('D')) return;
       let warnings = HUNG_TASK_WARNINGS;
       for (const t of m.tasks) {
         if (!isHung(t)) continue;

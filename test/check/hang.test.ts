@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { BUG_ON } from '../../src/kernel/bug.js';
 import { lock_map_acquire_read, lock_map_release, lockdep_map } from '../../src/kernel/locking/lockdep.js';
 import { mutex_init, mutex_lock, mutex_unlock } from '../../src/kernel/locking/mutex.js';
 import { spin_lock, spin_lock_init, spin_unlock } from '../../src/kernel/locking/spinlock.js';
@@ -173,4 +174,27 @@ test("a hung thread's sched_show_task() line prints its thread group's tgid", ()
   const lines = String(r.reports[0]?.text).split('\n');
   assert.equal(lines[0], 'INFO: task vcpu0:2 blocked for more than 120 seconds.');
   assert.equal(lines[3], 'task:vcpu0           state:D stack:0     pid:2     tgid:1     ppid:1      flags:0x00004000');
+});
+
+test('no hung-task reports once the kernel has died (TAINT_DIE after an Oops or BUG), as check_hung_uninterruptible_tasks() returns', () => {
+  for (const oops of [false, true]) {
+    const r = runProgram(() => {
+      spawn_user(
+        'd',
+        kfunc(function* waits_forever() {
+          set_current_state(TASK_UNINTERRUPTIBLE);
+          yield* schedule();
+        }),
+      );
+      if (oops)
+        spawn_user(
+          'b',
+          kfunc(function* buggy() {
+            yield undefined;
+            BUG_ON(true, 'mm/oom_kill.c:1');
+          }),
+        );
+    });
+    assert.deepEqual(titles(r), oops ? ['kernel BUG in buggy'] : ['INFO: task hung in waits_forever']);
+  }
 });
