@@ -30,12 +30,13 @@ import {
   complete,
   complete_all,
   init_completion,
+  reinit_completion,
   try_wait_for_completion,
   wait_for_completion,
 } from '../../src/kernel/completion.js';
 import { makeConfig } from '../../src/kernel/config.js';
 import { boot, jiffies } from '../../src/kernel/kernel.js';
-import { kthread_run, kthread_stop } from '../../src/kernel/kthread.js';
+import { kthread_run, kthread_should_stop, kthread_stop } from '../../src/kernel/kthread.js';
 import { type mutex, mutex_init, mutex_lock, mutex_trylock, mutex_unlock } from '../../src/kernel/locking/mutex.js';
 import {
   type rwlock_t,
@@ -102,6 +103,7 @@ import { RCUWAIT_INIT, type rcuwait, rcuwait_wait_event, rcuwait_wake_up } from 
 import { DECLARE_WAIT_QUEUE_HEAD, type wait_queue_head_t, wait_event, wake_up } from '../../src/kernel/sched/wait.js';
 import {
   TIMER_INIT,
+  add_timer_on,
   mod_timer,
   type timer_list,
   timer_delete,
@@ -188,6 +190,8 @@ export const SIMPLE_OPS = [
   'msleep',
   'kthread_run',
   'kthread_stop',
+  'kthread_should_stop',
+  'reinit_completion',
 ] as const;
 export type SimpleOp = (typeof SIMPLE_OPS)[number];
 
@@ -200,6 +204,7 @@ export type Op =
   | { readonly op: 'kmalloc_kfree'; readonly gfp: Gfp }
   | { readonly op: 'queue_delayed_work'; readonly delay: number }
   | { readonly op: 'mod_timer'; readonly delay: number }
+  | { readonly op: 'add_timer_on'; readonly cpu: number }
   | { readonly op: 'lock'; readonly lock: LockKind; readonly body: readonly Op[] }
   | { readonly op: 'trylock'; readonly lock: TryKind; readonly body: readonly Op[] }
   | { readonly op: 'section'; readonly kind: SectionKind; readonly body: readonly Op[] };
@@ -445,6 +450,9 @@ function* execOp(c: Ctx, op: Op): KGen {
     case 'try_wait_for_completion':
       log.push(yield* try_wait_for_completion(w.done));
       return;
+    case 'reinit_completion':
+      yield* reinit_completion(w.done);
+      return;
     case 'wake_up':
       yield* WRITE_ONCE(w.v, 'flag', 1);
       log.push(yield* wake_up(w.st.wq));
@@ -488,6 +496,15 @@ function* execOp(c: Ctx, op: Op): KGen {
       log.push(yield* mod_timer(w.st.tm, expires));
       return;
     }
+    case 'add_timer_on':
+      yield undefined;
+      if (timer_pending(w.st.tm)) {
+        log.push('pending');
+        return;
+      }
+      w.st.tm.expires = jiffies() + 1;
+      yield* add_timer_on(w.st.tm, op.cpu);
+      return;
     case 'timer_delete':
       log.push(yield* timer_delete(w.st.tm));
       return;
@@ -512,6 +529,10 @@ function* execOp(c: Ctx, op: Op): KGen {
       c.kt = kthread_run(body, `kt.${c.key}`);
       return;
     }
+    case 'kthread_should_stop':
+      yield undefined;
+      log.push(current().data.kthread_flags_id !== undefined ? kthread_should_stop() : 'not-kt');
+      return;
     case 'kthread_stop': {
       const k = c.kt;
       if (!k) {
@@ -560,9 +581,9 @@ function* execOp(c: Ctx, op: Op): KGen {
           local_irq_enable();
           return;
         case 'bh':
-          local_bh_disable();
+          yield* local_bh_disable();
           yield* runOps(c, op.body);
-          local_bh_enable();
+          yield* local_bh_enable();
           return;
       }
   }
@@ -848,6 +869,8 @@ function opText(op: Op): string {
       return `queue_delayed_work(${op.delay})`;
     case 'mod_timer':
       return `mod_timer(jiffies+${op.delay})`;
+    case 'add_timer_on':
+      return `add_timer_on(jiffies+1, cpu ${op.cpu})`;
     case 'lock':
       return `${op.lock} { ${op.body.map(opText).join('; ')} }`;
     case 'trylock':
@@ -1198,6 +1221,7 @@ const LEAVES: Record<Family, fc.Arbitrary<Op>[]> = {
     c({ op: 'complete_all' }),
     c({ op: 'wait_for_completion' }),
     c({ op: 'try_wait_for_completion' }),
+    c({ op: 'reinit_completion' }),
   ],
   waitq: [c({ op: 'wake_up' }), c({ op: 'wait_event' }), c({ op: 'write', v: 'flag', val: 1 })],
   rcuwait: [c({ op: 'rcuwait_wake_up' }), c({ op: 'rcuwait_wait_event' }), c({ op: 'write', v: 'flag', val: 1 })],
@@ -1213,8 +1237,9 @@ const LEAVES: Record<Family, fc.Arbitrary<Op>[]> = {
     c({ op: 'timer_delete' }),
     c({ op: 'timer_delete_sync' }),
     c({ op: 'msleep' }),
+    fc.integer({ min: 0, max: 1 }).map((cpu): Op => ({ op: 'add_timer_on', cpu })),
   ],
-  kthread: [c({ op: 'kthread_run' }), c({ op: 'kthread_stop' })],
+  kthread: [c({ op: 'kthread_run' }), c({ op: 'kthread_stop' }), c({ op: 'kthread_should_stop' })],
   alloc: [gfp.map((g): Op => ({ op: 'kmalloc_kfree', gfp: g })), gfp.map((g): Op => ({ op: 'publish', gfp: g }))],
 };
 
@@ -1266,6 +1291,7 @@ const NOT_IN_BODIES = new Set<string>([
   'queue_work',
   'queue_delayed_work',
   'mod_timer',
+  'add_timer_on',
   'kthread_run',
   'flush_delayed_work',
 ]);
