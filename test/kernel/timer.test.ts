@@ -8,6 +8,7 @@ import { GFP_KERNEL, kfree, kmalloc } from '../../src/kernel/mm/slab.js';
 import { local_bh_disable, local_bh_enable } from '../../src/kernel/preempt.js';
 import {
   cond_resched,
+  msleep,
   schedule_timeout_interruptible,
   spawn_user,
   wake_up_process,
@@ -370,4 +371,19 @@ test('kthread_should_stop() reads the flags word kthread_stop() writes: DPOR rea
   assert.equal(result.complete, true);
   // x=1 with check=true: the stop came after the write of x and before the check.
   assert.ok(seen.includes('x=1 check=true'), seen.join(' | '));
+});
+
+test('msleep() sleeps the whole time even if woken early (it loops on schedule_timeout_uninterruptible())', () => {
+  const { k } = bootWith(new RoundRobin());
+  let woke = -1;
+  const sleeper = spawn_user('s', function* () {
+    yield* msleep(10);
+    woke = machine().now;
+  });
+  spawn_user('waker', function* () {
+    yield undefined;
+    wake_up_process(sleeper); // a stray wake-up: msleep must not return at t=0
+  });
+  runClean(k);
+  assert.equal(woke, 10_000_000);
 });

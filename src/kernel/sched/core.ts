@@ -17,7 +17,7 @@ import {
   markInternal,
 } from '../../sim/index.js';
 import { jiffiesToNs, kernel } from '../kernel.js';
-import { timer_softirq_add } from '../time/timer.js';
+import { msecs_to_jiffies, timer_softirq_add } from '../time/timer.js';
 
 export { TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE };
 export const TASK_IDLE = TASK_UNINTERRUPTIBLE | 0x400; // TASK_NOLOAD: not a hung task
@@ -133,19 +133,16 @@ export function* schedule_timeout_idle(timeout: number): KGen<number> {
   return yield* schedule_timeout(timeout);
 }
 
-/** msleep(): might_sleep() then an uninterruptible sleep of `ms` milliseconds. */
+/**
+ * msleep() (kernel/time/sleep_timeout.c): might_sleep(), then schedule_timeout_uninterruptible()
+ * again until the whole timeout has passed, so a wake-up before it does not end the sleep.
+ */
 export function* msleep(ms: number): KGen {
   const t = current();
   t.frames.push('msleep');
   might_sleep('kernel/time/sleep_timeout.c', 310);
-  const m = machine();
-  const expires = m.clock() + ms * 1e6;
-  const timer = timer_softirq_add(expires, t.cpu, function* process_timeout() {
-    wake_up_process(t);
-  });
-  set_current_state(TASK_UNINTERRUPTIBLE);
-  yield* schedule();
-  timer.cancel();
+  let timeout = msecs_to_jiffies(ms);
+  while (timeout) timeout = yield* schedule_timeout_uninterruptible(timeout);
   t.frames.pop();
 }
 
