@@ -27,7 +27,7 @@ import {
   markInternal,
 } from '../../sim/index.js';
 import { complete_nosched, completion, wait_for_completion, wait_for_completion_noyield } from '../completion.js';
-import { jiffiesToNs, onBoot } from '../kernel.js';
+import { jiffiesToNs, kconfig, onBoot } from '../kernel.js';
 import { mutex, mutex_lock, mutex_unlock } from '../locking/mutex.js';
 import { local_bh_disable, local_bh_enable } from '../preempt.js';
 import { might_sleep } from '../sched/core.js';
@@ -236,10 +236,14 @@ function arm_core(rs: rcu_state_t): void {
         const cb = list.shift() as rcu_cb;
         rs.queued.delete(cb.head);
         cb_event('invoke', cb, cpu);
-        yield* local_bh_disable();
+        // !PREEMPT_RT: rcu_core_si() runs in the RCU softirq (the timer task's SOFTIRQ_OFFSET is
+        // that context; rcu_do_batch() adds no local_bh_disable()). PREEMPT_RT: the rcuc kthread's
+        // rcu_cpu_kthread() wraps rcu_core() in local_bh_disable().
+        const rt = kconfig().PREEMPT_RT;
+        if (rt) yield* local_bh_disable();
         const r = cb.func(cb.head);
         if (typeof r === 'object' && r !== null && typeof (r as KGen).next === 'function') yield* r as KGen;
-        yield* local_bh_enable();
+        if (rt) yield* local_bh_enable();
         cb_event('done', cb, cpu);
       }
     }
