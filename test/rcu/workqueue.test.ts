@@ -498,3 +498,24 @@ test('a work_struct is tracked memory: queue_work()/flush_work() on a freed one 
     );
   }
 });
+
+test('call_rcu callbacks run in the RCU softirq context on !RT (preempt count SOFTIRQ_OFFSET, as rcu_do_batch()), under local_bh_disable() on RT', () => {
+  for (const rt of [false, true]) {
+    const seen: string[] = [];
+    run(
+      () => {
+        spawn_user('t', function* () {
+          yield* call_rcu(RCU_HEAD_INIT(), () => {
+            const t = machine().current;
+            seen.push(
+              `pc=${t.preempt_count.toString(16)} rcu=${t.rcu_read_lock_nesting} bh=${t.data.bh_disable_cnt ?? 0}`,
+            );
+          });
+          yield* rcu_barrier();
+        });
+      },
+      { over: { PREEMPT_RT: rt } },
+    );
+    assert.deepEqual(seen, [rt ? 'pc=0 rcu=2 bh=1' : 'pc=100 rcu=0 bh=0'], `RT=${rt}`);
+  }
+});
