@@ -8,5 +8,7 @@ import './destroy-race.js';
 import './memslot-race.js';
 import './mrelease.js';
 import './stress.js';
+import './reclaim-reap.js';
+import './itree-reap.js';
 
 registerVariants(VARIANTS);
