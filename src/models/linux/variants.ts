@@ -48,6 +48,12 @@ export interface Design {
   readonly reset_in_progress: boolean;
   /** Primitive used to take the subscription off the live list. */
   readonly detach_primitive: 'hlist_del_init_rcu' | 'hlist_del_init';
+  // ---- v3 knobs
+  /**
+   * Where v3 runs after_oom_unregister: from a work item the SRCU callback queues (process
+   * context: the default), or in the SRCU callback itself (BH disabled: the earlier v3).
+   */
+  readonly oom_cleanup_context: 'work' | 'srcu_callback';
 }
 
 const base: Design = {
@@ -63,6 +69,7 @@ const base: Design = {
   zap_in_callback: false,
   reset_in_progress: false,
   detach_primitive: 'hlist_del_init_rcu',
+  oom_cleanup_context: 'work',
 };
 
 interface VariantDef extends VariantInfo {
@@ -121,7 +128,8 @@ export const VARIANTS: readonly VariantDef[] = [
     name: 'v3',
     description:
       'ours: detach under the lock using the rcu_head embedded in struct mmu_notifier (no allocation), reaper and exit_mmap wait for the callback, unregister handles both paths',
-    knobs: {},
+    knobs: { oom_cleanup_context: 'work' },
+    choices: { oom_cleanup_context: ['work', 'srcu_callback'] },
     design: { oom_hook: 'v3' },
   },
 ];

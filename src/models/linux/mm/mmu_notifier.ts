@@ -37,7 +37,8 @@ import {
   hlist_unhashed,
   LIST_POISON1,
 } from '../../../kernel/lib/list.js';
-import { container_of } from '../../../kernel/lib/container_of.js';
+import { container_of, set_container } from '../../../kernel/lib/container_of.js';
+import { INIT_WORK, type work_struct, flush_work, queue_work, system_unbound_wq } from '../../../kernel/workqueue.js';
 import { lock_map_acquire, lock_map_release, lockdep_map } from '../../../kernel/locking/lockdep.js';
 import { type spinlock_t, spin_lock, spin_lock_init, spin_unlock } from '../../../kernel/locking/spinlock.js';
 import {
@@ -131,11 +132,24 @@ export interface mmu_notifier {
    * DETACHED -> DONE in the callback; always WRITE_ONCE, read with READ_ONCE outside the lock.
    */
   oom_state: number;
+  /**
+   * v3 only: the work item the SRCU callback queues so that after_oom_unregister runs in process
+   * context (INIT_WORK at registration; embedded, so no allocation).
+   */
+  oom_work: work_struct | null;
 }
 
 /** A struct mmu_notifier initialiser (all zero). */
 export function MMU_NOTIFIER_INIT(ops: mmu_notifier_ops): mmu_notifier {
-  return { hlist: HLIST_NODE(), ops, mm: null, rcu: RCU_HEAD_INIT(), users: 0, oom_state: MMU_NOTIFIER_OOM_NONE };
+  return {
+    hlist: HLIST_NODE(),
+    ops,
+    mm: null,
+    rcu: RCU_HEAD_INIT(),
+    users: 0,
+    oom_state: MMU_NOTIFIER_OOM_NONE,
+    oom_work: null,
+  };
 }
 
 /** struct mmu_interval_notifier_ops */
@@ -186,6 +200,8 @@ export interface mmu_notifier_subscriptions {
    * (atomic_t: incremented under the lock, decremented by the callback with release semantics).
    */
   readonly oom_pending: atomic_t;
+  /** v3 only: exit_mmap() waits here for oom_pending to reach 0 (woken by the cleanup work). */
+  readonly oom_wq: wait_queue_head_t;
 }
 
 /** v2: the GFP_ATOMIC work item of mmu_notifier_oom_enter(). */
@@ -608,6 +624,7 @@ export const __mmu_notifier_register = kfunc(function* __mmu_notifier_register(
         wq: DECLARE_WAIT_QUEUE_HEAD(),
         deferred_list: HLIST_HEAD(),
         oom_pending: ATOMIC_INIT(0),
+        oom_wq: DECLARE_WAIT_QUEUE_HEAD(),
       }),
       GFP_KERNEL,
       'struct mmu_notifier_subscriptions',
@@ -619,6 +636,11 @@ export const __mmu_notifier_register = kfunc(function* __mmu_notifier_register(
     mm.notifier_subscriptions = subscriptions; // smp_store_release()
   }
   if (subscription) {
+    if (design().oom_hook === 'v3' && subscription.ops.after_oom_unregister) {
+      /* v3: INIT_WORK(&subscription->oom_work, mmu_notifier_oom_work_fn) */
+      subscription.oom_work = INIT_WORK(mmu_notifier_oom_work, 'mmu_notifier_oom_work');
+      set_container(subscription.oom_work, subscription, 'oom_work');
+    }
     /* Pairs with the mmdrop in mmu_notifier_unregister_* */
     mmgrab(mm);
     subscription.mm = mm;
@@ -701,7 +723,11 @@ export const mmu_notifier_unregister = kfunc(function* mmu_notifier_unregister(
    * oom_state is written in the same critical section that unhashes the
    * node, so once it is unhashed (by anyone) the state is final.
    */
-  if (v3 && (yield* READ_ONCE(subscription, 'oom_state')) !== MMU_NOTIFIER_OOM_NONE) yield* srcu_barrier(srcu);
+  if (v3 && (yield* READ_ONCE(subscription, 'oom_state')) !== MMU_NOTIFIER_OOM_NONE) {
+    /* the callback has queued the cleanup work once srcu_barrier() returns; then wait for the work */
+    yield* srcu_barrier(srcu);
+    yield* flush_work(subscription.oom_work as work_struct);
+  }
 
   BUG_ON(mm_count_read(mm) <= 0, 'mm/mmu_notifier.c:826');
   yield* mmdrop(mm);
@@ -1054,18 +1080,36 @@ const __mmu_notifier_oom_enter_v2 = kfunc(function* __mmu_notifier_oom_enter(mm:
   return false;
 });
 
-/** v3: the callback, on the rcu_head embedded in struct mmu_notifier. */
-function* mmu_notifier_oom_free_rcu_fn(rcu: rcu_head): KGen {
-  const subscription = container_of<mmu_notifier>(rcu, 'rcu');
+/**
+ * v3: the cleanup work, in process context (system_unbound_wq): after_oom_unregister may sleep
+ * and reschedule (KVM's zap is a page-table walk with cond_resched points), which the SRCU
+ * callback (BH disabled) may not.
+ */
+function* mmu_notifier_oom_work_fn(work: work_struct): KGen {
+  const subscription = container_of<mmu_notifier>(work, 'oom_work');
   const subscriptions = (subscription.mm as mm_struct).notifier_subscriptions as mmu_notifier_subscriptions;
   yield* run_after_oom_unregister(subscription);
   yield* WRITE_ONCE(subscription, 'oom_state', MMU_NOTIFIER_OOM_DONE);
   /*
-   * atomic_dec_return_release(): the owner's cleanup is complete; pairs with the
-   * atomic_read() of the reaper, process_mrelease() and exit_mmap(). The last access
-   * to the subscription: after it, the owner may free it.
+   * atomic_dec_return_release(): the owner's cleanup is complete; pairs with the atomic_read()
+   * of the reaper, process_mrelease() and exit_mmap(). The last access to the subscription:
+   * after it, only flush_work() in mmu_notifier_unregister() still waits for this function.
    */
-  yield* atomic_dec_return(subscriptions.oom_pending);
+  if ((yield* atomic_dec_return(subscriptions.oom_pending)) === 0) yield* wake_up_all(subscriptions.oom_wq);
+}
+const mmu_notifier_oom_work = kfunc(mmu_notifier_oom_work_fn, 'mmu_notifier_oom_work_fn');
+
+/**
+ * v3: the SRCU callback on the rcu_head embedded in struct mmu_notifier (a grace period after
+ * the detach: no method of the subscription is running any more). BH disabled: it only queues
+ * the cleanup work (queue_work is safe from any context).
+ */
+function* mmu_notifier_oom_free_rcu_fn(rcu: rcu_head): KGen {
+  const subscription = container_of<mmu_notifier>(rcu, 'rcu');
+  const work = subscription.oom_work as work_struct;
+  /* oom_cleanup_context=srcu_callback (the earlier v3): the cleanup itself, with BH disabled */
+  if (design().oom_cleanup_context === 'srcu_callback') yield* mmu_notifier_oom_work(work);
+  else yield* queue_work(system_unbound_wq, work);
 }
 const mmu_notifier_oom_free_rcu = kfunc(mmu_notifier_oom_free_rcu_fn, 'mmu_notifier_oom_free_rcu');
 
@@ -1118,17 +1162,14 @@ const __mmu_notifier_oom_enter_v3 = kfunc(function* __mmu_notifier_oom_enter(mm:
   return (yield* atomic_read(subscriptions.oom_pending)) > 0;
 });
 
-/** v3: exit_mmap() must not free pages a detached owner may still map: wait for the callbacks. */
+/**
+ * v3: exit_mmap() must not free pages a detached owner may still map: wait until every queued
+ * cleanup has finished (blockable: exit_mmap is process context and not on the OOM path).
+ */
 const mmu_notifier_oom_wait = kfunc(function* mmu_notifier_oom_wait(subscriptions: mmu_notifier_subscriptions): KGen {
-  /*
-   * Under the lock: the count is raised and the callback queued in one critical
-   * section of __mmu_notifier_oom_enter(), so a count seen here is a callback
-   * srcu_barrier() waits for. A callback already done needs no barrier.
-   */
-  yield* spin_lock(subscriptions.lock);
-  const pending = (yield* atomic_read(subscriptions.oom_pending)) > 0;
-  yield* spin_unlock(subscriptions.lock);
-  if (pending) yield* srcu_barrier(srcu);
+  yield* wait_event(subscriptions.oom_wq, function* () {
+    return (yield* atomic_read(subscriptions.oom_pending)) === 0;
+  });
 });
 
 /** __mmu_notifier_oom_enter(mm): the design's OOM hook (none for mainline). */
