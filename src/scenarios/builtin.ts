@@ -10,5 +10,6 @@ import './mrelease.js';
 import './stress.js';
 import './reclaim-reap.js';
 import './itree-reap.js';
+import './radeon-reap.js';
 
 registerVariants(VARIANTS);

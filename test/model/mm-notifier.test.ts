@@ -188,8 +188,8 @@ test('itree-reap: amdgpu refuses the non-blockable invalidation: mn_itree_invali
 
 // ------------------------------------------------------------------ hlist -EAGAIN, unwind, get/put
 
-test('reclaim-reap: radeon_mn (hlist, v5.4) fails the reaper with -EAGAIN; KVM, whose start succeeded, gets its end from the unwind; pr_info prints -11', () => {
-  const cell = explore_scenario(builtin('reclaim-reap'), 'nonrt', 1, 0, 'upstream');
+test('radeon-reap: radeon_mn (hlist, v5.4) fails the reaper with -EAGAIN; KVM, whose start succeeded, gets its end from the unwind; pr_info prints -11', () => {
+  const cell = explore_scenario(builtin('radeon-reap'), 'nonrt', 1, 0, 'upstream');
   assert.ok(sum(cell, 'eagain_hlist') > 0);
   assert.ok(sum(cell, 'unwind_end') > 0, 'the range_end unwind ran');
   assert.ok(
@@ -199,7 +199,7 @@ test('reclaim-reap: radeon_mn (hlist, v5.4) fails the reaper with -EAGAIN; KVM, 
     cell.printk.filter((l) => l.includes('callback failed')).join('\n'),
   );
   // absent: v3 detaches KVM before the reaper's invalidations, so nothing needs the unwind
-  const v3 = explore_scenario(builtin('reclaim-reap'), 'nonrt', 1, 0, 'v3');
+  const v3 = explore_scenario(builtin('radeon-reap'), 'nonrt', 1, 0, 'v3');
   assert.equal(sum(v3, 'unwind_end'), 0);
   assert.ok(sum(v3, 'eagain_hlist') > 0);
 });
