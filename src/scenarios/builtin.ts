@@ -8,5 +8,8 @@ import './destroy-race.js';
 import './memslot-race.js';
 import './mrelease.js';
 import './stress.js';
+import './reclaim-reap.js';
+import './itree-reap.js';
+import './radeon-reap.js';
 
 registerVariants(VARIANTS);

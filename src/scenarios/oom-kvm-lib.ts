@@ -15,10 +15,17 @@ import {
   spawn_user,
   spawn_user_thread,
 } from '../kernel/sched/core.js';
-import { type mm_struct, PAGE_SIZE, VM_SHARED, type vm_area_struct } from '../models/linux/include/linux/mm_types.js';
+import {
+  anon_vma,
+  type mm_struct,
+  PAGE_SIZE,
+  VM_SHARED,
+  type vm_area_struct,
+} from '../models/linux/include/linux/mm_types.js';
 import {
   type signal_struct,
   type task_struct,
+  clone_files,
   current_ts,
   fatal_signal_pending,
   new_task_struct,
@@ -65,16 +72,31 @@ function vmm_vmas(): vm_area_struct[] {
   ];
 }
 
-/** fork()+execve() of a user program with the VMM's address space. */
+/**
+ * The rmap of the address space: each anonymous VMA gets its anon_vma (so reclaim's
+ * try_to_unmap can reach it, and exit_mmap's unlink_anon_vmas takes its lock). Only the
+ * scenarios with an rmap walker ask for it (docs/fidelity/model.md).
+ */
+function anon_vma_prepare(mm: mm_struct): void {
+  for (const vma of mm.vmas) if (vma.anon) vma.anon_vma = new anon_vma(vma);
+}
+
+/** fork()+execve() of a user program with the VMM's address space (`rmap`: with anon_vmas). */
 export function spawn_process(
   comm: string,
   body: (ts: task_struct) => KGen,
   with_mm = true,
   exited: completion | null = null,
+  rmap = false,
 ): Task {
   return spawn_user(comm, function* process() {
     const ts = new_task_struct(current(), null, null);
-    if (with_mm) ts.mm = yield* mm_alloc(comm, vmm_vmas);
+    if (with_mm) {
+      const mm = yield* mm_alloc(comm, vmm_vmas);
+      for (const vma of mm.vmas) vma.vm_mm = mm;
+      if (rmap) anon_vma_prepare(mm);
+      ts.mm = mm;
+    }
     yield* body(ts);
     yield* do_exit(0);
     /* the parent's waitpid() returns */
@@ -87,6 +109,7 @@ export function spawn_thread(parent: task_struct, comm: string, body: (ts: task_
   const mm = parent.mm as mm_struct;
   const signal: signal_struct = parent.signal;
   mmget(mm);
+  clone_files(signal);
   return spawn_user_thread(parent.task, comm, function* thread() {
     const ts = new_task_struct(current(), mm, signal);
     yield* body(ts);

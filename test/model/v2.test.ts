@@ -10,7 +10,7 @@ import { dpor } from './helpers.js';
 const SPLAT = 'BUG: sleeping function called from invalid context in kvm_mmu_notifier_invalidate_range_start';
 const keys = (m: Map<string, unknown>): string => [...m.keys()].join(' | ');
 
-test('v2/rt/simple-kvm-reap: the syzbot splat is gone, GFP_ATOMIC failure included (default alloc_fail=detach_no_cb)', async () => {
+test('v2/rt/simple-kvm-reap: the syzbot splat is gone, GFP_ATOMIC failure included (default alloc_fail=stale_oom_list)', async () => {
   const s = await dpor('simple-kvm-reap', 'v2', 'rt');
   assert.ok(s.complete);
   assert.ok(![...s.titles.keys()].some((t) => t.startsWith('BUG: sleeping function')), keys(s.titles));

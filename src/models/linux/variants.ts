@@ -29,7 +29,12 @@ export interface Design {
   /** Where __oom_kill_process calls mmu_notifier_oom_enter(). */
   readonly v1_call_site: 'after_task_unlock' | 'under_task_lock';
   // ---- v2 knobs (reference §7.3 open questions)
-  /** GFP_ATOMIC failure: detach without callback (F-V2-1), stay attached (F-V2-2), or leave the node on the stack oom_list (F-V2-6). */
+  /**
+   * GFP_ATOMIC failure: leave the node on the stack oom_list (F-V2-6; the default: the cover
+   * letter's "cleanup still occurs later via the normal unregister path" needs a node that
+   * stays hashed, and v2's order is detach first, then allocate and queue), detach without
+   * callback (F-V2-1), or stay attached (F-V2-2).
+   */
   readonly alloc_fail: 'detach_no_cb' | 'stay_attached' | 'stale_oom_list';
   /** kvm_destroy_vm reads hlist_unhashed() under subscriptions->lock. */
   readonly destroy_check_locked: boolean;
@@ -43,6 +48,12 @@ export interface Design {
   readonly reset_in_progress: boolean;
   /** Primitive used to take the subscription off the live list. */
   readonly detach_primitive: 'hlist_del_init_rcu' | 'hlist_del_init';
+  // ---- v3 knobs
+  /**
+   * Where v3 runs after_oom_unregister: from a work item the SRCU callback queues (process
+   * context: the default), or in the SRCU callback itself (BH disabled: the earlier v3).
+   */
+  readonly oom_cleanup_context: 'work' | 'srcu_callback';
 }
 
 const base: Design = {
@@ -51,13 +62,14 @@ const base: Design = {
   oom_hook: 'none',
   rt_nonblock_sleeping_locks: false,
   v1_call_site: 'after_task_unlock',
-  alloc_fail: 'detach_no_cb',
+  alloc_fail: 'stale_oom_list',
   destroy_check_locked: false,
   idempotent_detach: true,
   wake_rcuwait: false,
   zap_in_callback: false,
   reset_in_progress: false,
   detach_primitive: 'hlist_del_init_rcu',
+  oom_cleanup_context: 'work',
 };
 
 interface VariantDef extends VariantInfo {
@@ -65,7 +77,7 @@ interface VariantDef extends VariantInfo {
 }
 
 const v2knobs = {
-  alloc_fail: 'detach_no_cb',
+  alloc_fail: 'stale_oom_list',
   destroy_check_locked: false,
   idempotent_detach: true,
   wake_rcuwait: false,
@@ -101,7 +113,7 @@ export const VARIANTS: readonly VariantDef[] = [
       'the seed: detach + call_srcu(GFP_ATOMIC work) + after_oom_unregister from __oom_reap_task_mm; mmu_notifier_barrier in kvm_destroy_vm',
     knobs: v2knobs,
     choices: {
-      alloc_fail: ['detach_no_cb', 'stay_attached', 'stale_oom_list'],
+      alloc_fail: ['stale_oom_list', 'detach_no_cb', 'stay_attached'],
       detach_primitive: ['hlist_del_init_rcu', 'hlist_del_init'],
     },
     design: { oom_hook: 'v2' },
@@ -116,7 +128,8 @@ export const VARIANTS: readonly VariantDef[] = [
     name: 'v3',
     description:
       'ours: detach under the lock using the rcu_head embedded in struct mmu_notifier (no allocation), reaper and exit_mmap wait for the callback, unregister handles both paths',
-    knobs: {},
+    knobs: { oom_cleanup_context: 'work' },
+    choices: { oom_cleanup_context: ['work', 'srcu_callback'] },
     design: { oom_hook: 'v3' },
   },
 ];
@@ -150,6 +163,15 @@ export interface ModelStats {
   vm_destroyed: number;
   /** mmu_notifier_oom_enter() detaches. */
   detached: number;
+  /** -EAGAIN from a non-blockable start: hlist (mn_hlist_invalidate_range_start) and itree (mn_itree_invalidate). */
+  eagain_hlist: number;
+  eagain_itree: number;
+  /** invalidate_range_end calls of mn_hlist_invalidate_range_start's -EAGAIN unwind. */
+  unwind_end: number;
+  /** ->invalidate calls of interval notifiers. */
+  itree_invalidate: number;
+  /** mmu_notifier_free_rcu() (the SRCU free of a get/put subscription). */
+  notifier_freed: number;
 }
 
 const STATS = Symbol('models.linux.stats');
@@ -157,6 +179,21 @@ const STATS = Symbol('models.linux.stats');
 export function model_stats(): ModelStats {
   const m = machine();
   let s = m.ext.get(STATS) as ModelStats | undefined;
-  if (!s) m.ext.set(STATS, (s = { stub_calls: {}, after_oom_unregister: 0, reaped: 0, vm_destroyed: 0, detached: 0 }));
+  if (!s)
+    m.ext.set(
+      STATS,
+      (s = {
+        stub_calls: {},
+        after_oom_unregister: 0,
+        reaped: 0,
+        vm_destroyed: 0,
+        detached: 0,
+        eagain_hlist: 0,
+        eagain_itree: 0,
+        unwind_end: 0,
+        itree_invalidate: 0,
+        notifier_freed: 0,
+      }),
+    );
   return s;
 }

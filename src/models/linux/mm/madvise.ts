@@ -11,7 +11,7 @@ import {
   mmu_notifier_invalidate_range_start,
   mmu_notifier_range_init,
 } from '../include/linux/mmu_notifier.js';
-import { unmap_page_range } from './memory.js';
+import { tlb_finish_mmu, tlb_gather_mmu, unmap_page_range } from './memory.js';
 
 const EINVAL = 22;
 
@@ -20,9 +20,11 @@ const zap_page_range_single = kfunc(function* zap_page_range_single(mm: mm_struc
   const vma = find_vma(mm, start);
   if (!vma) return;
   const range = mmu_notifier_range_init(MMU_NOTIFY_CLEAR, 0, mm, start, end);
+  const tlb = tlb_gather_mmu(mm);
   yield* mmu_notifier_invalidate_range_start(range);
-  yield* unmap_page_range(mm, vma, start, end);
+  yield* unmap_page_range(tlb, vma, start, end);
   yield* mmu_notifier_invalidate_range_end(range);
+  tlb_finish_mmu(tlb);
 });
 
 /** do_madvise(mm, start, len, MADV_DONTNEED) */

@@ -60,6 +60,7 @@ import {
 import {
   PF_EXITING,
   PF_KTHREAD,
+  type signal_struct,
   type task_struct,
   current_ts,
   do_send_sig_info_sigkill,
@@ -72,7 +73,7 @@ import {
 } from '../include/linux/sched.js';
 import { mmdrop, mmget_not_zero, mmgrab, mmput } from '../kernel/fork.js';
 import { design, model_stats } from '../variants.js';
-import { unmap_page_range } from './memory.js';
+import { tlb_finish_mmu, tlb_gather_mmu, unmap_page_range } from './memory.js';
 
 export const MAX_OOM_REAP_RETRIES = 10;
 const OOM_REAPER_DELAY = () => 2 * HZ();
@@ -131,6 +132,20 @@ function task_will_free_mem(task: task_struct): boolean {
   return true;
 }
 
+/** process_shares_mm(p, mm): the first thread of p that still has an mm decides (READ_ONCE(t->mm)). */
+function process_shares_mm(p: signal_struct, mm: mm_struct): boolean {
+  for (const t of p.threads) {
+    const t_mm = t.mm;
+    if (t_mm) return t_mm === mm;
+  }
+  return false;
+}
+
+/** is_global_init(tsk): the init process (pid 1). */
+function is_global_init(tsk: task_struct): boolean {
+  return tsk.pid === 1;
+}
+
 /** tsk_is_oom_victim() */
 function tsk_is_oom_victim(tsk: task_struct): boolean {
   return tsk.signal.oom_mm !== null;
@@ -176,15 +191,15 @@ export const __oom_reap_task_mm = kfunc(function* __oom_reap_task_mm(mm: mm_stru
      */
     if (vma_is_anonymous(vma) || !(vma.vm_flags & VM_SHARED)) {
       const range = mmu_notifier_range_init(MMU_NOTIFY_UNMAP, 0, mm, vma.vm_start, vma.vm_end);
-      // tlb_gather_mmu(&tlb, mm);
+      const tlb = tlb_gather_mmu(mm);
       if (yield* mmu_notifier_invalidate_range_start_nonblock(range)) {
-        // tlb_finish_mmu(&tlb);
+        tlb_finish_mmu(tlb);
         ret = false;
         continue;
       }
-      yield* unmap_page_range(mm, vma, range.start, range.end);
+      yield* unmap_page_range(tlb, vma, range.start, range.end);
       yield* mmu_notifier_invalidate_range_end(range);
-      // tlb_finish_mmu(&tlb);
+      tlb_finish_mmu(tlb);
     }
   }
   if (ret) model_stats().reaped++;
@@ -326,15 +341,30 @@ const __oom_kill_process = kfunc(function* __oom_kill_process(victim: task_struc
 
   /*
    * Kill all user processes sharing victim->mm in other thread groups, if
-   * any. (None share it in the modelled scenarios.)
+   * any.  They don't get access to memory reserves, though, to avoid
+   * depletion of all memory.  This prevents mm->mmap_lock livelock when an
+   * oom killed thread cannot exit because it requires the semaphore and
+   * its contended by another thread trying to allocate memory itself.
+   * That thread will now get access to memory reserves since it has a
+   * pending fatal signal.
    */
   rcu_read_lock();
   for (const sig of processes()) {
-    for (const t of sig.threads) {
-      if (t.signal === victim.signal || t.mm !== mm) continue;
-      if (t.flags & PF_KTHREAD) continue;
+    const p = sig.threads[0];
+    if (!p || !process_shares_mm(sig, mm)) continue;
+    if (sig === victim.signal) continue; /* same_thread_group(p, victim) */
+    if (is_global_init(p)) {
       can_oom_reap = false;
+      mm_set_bit(mm, MMF_OOM_SKIP);
+      pr_info(`oom killer ${victim.pid} (${victim.comm}) has mm pinned by ${p.pid} (${p.comm})`);
+      continue;
     }
+    /*
+     * No kthread_use_mm() user needs to read from the userspace so
+     * we are ok to reap it.
+     */
+    if (p.flags & PF_KTHREAD) continue;
+    yield* do_send_sig_info_sigkill(p); /* do_send_sig_info(SIGKILL, SEND_SIG_PRIV, p, PIDTYPE_TGID) */
   }
   rcu_read_unlock();
 

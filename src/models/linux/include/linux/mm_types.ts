@@ -13,6 +13,7 @@ import {
   down_read_killable,
   down_read_trylock,
   down_write,
+  init_rwsem,
   up_read,
   up_write,
 } from '../../../../kernel/locking/rwsem.js';
@@ -31,9 +32,43 @@ export const MMF_OOM_SKIP = 21;
 export const MMF_UNSTABLE = 22;
 export const MMF_OOM_REAP_QUEUED = 25;
 
-/** struct page: the contents of one user page. */
+/**
+ * struct page: the contents of one user page, its refcount (atomic_t _refcount) and its
+ * mapcount (atomic_t _mapcount + 1: the PTEs that map it; folio_mapped() is mapcount > 0). Both
+ * counters are accessed marked.
+ */
 export interface page {
   data: number;
+  _refcount: number;
+  _mapcount: number;
+}
+
+/**
+ * struct anon_vma (the parts used): the rmap root of anonymous pages. Not tracked memory: its
+ * SLAB_TYPESAFE_BY_RCU lifetime and refcount are not modelled; `vmas` is read and written only
+ * under `rwsem` (so the lock's footprint orders every access to it).
+ */
+export class anon_vma {
+  /** anon_vma->root->rwsem: the rmap walk takes it for read, unlink_anon_vmas() for write. */
+  readonly rwsem: rw_semaphore;
+  /** The VMAs the anon_vma's interval tree (rb_root) reaches (anon_vma_chain). */
+  vmas: vm_area_struct[];
+  constructor(vma: vm_area_struct) {
+    this.rwsem = init_rwsem('&anon_vma->rwsem');
+    this.vmas = [vma];
+  }
+}
+
+/** folio_mapped(folio): atomic_read of the mapcount. */
+export function folio_mapped(folio: page): boolean {
+  return markedRead(folio, '_mapcount') > 0;
+}
+
+/** The PTE that mapped `folio` was cleared (folio_remove_rmap_pte: atomic_dec of the mapcount). */
+export function folio_remove_rmap_pte(folio: page): void {
+  marked(() => {
+    folio._mapcount--;
+  });
 }
 
 export interface vm_area_struct {
@@ -44,6 +79,10 @@ export interface vm_area_struct {
   anon: boolean;
   /** The page table of this VMA, one slot per page (null = not present). */
   pages: (page | null)[];
+  /** vma->anon_vma (anonymous VMAs the rmap can reach; null otherwise). */
+  anon_vma?: anon_vma | null;
+  /** vma->vm_mm */
+  vm_mm?: mm_struct;
 }
 
 export interface mm_struct {

@@ -6,7 +6,8 @@
  *
  * The kernel-side state of a simulated task lives in `Task.data.ts`.
  */
-import { type Task, current, machine } from '../../../../sim/index.js';
+import { ACCESS_WRITE, type Task, current, machine } from '../../../../sim/index.js';
+import { ATOMIC_INIT, type atomic_t } from '../../../../kernel/once.js';
 import {
   type spinlock_t,
   spin_lock,
@@ -46,8 +47,10 @@ export interface signal_struct {
   group_exit: boolean;
   /** The mm an OOM victim had (mark_oom_victim; mmgrab'd). */
   oom_mm: mm_struct | null;
-  /** The file table (files_struct) of the process. */
+  /** The file table (files_struct) of the process, shared by its threads (CLONE_FILES). */
   readonly files: file[];
+  /** files_struct->count (atomic_t): threads still holding the file table (exit_files drops one each). */
+  readonly files_count: atomic_t;
   /** sighand->siglock */
   readonly siglock: spinlock_t;
 }
@@ -96,8 +99,18 @@ export function new_signal_struct(): signal_struct {
     group_exit: false,
     oom_mm: null,
     files: [],
+    files_count: ATOMIC_INIT(1),
     siglock: spin_lock_init('&sighand->siglock'),
   };
+}
+
+/**
+ * copy_files() with CLONE_FILES, in the parent at clone time: atomic_inc(&oldf->count). No
+ * scheduling point: the caller's step.
+ */
+export function clone_files(sig: signal_struct): void {
+  machine().access(sig.files_count.id, ACCESS_WRITE);
+  sig.files_count.counter++;
 }
 
 /** copy_process() for the model: attaches kernel state to a simulated task. */
