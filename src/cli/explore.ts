@@ -169,6 +169,10 @@ export function registerExplore(program: Command): void {
     .command('replay')
     .description('replay a token and print its report')
     .argument('<token>', 'a ks1-… token from explore')
+    .option(
+      '--scenario <file>',
+      "the scenario file to replay the token on (a token of a user scenario needs it when the token's file is not there or has changed)",
+    )
     .option('--json', 'print one JSON object')
     // --trace/--html (report/, issue 6): the replayed run as a picture, written by cli/visual.ts.
     .option('--trace <file.json>', 'write the run as Chrome Trace Event JSON')
@@ -176,7 +180,7 @@ export function registerExplore(program: Command): void {
     .action(async (token, o) => {
       let out: Awaited<ReturnType<typeof replayToken>>;
       try {
-        out = await replayToken(token);
+        out = await replayToken(token, o.scenario);
       } catch (e) {
         if (e instanceof TokenError) throw new UsageError(e.message);
         throw e;
@@ -198,7 +202,7 @@ export function registerExplore(program: Command): void {
       } else {
         process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
       }
-      await writeTokenVisuals(token, { trace: o.trace, html: o.html }); // issue 6
+      await writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }); // issue 6
       process.exitCode = out.report ? 1 : 0;
     });
 }

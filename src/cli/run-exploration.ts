@@ -5,6 +5,7 @@
  * only ever sees a `(strategy) => RunResult` function.
  */
 import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { type RunFn, StopRun } from '../explore/common.js';
 import { Dpor } from '../explore/dpor.js';
 import { type ExploreResult, type Finding, type Progress, explore, replayRun } from '../explore/explorer.js';
@@ -12,8 +13,9 @@ import { PctSearch } from '../explore/pct.js';
 import { RandomSearch } from '../explore/random.js';
 import type { SearchStrategy } from '../explore/search.js';
 import { shrink } from '../explore/shrink.js';
-import { TokenError, decodeToken, encodeToken } from '../report/token.js';
-import { UsageError, loadScenario } from '../scenarios/index.js';
+import { type TokenData, TokenError, decodeToken, encodeToken } from '../report/token.js';
+import { UsageError } from '../scenarios/index.js';
+import { type LoadedScenario, loadAnyScenario, loadScenarioFile, looksLikePath } from './load-scenario.js';
 import type { Report, Strategy } from '../sim/index.js';
 import { type RunSpec, createSession, execute, resolveSpec } from './harness.js';
 // A static import (parallel.ts imports this module too; both only use each other inside functions):
@@ -103,8 +105,40 @@ export async function specFor(
   config: string | undefined,
   sets: readonly string[],
 ): Promise<RunSpec> {
-  const sc = await loadScenario(scenario);
-  return resolveSpec(sc, scenario, variant, config, sets);
+  const sc = await loadAnyScenario(scenario);
+  return resolveSpec(sc.scenario, scenario, variant, config, sets, sc.file);
+}
+
+/**
+ * The RunSpec of a token. A token of a user scenario names an absolute path and the file's
+ * content hash: the file is loaded only when it is a regular scenario file with that content;
+ * `scenarioFile` (replay --scenario FILE) loads the user's file instead.
+ */
+export async function specForToken(t: TokenData, scenarioFile?: string): Promise<RunSpec> {
+  const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
+  let loaded: LoadedScenario;
+  if (scenarioFile !== undefined) {
+    loaded = looksLikePath(scenarioFile) ? await loadScenarioFile(scenarioFile) : await loadAnyScenario(scenarioFile);
+  } else if (t.scenarioHash === undefined) {
+    if (looksLikePath(t.scenario))
+      throw new TokenError(
+        `the token names the scenario file ${t.scenario} without its content hash, so it is not loaded; give the scenario with --scenario FILE`,
+      );
+    loaded = await loadAnyScenario(t.scenario);
+  } else {
+    if (!isAbsolute(t.scenario))
+      throw new TokenError(
+        `the token names the scenario file ${t.scenario} by a relative path, so it is not loaded; give the scenario with --scenario FILE`,
+      );
+    try {
+      loaded = await loadScenarioFile(t.scenario, t.scenario, t.scenarioHash);
+    } catch (e) {
+      if (e instanceof UsageError && !e.message.includes('--scenario FILE'))
+        throw new UsageError(`not loading the token's scenario: ${e.message}; give the scenario with --scenario FILE`);
+      throw e;
+    }
+  }
+  return resolveSpec(loaded.scenario, scenarioFile ?? t.scenario, t.variant, t.config, sets, loaded.file);
 }
 
 function checkInt(name: string, v: number | undefined, min: number): void {
@@ -145,7 +179,8 @@ function tokenFor(
   digest: string,
 ): string {
   return encodeToken({
-    scenario: spec.scenarioRef,
+    scenario: spec.file ? spec.file.path : spec.scenarioRef,
+    scenarioHash: spec.file?.hash,
     variant: spec.variant?.name,
     config: spec.configName,
     overrides: spec.overrides,
@@ -252,10 +287,9 @@ export interface ReplayOutcome {
 }
 
 /** Replays a token; throws TokenError (malformed / does not fit) or UsageError. */
-export async function replayToken(token: string): Promise<ReplayOutcome> {
+export async function replayToken(token: string, scenarioFile?: string): Promise<ReplayOutcome> {
   const t = decodeToken(token);
-  const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
-  const spec = await specFor(t.scenario, t.variant, t.config, sets);
+  const spec = await specForToken(t, scenarioFile);
   let out: ReturnType<typeof replayRun>;
   try {
     out = replayRun(runnerFor(spec), t.choices, t.prelude);

@@ -19,7 +19,7 @@ import { writeTraceJson } from '../report/trace.js';
 import { Replay } from '../explore/replay.js';
 import type { Report } from '../sim/index.js';
 import { createSession, execute } from './harness.js';
-import { specFor } from './run-exploration.js';
+import { specForToken } from './run-exploration.js';
 
 export interface TracedRun {
   readonly trace: RunTrace;
@@ -33,10 +33,9 @@ export interface TracedRun {
 }
 
 /** Replays a token (its prelude runs first, untraced) and records the final run with trace on. */
-export async function traceToken(token: string): Promise<TracedRun> {
+export async function traceToken(token: string, scenarioFile?: string): Promise<TracedRun> {
   const t = decodeToken(token);
-  const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
-  const spec = await specFor(t.scenario, t.variant, t.config, sets);
+  const spec = await specForToken(t, scenarioFile);
   const session = createSession(spec);
   for (const pc of t.prelude) execute(session, new Replay(pc, { tail: 'complete' }));
   const rec = traceRecorder();
@@ -61,12 +60,14 @@ export interface VisualOptions {
   /** Self-contained HTML timeline. */
   readonly html?: string | undefined;
   readonly title?: string | undefined;
+  /** replay --scenario FILE. */
+  readonly scenarioFile?: string | undefined;
 }
 
 /** `kernsim replay TOKEN --trace F.json --html F.html`: returns the files written. */
 export async function writeTokenVisuals(token: string, opts: VisualOptions): Promise<string[]> {
   if (!opts.trace && !opts.html) return [];
-  const run = await traceToken(token);
+  const run = await traceToken(token, opts.scenarioFile);
   const title = opts.title ?? run.report?.title ?? `${run.scenario} (no finding)`;
   const written: string[] = [];
   const subtitle = `${run.scenario}${run.variant ? ` · ${run.variant}` : ''} · ${run.config} · ${run.trace.steps} steps · end: ${run.trace.end}`;
