@@ -21,6 +21,7 @@ import {
   type JsonOutput,
   type ResultJson,
   runExploration,
+  specFor,
 } from './run-exploration.js';
 import { type ExpectedCell, cellKey, loadVerdicts } from './verdicts.js';
 import '../scenarios/builtin.js';
@@ -100,6 +101,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       }
     }
   if (requests.length === 0) throw new UsageError('no scenario × variant × config cell matches the filters');
+  // Bad input (a --set knob, a prototype key) is refused here, before any cell is explored.
+  for (const r of requests) await specFor(r.req.scenario, r.req.variant, r.req.config, r.req.sets ?? []);
   const jobs = Math.max(1, opts.jobs ?? availableParallelism());
   let done = 0;
   const tick = () => opts.onCell?.(++done, requests.length);
@@ -121,7 +124,14 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     try {
       results = await Promise.all(
         requests.map(async (r) => {
-          const res = (await pool.run(r.req)) as ResultJson;
+          let res: ResultJson;
+          try {
+            res = (await pool.run(r.req)) as ResultJson;
+          } catch (e) {
+            // A UsageError crosses the thread boundary as a plain Error with its name.
+            if (e instanceof Error && e.name === 'UsageError') throw new UsageError(e.message);
+            throw e;
+          }
           tick();
           return res;
         }),

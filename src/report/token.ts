@@ -87,6 +87,13 @@ export function decodeToken(token: string): TokenData {
     );
   }
   const o = r.data;
+  // A key such as '__proto__' is dropped by the record parse: refuse it rather than replay without it.
+  const rawK = (json as { k?: unknown }).k;
+  if (rawK && typeof rawK === 'object') {
+    const kept = Object.keys(o.k ?? {});
+    const lost = Object.keys(rawK).find((key) => !kept.includes(key));
+    if (lost !== undefined) throw new TokenError(`malformed token: k: knob name '${lost}' is not allowed`);
+  }
   return {
     scenario: o.s,
     scenarioHash: o.h,
