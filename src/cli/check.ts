@@ -23,6 +23,7 @@ import {
   runExploration,
   specFor,
 } from './run-exploration.js';
+import { checkOutputPaths, writing } from './output.js';
 import { type ExpectedCell, cellKey, loadVerdicts } from './verdicts.js';
 import '../scenarios/builtin.js';
 
@@ -266,6 +267,7 @@ export function registerCheck(program: Command): void {
     .option('--shrink', 'shrink every finding (slower; explore shrinks by default)')
     .option('--print-table', 'also print the found verdicts as docs/verdicts.md table rows')
     .action(async (o) => {
+      checkOutputPaths({ '--html': o.html });
       const tty = Boolean(process.stderr.isTTY) && !o.json;
       const bar = tty
         ? new cliProgress.SingleBar(
@@ -290,17 +292,6 @@ export function registerCheck(program: Command): void {
           if (done === total) bar.stop();
         },
       });
-      if (o.html) {
-        const { writeCheckHtml } = await import('./visual.js');
-        const byKey = new Map(
-          r.cells.map((c) => [cellKey(c.result.scenario, c.result.variant ?? '', c.result.config), c]),
-        );
-        await writeCheckHtml(o.html, r, (e) => {
-          const exp = byKey.get(cellKey(e.scenario, e.variant ?? '', e.config))?.expected;
-          if (!exp) return undefined;
-          return exp.titles.length === 0 ? 'clean' : { verdict: 'found', titles: exp.titles };
-        });
-      }
       if (o.json) {
         const json = {
           version: 1,
@@ -315,6 +306,19 @@ export function registerCheck(program: Command): void {
       } else {
         process.stdout.write(formatCheck(r, pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)));
         if (o.printTable) process.stdout.write(`\n${verdictRows(r)}`);
+      }
+      if (o.html) {
+        const { writeCheckHtml } = await import('./visual.js');
+        const byKey = new Map(
+          r.cells.map((c) => [cellKey(c.result.scenario, c.result.variant ?? '', c.result.config), c]),
+        );
+        await writing(o.html, () =>
+          writeCheckHtml(o.html as string, r, (e) => {
+            const exp = byKey.get(cellKey(e.scenario, e.variant ?? '', e.config))?.expected;
+            if (!exp) return undefined;
+            return exp.titles.length === 0 ? 'clean' : { verdict: 'found', titles: exp.titles };
+          }),
+        );
       }
       const compared = r.cells.some((c) => c.compared);
       const incomplete = r.cells.some((c) => !c.result.complete);

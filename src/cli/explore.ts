@@ -12,6 +12,7 @@ import {
   replayToken,
   runExploration,
 } from './run-exploration.js';
+import { checkOutputPaths, writing } from './output.js';
 import { writeExploreVisuals, writeTokenVisuals } from './visual.js';
 
 function intArg(min: number) {
@@ -137,6 +138,7 @@ export function registerExplore(program: Command): void {
     .option('--trace <file.json>', "write the first finding's run as Chrome Trace Event JSON")
     .option('--html <file.html>', 'write a self-contained HTML timeline of the findings')
     .action(async (o) => {
+      checkOutputPaths({ '--trace': o.trace, '--html': o.html });
       const bar = o.json ? null : progressBar();
       let r: ResultJson;
       try {
@@ -161,7 +163,8 @@ export function registerExplore(program: Command): void {
       }
       const out: JsonOutput = { version: 1, results: [r] };
       process.stdout.write(o.json ? `${JSON.stringify(out, null, 2)}\n` : formatResult(r, colors()));
-      await writeExploreVisuals(r, { trace: o.trace, html: o.html }); // issue 6
+      process.exitCode = exitStatus(r);
+      await writing('the pictures', () => writeExploreVisuals(r, { trace: o.trace, html: o.html })); // issue 6
       process.exitCode = exitStatus(r);
     });
 
@@ -178,6 +181,7 @@ export function registerExplore(program: Command): void {
     .option('--trace <file.json>', 'write the run as Chrome Trace Event JSON')
     .option('--html <file.html>', 'write a self-contained HTML timeline of the run')
     .action(async (token, o) => {
+      checkOutputPaths({ '--trace': o.trace, '--html': o.html });
       let out: Awaited<ReturnType<typeof replayToken>>;
       try {
         out = await replayToken(token, o.scenario);
@@ -202,7 +206,10 @@ export function registerExplore(program: Command): void {
       } else {
         process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
       }
-      await writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }); // issue 6
+      process.exitCode = out.report ? 1 : 0;
+      await writing('the pictures', () =>
+        writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }),
+      ); // issue 6
       process.exitCode = out.report ? 1 : 0;
     });
 }
