@@ -23,6 +23,7 @@ import {
   runExploration,
   specFor,
 } from './run-exploration.js';
+import { INTERRUPTED_STATUS, onInterrupt, stopBuffer, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
 import { type ExpectedCell, cellKey, loadVerdicts } from './verdicts.js';
 import '../scenarios/builtin.js';
@@ -127,7 +128,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
         requests.map(async (r) => {
           let res: ResultJson;
           try {
-            res = (await pool.run(r.req)) as ResultJson;
+            res = (await pool.run({ ...r.req, stop: stopBuffer() })) as ResultJson;
           } catch (e) {
             // A UsageError crosses the thread boundary as a plain Error with its name.
             if (e instanceof Error && e.name === 'UsageError') throw new UsageError(e.message);
@@ -268,6 +269,7 @@ export function registerCheck(program: Command): void {
     .option('--print-table', 'also print the found verdicts as docs/verdicts.md table rows')
     .action(async (o) => {
       checkOutputPaths({ '--html': o.html });
+      onInterrupt();
       const tty = Boolean(process.stderr.isTTY) && !o.json;
       const bar = tty
         ? new cliProgress.SingleBar(
@@ -306,6 +308,11 @@ export function registerCheck(program: Command): void {
       } else {
         process.stdout.write(formatCheck(r, pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)));
         if (o.printTable) process.stdout.write(`\n${verdictRows(r)}`);
+      }
+      if (stopRequested()) {
+        process.exitCode = INTERRUPTED_STATUS;
+        if (o.html) process.stderr.write('kernsim: interrupted: --html not written\n');
+        return;
       }
       if (o.html) {
         const { writeCheckHtml } = await import('./visual.js');

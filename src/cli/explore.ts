@@ -12,6 +12,7 @@ import {
   replayToken,
   runExploration,
 } from './run-exploration.js';
+import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
 import { writeExploreVisuals, writeTokenVisuals } from './visual.js';
 
@@ -139,6 +140,7 @@ export function registerExplore(program: Command): void {
     .option('--html <file.html>', 'write a self-contained HTML timeline of the findings')
     .action(async (o) => {
       checkOutputPaths({ '--trace': o.trace, '--html': o.html });
+      onInterrupt();
       const bar = o.json ? null : progressBar();
       let r: ResultJson;
       try {
@@ -164,6 +166,11 @@ export function registerExplore(program: Command): void {
       const out: JsonOutput = { version: 1, results: [r] };
       process.stdout.write(o.json ? `${JSON.stringify(out, null, 2)}\n` : formatResult(r, colors()));
       process.exitCode = exitStatus(r);
+      if (stopRequested()) {
+        process.exitCode = INTERRUPTED_STATUS;
+        if (o.trace || o.html) process.stderr.write('kernsim: interrupted: --trace/--html not written\n');
+        return;
+      }
       await writing('the pictures', () => writeExploreVisuals(r, { trace: o.trace, html: o.html })); // issue 6
       process.exitCode = exitStatus(r);
     });

@@ -21,6 +21,7 @@ import { type RunSpec, createSession, execute, resolveSpec } from './harness.js'
 // A static import (parallel.ts imports this module too; both only use each other inside functions):
 // dynamic imports of .js specifiers are not mapped to .ts inside tsx-loaded worker threads.
 import { exploreParallel } from './parallel.js';
+import { adoptStop } from './interrupt.js';
 import '../scenarios/builtin.js';
 
 export type StrategyName = 'dpor' | 'pct' | 'random';
@@ -46,6 +47,8 @@ export interface ExplorationRequest {
   /** Shrink findings (default true). */
   readonly shrink?: boolean;
   readonly onProgress?: (p: Progress) => void;
+  /** The stop flag (Ctrl-C) of the thread that asked (a `kernsim check` cell run in a worker thread). */
+  readonly stop?: SharedArrayBuffer;
   /** DPOR executions run sequentially before the space is split into subtree tasks (default 200; for tests). */
   readonly seqPhase?: number;
 }
@@ -164,6 +167,8 @@ export function incompleteReason(r: ExploreResult, req: ExplorationRequest): str
       return `stopped by --time after ${(r.elapsedMs / 1000).toFixed(1)} s (${r.executions} executions)`;
     case 'nondeterminism':
       return 'stopped: the model is not deterministic';
+    case 'interrupted':
+      return `interrupted after ${r.executions} executions (${(r.elapsedMs / 1000).toFixed(1)} s)`;
     case 'cut-runs':
       return `${r.cut} run${r.cut === 1 ? '' : 's'} reached the step limit without ending (neither a livelock nor an RCU stall: raise the scenario's maxSteps)`;
     default:
@@ -228,6 +233,7 @@ export function findingsJson(spec: RunSpec, fs: readonly Finding[], doShrink: bo
 
 /** Runs one exploration and returns its result object (throws UsageError on bad input). */
 export async function runExploration(req: ExplorationRequest): Promise<ResultJson> {
+  adoptStop(req.stop);
   checkInt('--budget', req.budget, 1);
   checkInt('--faults', req.faults, 0);
   checkInt('--preemptions', req.preemptions, -1);
@@ -272,7 +278,8 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
     elapsed_ms: Math.round(r.elapsedMs),
     jobs,
     stats: r.stats,
-    findings: findingsJson(spec, r.findings, req.shrink ?? true),
+    // Interrupted: no shrinking (the user asked to stop; the tokens replay as they are).
+    findings: findingsJson(spec, r.findings, (req.shrink ?? true) && r.stoppedBy !== 'interrupted'),
   };
 }
 

@@ -96,7 +96,7 @@ export function decodeToken(token: string): TokenData {
   }
   return {
     scenario: o.s,
-    scenarioHash: o.h,
+    ...(o.h !== undefined ? { scenarioHash: o.h } : {}),
     variant: o.v,
     config: o.c,
     // Own entries only, in a fresh object (a '__proto__' key stays a key, never a prototype).
