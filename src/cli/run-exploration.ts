@@ -129,6 +129,8 @@ export async function specForToken(t: TokenData, scenarioFile?: string): Promise
       );
     loaded = await loadAnyScenario(t.scenario);
   } else {
+    if (!looksLikePath(t.scenario))
+      throw new TokenError(`malformed token: a content hash for the built-in scenario '${t.scenario}'`);
     if (!isAbsolute(t.scenario))
       throw new TokenError(
         `the token names the scenario file ${t.scenario} by a relative path, so it is not loaded; give the scenario with --scenario FILE`,
