@@ -12,6 +12,7 @@ import { findConfig } from '../scenarios/configs.js';
 import { UsageError, findVariant } from '../scenarios/index.js';
 import { makeConfig } from '../kernel/config.js';
 import type { Observer, RunResult, Strategy } from '../sim/index.js';
+import type { Fingerprint } from './determinism.js';
 import { runHook } from './model-error.js';
 
 export interface RunSpec {
@@ -42,6 +43,8 @@ export interface ExecuteOptions {
   readonly trace?: boolean;
   readonly maxSteps?: number;
   readonly observers?: readonly Observer[];
+  /** Records what every step did (cli/determinism.ts compares two runs step by step). */
+  readonly fingerprint?: Fingerprint;
 }
 
 /** One run of the scenario under a strategy. */
@@ -52,13 +55,16 @@ export function execute(session: Session, strategy: Strategy, opts: ExecuteOptio
   const m = k.machine;
   for (const o of opts.observers ?? []) m.observers.push(o);
   installCheckers(m, spec.config, session.checks);
+  if (opts.fingerprint) opts.fingerprint.install(m);
   const ctx: ScenarioContext = { config: spec.config, variant: spec.variant, knobs: spec.knobs };
   const sc = spec.scenario;
   const finish = sc.finish;
   if (finish) m.endHooks.unshift(() => void runHook(m, sc.name, 'finish', () => finish.call(sc, ctx)));
   // A setup() that throws ends the run before its first step, with the Oops as its report.
   if (!runHook(m, sc.name, 'setup', () => sc.setup(ctx))) m.stop();
-  return m.run();
+  const r = m.run();
+  opts.fingerprint?.finish(r);
+  return r;
 }
 
 function parseKnob(v: string): KnobValue {

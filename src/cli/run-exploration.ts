@@ -21,6 +21,7 @@ import { type RunSpec, createSession, execute, resolveSpec } from './harness.js'
 // A static import (parallel.ts imports this module too; both only use each other inside functions):
 // dynamic imports of .js specifiers are not mapped to .ts inside tsx-loaded worker threads.
 import { exploreParallel } from './parallel.js';
+import { checkDeterminism } from './determinism.js';
 import { adoptStop } from './interrupt.js';
 import '../scenarios/builtin.js';
 
@@ -262,6 +263,17 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
       fresh: () => runnerFor(spec),
       ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     });
+  }
+  if (r.stoppedBy !== 'interrupted' && r.stoppedBy !== 'nondeterminism') {
+    // Every finding's run and a seeded sample of runs, each run twice, step by step.
+    const nd = checkDeterminism(spec, r.findings, { seed: req.seed ?? 1, faults: req.faults ?? DEFAULT_FAULTS });
+    if (nd)
+      r = {
+        ...r,
+        findings: [...r.findings, { ...nd, execution: r.executions }],
+        complete: false,
+        stoppedBy: 'nondeterminism',
+      };
   }
   const reason = incompleteReason(r, { ...req, strategy });
   const pre = req.preemptions ?? DEFAULT_PREEMPTIONS;
