@@ -9,6 +9,7 @@ import {
   type ResultJson,
   type StrategyName,
   TokenError,
+  baseRunToken,
   replayToken,
   runExploration,
 } from './run-exploration.js';
@@ -171,7 +172,16 @@ export function registerExplore(program: Command): void {
         if (o.trace || o.html) process.stderr.write('kernsim: interrupted: --trace/--html not written\n');
         return;
       }
-      await writing('the pictures', () => writeExploreVisuals(r, { trace: o.trace, html: o.html })); // issue 6
+      const baseToken =
+        o.trace && r.findings.length === 0 ? await baseRunToken(o.scenario, o.variant, o.config, o.set) : undefined;
+      await writing('the pictures', () =>
+        writeExploreVisuals(r, {
+          trace: o.trace,
+          html: o.html,
+          baseToken,
+          note: (l) => process.stderr.write(`kernsim: ${l}\n`),
+        }),
+      ); // issue 6
       process.exitCode = exitStatus(r);
     });
 

@@ -199,6 +199,16 @@ function tokenFor(
   });
 }
 
+/** The token of a scenario's run without preemptions or faults (its choices are filled in on replay). */
+export async function baseRunToken(
+  scenario: string,
+  variant: string | undefined,
+  config: string | undefined,
+  sets: readonly string[],
+): Promise<string> {
+  return tokenFor(await specFor(scenario, variant, config, sets), [], [], -1, '');
+}
+
 /** Turns explored findings into JSON findings (with tokens and, unless disabled, shrunk tokens). */
 export function findingsJson(spec: RunSpec, fs: readonly Finding[], doShrink: boolean): FindingJson[] {
   const fresh = () => runnerFor(spec);

@@ -12,10 +12,12 @@ import {
   type CheckResult,
   type CheckResultEntry,
   type ExpectedVerdicts,
+  matrixHtml,
+  toMatrixData,
   writeMatrixHtml,
   writeRunHtml,
 } from '../report/html.js';
-import { writeTraceJson } from '../report/trace.js';
+import { writeFileAtomic, writeTraceJson } from '../report/trace.js';
 import { Replay } from '../explore/replay.js';
 import type { Report } from '../sim/index.js';
 import { createSession, execute } from './harness.js';
@@ -62,6 +64,10 @@ export interface VisualOptions {
   readonly title?: string | undefined;
   /** replay --scenario FILE. */
   readonly scenarioFile?: string | undefined;
+  /** explore: the token of the scenario's run without preemptions or faults (--trace without a finding). */
+  readonly baseToken?: string | undefined;
+  /** Where to say what was written instead of what was asked for. */
+  readonly note?: (line: string) => void;
 }
 
 /** `kernsim replay TOKEN --trace F.json --html F.html`: returns the files written. */
@@ -106,10 +112,17 @@ async function traceOrUndefined(f: CheckFinding): Promise<RunTrace | undefined> 
  * `kernsim check --html F.html`: the verdict matrix, with the timeline of
  * every finding (its token replayed with trace on) embedded in the page.
  */
-export async function writeCheckHtml(file: string, check: CheckResult, expected?: ExpectedVerdicts): Promise<void> {
+export async function writeCheckHtml(
+  file: string,
+  check: CheckResult,
+  expected?: ExpectedVerdicts,
+  title?: string,
+): Promise<void> {
   const traces = new Map<string, RunTrace | undefined>();
   for (const r of check.results) for (const f of r.findings) traces.set(f.token, await traceOrUndefined(f));
-  writeMatrixHtml(file, check, expected, (f: CheckFinding, _r: CheckResultEntry) => traces.get(f.token));
+  const traceOf = (f: CheckFinding, _r: CheckResultEntry) => traces.get(f.token);
+  if (title === undefined) writeMatrixHtml(file, check, expected, traceOf);
+  else writeFileAtomic(file, matrixHtml(toMatrixData(check, expected, traceOf, title)));
 }
 
 /**
@@ -122,7 +135,10 @@ export async function writeExploreHtml(file: string, result: CheckResultEntry): 
     await writeTokenVisuals(first.token, { html: file, title: first.title });
     return;
   }
-  await writeCheckHtml(file, { version: 1, results: [result] });
+  const n = result.findings.length;
+  const cell = `${result.scenario}${result.variant ? ` ${result.variant}` : ''} ${result.config}`;
+  const what = n === 0 ? 'no findings' : `${n} finding${n === 1 ? '' : 's'}`;
+  await writeCheckHtml(file, { version: 1, results: [result] }, undefined, `kernsim explore: ${cell}: ${what}`);
 }
 
 /** `kernsim explore … --trace F.json --html F.html`: the trace of the first finding and the HTML page. */
@@ -131,6 +147,11 @@ export async function writeExploreVisuals(result: CheckResultEntry, opts: Visual
   const first = result.findings[0];
   if (opts.trace && first)
     written.push(...(await writeTokenVisuals(first.token, { trace: opts.trace, title: first.title })));
+  else if (opts.trace && opts.baseToken) {
+    // No finding to picture: the scenario's run without preemptions or faults, and say so.
+    written.push(...(await writeTokenVisuals(opts.baseToken, { trace: opts.trace })));
+    opts.note?.(`no finding: ${opts.trace} has the scenario's run without preemptions or faults`);
+  } else if (opts.trace) opts.note?.(`no finding: ${opts.trace} not written (no run to show)`);
   if (opts.html) {
     await writeExploreHtml(opts.html, result);
     written.push(opts.html);
