@@ -259,7 +259,9 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   if (!['dpor', 'pct', 'random'].includes(strategy))
     throw new UsageError(`unknown strategy '${strategy}' (dpor, pct, random)`);
   const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
-  const jobs = req.jobs ?? availableParallelism();
+  // A user scenario file explores on this thread: the pool's worker threads cannot import it (their
+  // `--import tsx` hooks do not reach a file outside the checkout: "Unknown file extension .ts").
+  const jobs = spec.file ? 1 : (req.jobs ?? availableParallelism());
   const budget = req.budget ?? (strategy === 'dpor' ? undefined : DEFAULT_SAMPLING_BUDGET);
   let r: ExploreResult;
   if (jobs > 0) {
