@@ -21,7 +21,10 @@ import {
   type JsonOutput,
   type ResultJson,
   runExploration,
+  specFor,
 } from './run-exploration.js';
+import { INTERRUPTED_STATUS, onInterrupt, stopBuffer, stopRequested } from './interrupt.js';
+import { checkOutputPaths, writing } from './output.js';
 import { type ExpectedCell, cellKey, loadVerdicts } from './verdicts.js';
 import '../scenarios/builtin.js';
 
@@ -100,6 +103,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       }
     }
   if (requests.length === 0) throw new UsageError('no scenario × variant × config cell matches the filters');
+  // Bad input (a --set knob, a prototype key) is refused here, before any cell is explored.
+  for (const r of requests) await specFor(r.req.scenario, r.req.variant, r.req.config, r.req.sets ?? []);
   const jobs = Math.max(1, opts.jobs ?? availableParallelism());
   let done = 0;
   const tick = () => opts.onCell?.(++done, requests.length);
@@ -121,7 +126,14 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     try {
       results = await Promise.all(
         requests.map(async (r) => {
-          const res = (await pool.run(r.req)) as ResultJson;
+          let res: ResultJson;
+          try {
+            res = (await pool.run({ ...r.req, stop: stopBuffer() })) as ResultJson;
+          } catch (e) {
+            // A UsageError crosses the thread boundary as a plain Error with its name.
+            if (e instanceof Error && e.name === 'UsageError') throw new UsageError(e.message);
+            throw e;
+          }
           tick();
           return res;
         }),
@@ -224,6 +236,19 @@ export function verdictRows(r: CheckResult): string {
   return `${rows.join('\n')}\n`;
 }
 
+/**
+ * --jobs above the machine's cores only adds threads that wait for a core and memory each
+ * (`--jobs 8` on 2 cores: 2.6x the time, 3.5x the memory of `--jobs 1`): capped, with a word,
+ * unless --force-jobs.
+ */
+export function capJobs(jobs: number, force: boolean, cores = availableParallelism()): { jobs: number; note?: string } {
+  if (force || jobs <= cores) return { jobs };
+  return {
+    jobs: cores,
+    note: `--jobs ${jobs} capped at ${cores}, the machine's cores (--force-jobs runs ${jobs} threads)`,
+  };
+}
+
 function intArg(min: number) {
   return (v: string): number => {
     if (!/^-?\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
@@ -249,13 +274,22 @@ export function registerCheck(program: Command): void {
       intArg(-1),
     )
     .option('--faults <n>', `fault budget (default: per cell in docs/verdicts.md, else ${DEFAULT_FAULTS})`, intArg(0))
-    .option('--jobs <n>', 'worker threads (default: the machine’s cores)', intArg(1))
+    .option('--jobs <n>', 'worker threads (default and at most: the machine’s cores)', intArg(1))
+    .option('--force-jobs', 'run --jobs threads even beyond the machine’s cores')
     .option('--verdicts <file>', 'expected verdicts', DEFAULT_VERDICTS)
     .option('--json', 'print one JSON object (the explore schema, plus per-cell comparison)')
     .option('--html <file>', 'write the verdict matrix as a self-contained HTML page')
     .option('--shrink', 'shrink every finding (slower; explore shrinks by default)')
     .option('--print-table', 'also print the found verdicts as docs/verdicts.md table rows')
     .action(async (o) => {
+      checkOutputPaths({ '--html': o.html });
+      let jobs = o.jobs;
+      if (jobs !== undefined) {
+        const c = capJobs(jobs, o.forceJobs ?? false);
+        if (c.note) process.stderr.write(`kernsim: ${c.note}\n`);
+        jobs = c.jobs;
+      }
+      onInterrupt();
       const tty = Boolean(process.stderr.isTTY) && !o.json;
       const bar = tty
         ? new cliProgress.SingleBar(
@@ -270,7 +304,7 @@ export function registerCheck(program: Command): void {
         sets: o.set,
         ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
         ...(o.faults !== undefined ? { faults: o.faults } : {}),
-        ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+        ...(jobs !== undefined ? { jobs } : {}),
         verdicts: o.verdicts,
         shrink: o.shrink ?? false,
         onCell: (done, total) => {
@@ -280,17 +314,6 @@ export function registerCheck(program: Command): void {
           if (done === total) bar.stop();
         },
       });
-      if (o.html) {
-        const { writeCheckHtml } = await import('./visual.js');
-        const byKey = new Map(
-          r.cells.map((c) => [cellKey(c.result.scenario, c.result.variant ?? '', c.result.config), c]),
-        );
-        await writeCheckHtml(o.html, r, (e) => {
-          const exp = byKey.get(cellKey(e.scenario, e.variant ?? '', e.config))?.expected;
-          if (!exp) return undefined;
-          return exp.titles.length === 0 ? 'clean' : { verdict: 'found', titles: exp.titles };
-        });
-      }
       if (o.json) {
         const json = {
           version: 1,
@@ -305,6 +328,24 @@ export function registerCheck(program: Command): void {
       } else {
         process.stdout.write(formatCheck(r, pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)));
         if (o.printTable) process.stdout.write(`\n${verdictRows(r)}`);
+      }
+      if (stopRequested()) {
+        process.exitCode = INTERRUPTED_STATUS;
+        if (o.html) process.stderr.write('kernsim: interrupted: --html not written\n');
+        return;
+      }
+      if (o.html) {
+        const { writeCheckHtml } = await import('./visual.js');
+        const byKey = new Map(
+          r.cells.map((c) => [cellKey(c.result.scenario, c.result.variant ?? '', c.result.config), c]),
+        );
+        await writing(o.html, () =>
+          writeCheckHtml(o.html as string, r, (e) => {
+            const exp = byKey.get(cellKey(e.scenario, e.variant ?? '', e.config))?.expected;
+            if (!exp) return undefined;
+            return exp.titles.length === 0 ? 'clean' : { verdict: 'found', titles: exp.titles };
+          }),
+        );
       }
       const compared = r.cells.some((c) => c.compared);
       const incomplete = r.cells.some((c) => !c.result.complete);

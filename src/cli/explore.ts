@@ -9,9 +9,12 @@ import {
   type ResultJson,
   type StrategyName,
   TokenError,
+  baseRunToken,
   replayToken,
   runExploration,
 } from './run-exploration.js';
+import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
+import { checkOutputPaths, writing } from './output.js';
 import { writeExploreVisuals, writeTokenVisuals } from './visual.js';
 
 function intArg(min: number) {
@@ -137,6 +140,8 @@ export function registerExplore(program: Command): void {
     .option('--trace <file.json>', "write the first finding's run as Chrome Trace Event JSON")
     .option('--html <file.html>', 'write a self-contained HTML timeline of the findings')
     .action(async (o) => {
+      checkOutputPaths({ '--trace': o.trace, '--html': o.html });
+      onInterrupt();
       const bar = o.json ? null : progressBar();
       let r: ResultJson;
       try {
@@ -161,7 +166,22 @@ export function registerExplore(program: Command): void {
       }
       const out: JsonOutput = { version: 1, results: [r] };
       process.stdout.write(o.json ? `${JSON.stringify(out, null, 2)}\n` : formatResult(r, colors()));
-      await writeExploreVisuals(r, { trace: o.trace, html: o.html }); // issue 6
+      process.exitCode = exitStatus(r);
+      if (stopRequested()) {
+        process.exitCode = INTERRUPTED_STATUS;
+        if (o.trace || o.html) process.stderr.write('kernsim: interrupted: --trace/--html not written\n');
+        return;
+      }
+      const baseToken =
+        o.trace && r.findings.length === 0 ? await baseRunToken(o.scenario, o.variant, o.config, o.set) : undefined;
+      await writing('the pictures', () =>
+        writeExploreVisuals(r, {
+          trace: o.trace,
+          html: o.html,
+          baseToken,
+          note: (l) => process.stderr.write(`kernsim: ${l}\n`),
+        }),
+      ); // issue 6
       process.exitCode = exitStatus(r);
     });
 
@@ -169,14 +189,19 @@ export function registerExplore(program: Command): void {
     .command('replay')
     .description('replay a token and print its report')
     .argument('<token>', 'a ks1-… token from explore')
+    .option(
+      '--scenario <file>',
+      "the scenario file to replay the token on (a token of a user scenario needs it when the token's file is not there or has changed)",
+    )
     .option('--json', 'print one JSON object')
     // --trace/--html (report/, issue 6): the replayed run as a picture, written by cli/visual.ts.
     .option('--trace <file.json>', 'write the run as Chrome Trace Event JSON')
     .option('--html <file.html>', 'write a self-contained HTML timeline of the run')
     .action(async (token, o) => {
+      checkOutputPaths({ '--trace': o.trace, '--html': o.html });
       let out: Awaited<ReturnType<typeof replayToken>>;
       try {
-        out = await replayToken(token);
+        out = await replayToken(token, o.scenario);
       } catch (e) {
         if (e instanceof TokenError) throw new UsageError(e.message);
         throw e;
@@ -198,7 +223,10 @@ export function registerExplore(program: Command): void {
       } else {
         process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
       }
-      await writeTokenVisuals(token, { trace: o.trace, html: o.html }); // issue 6
+      process.exitCode = out.report ? 1 : 0;
+      await writing('the pictures', () =>
+        writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }),
+      ); // issue 6
       process.exitCode = out.report ? 1 : 0;
     });
 }

@@ -20,6 +20,7 @@ import { Piscina } from 'piscina';
 import { type DporRoot, SplitTree } from '../explore/dpor.js';
 import type { ExploreResult, Finding } from '../explore/explorer.js';
 import type { RunSpec } from './harness.js';
+import { stopBuffer, stopRequested } from './interrupt.js';
 import { DEFAULT_FAULTS, DEFAULT_PREEMPTIONS, type ExplorationRequest } from './run-exploration.js';
 import { type WorkerResult, type WorkerTask, runTask } from './worker.js';
 
@@ -75,6 +76,7 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
     seed: req.seed ?? 1,
     depth: req.depth ?? 2,
     ...(deadline !== undefined ? { deadline } : {}),
+    stop: stopBuffer(),
   } as const;
   const findings: Finding[] = [];
   const seen = new Set<string>();
@@ -122,6 +124,7 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
         if (r.nondeterministic) stoppedBy = 'nondeterminism';
         else if (r.timedOut && stoppedBy === null) stoppedBy = 'time';
         else if (r.budgetStopped && stoppedBy === null) stoppedBy = 'budget';
+        if (stopRequested()) stoppedBy = 'interrupted';
         if (stoppedBy !== null) halt = true;
         progressed += r.executions;
         req.onProgress?.({
@@ -165,6 +168,7 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
           else if (r.timedOut) stoppedBy = 'time';
         }
         if (deadline !== undefined && Date.now() >= deadline && stoppedBy === null && next < total) stoppedBy = 'time';
+        if (stopRequested()) stoppedBy = 'interrupted';
         req.onProgress?.({
           executions,
           steps,

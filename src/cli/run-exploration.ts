@@ -5,6 +5,7 @@
  * only ever sees a `(strategy) => RunResult` function.
  */
 import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { type RunFn, StopRun } from '../explore/common.js';
 import { Dpor } from '../explore/dpor.js';
 import { type ExploreResult, type Finding, type Progress, explore, replayRun } from '../explore/explorer.js';
@@ -12,13 +13,16 @@ import { PctSearch } from '../explore/pct.js';
 import { RandomSearch } from '../explore/random.js';
 import type { SearchStrategy } from '../explore/search.js';
 import { shrink } from '../explore/shrink.js';
-import { TokenError, decodeToken, encodeToken } from '../report/token.js';
-import { UsageError, loadScenario } from '../scenarios/index.js';
+import { type TokenData, TokenError, decodeToken, encodeToken } from '../report/token.js';
+import { UsageError } from '../scenarios/index.js';
+import { type LoadedScenario, loadAnyScenario, loadScenarioFile, looksLikePath } from './load-scenario.js';
 import type { Report, Strategy } from '../sim/index.js';
 import { type RunSpec, createSession, execute, resolveSpec } from './harness.js';
 // A static import (parallel.ts imports this module too; both only use each other inside functions):
 // dynamic imports of .js specifiers are not mapped to .ts inside tsx-loaded worker threads.
 import { exploreParallel } from './parallel.js';
+import { checkDeterminism } from './determinism.js';
+import { adoptStop } from './interrupt.js';
 import '../scenarios/builtin.js';
 
 export type StrategyName = 'dpor' | 'pct' | 'random';
@@ -44,6 +48,8 @@ export interface ExplorationRequest {
   /** Shrink findings (default true). */
   readonly shrink?: boolean;
   readonly onProgress?: (p: Progress) => void;
+  /** The stop flag (Ctrl-C) of the thread that asked (a `kernsim check` cell run in a worker thread). */
+  readonly stop?: SharedArrayBuffer;
   /** DPOR executions run sequentially before the space is split into subtree tasks (default 200; for tests). */
   readonly seqPhase?: number;
 }
@@ -103,8 +109,42 @@ export async function specFor(
   config: string | undefined,
   sets: readonly string[],
 ): Promise<RunSpec> {
-  const sc = await loadScenario(scenario);
-  return resolveSpec(sc, scenario, variant, config, sets);
+  const sc = await loadAnyScenario(scenario);
+  return resolveSpec(sc.scenario, scenario, variant, config, sets, sc.file);
+}
+
+/**
+ * The RunSpec of a token. A token of a user scenario names an absolute path and the file's
+ * content hash: the file is loaded only when it is a regular scenario file with that content;
+ * `scenarioFile` (replay --scenario FILE) loads the user's file instead.
+ */
+export async function specForToken(t: TokenData, scenarioFile?: string): Promise<RunSpec> {
+  const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
+  let loaded: LoadedScenario;
+  if (scenarioFile !== undefined) {
+    loaded = looksLikePath(scenarioFile) ? await loadScenarioFile(scenarioFile) : await loadAnyScenario(scenarioFile);
+  } else if (t.scenarioHash === undefined) {
+    if (looksLikePath(t.scenario))
+      throw new TokenError(
+        `the token names the scenario file ${t.scenario} without its content hash, so it is not loaded; give the scenario with --scenario FILE`,
+      );
+    loaded = await loadAnyScenario(t.scenario);
+  } else {
+    if (!looksLikePath(t.scenario))
+      throw new TokenError(`malformed token: a content hash for the built-in scenario '${t.scenario}'`);
+    if (!isAbsolute(t.scenario))
+      throw new TokenError(
+        `the token names the scenario file ${t.scenario} by a relative path, so it is not loaded; give the scenario with --scenario FILE`,
+      );
+    try {
+      loaded = await loadScenarioFile(t.scenario, t.scenario, t.scenarioHash);
+    } catch (e) {
+      if (e instanceof UsageError && !e.message.includes('--scenario FILE'))
+        throw new UsageError(`not loading the token's scenario: ${e.message}; give the scenario with --scenario FILE`);
+      throw e;
+    }
+  }
+  return resolveSpec(loaded.scenario, scenarioFile ?? t.scenario, t.variant, t.config, sets, loaded.file);
 }
 
 function checkInt(name: string, v: number | undefined, min: number): void {
@@ -130,6 +170,8 @@ export function incompleteReason(r: ExploreResult, req: ExplorationRequest): str
       return `stopped by --time after ${(r.elapsedMs / 1000).toFixed(1)} s (${r.executions} executions)`;
     case 'nondeterminism':
       return 'stopped: the model is not deterministic';
+    case 'interrupted':
+      return `interrupted after ${r.executions} executions (${(r.elapsedMs / 1000).toFixed(1)} s)`;
     case 'cut-runs':
       return `${r.cut} run${r.cut === 1 ? '' : 's'} reached the step limit without ending (neither a livelock nor an RCU stall: raise the scenario's maxSteps)`;
     default:
@@ -145,7 +187,8 @@ function tokenFor(
   digest: string,
 ): string {
   return encodeToken({
-    scenario: spec.scenarioRef,
+    scenario: spec.file ? spec.file.path : spec.scenarioRef,
+    scenarioHash: spec.file?.hash,
     variant: spec.variant?.name,
     config: spec.configName,
     overrides: spec.overrides,
@@ -154,6 +197,16 @@ function tokenFor(
     reportIndex: idx,
     digest: digest || '0000000000000000',
   });
+}
+
+/** The token of a scenario's run without preemptions or faults (its choices are filled in on replay). */
+export async function baseRunToken(
+  scenario: string,
+  variant: string | undefined,
+  config: string | undefined,
+  sets: readonly string[],
+): Promise<string> {
+  return tokenFor(await specFor(scenario, variant, config, sets), [], [], -1, '');
 }
 
 /** Turns explored findings into JSON findings (with tokens and, unless disabled, shrunk tokens). */
@@ -193,6 +246,7 @@ export function findingsJson(spec: RunSpec, fs: readonly Finding[], doShrink: bo
 
 /** Runs one exploration and returns its result object (throws UsageError on bad input). */
 export async function runExploration(req: ExplorationRequest): Promise<ResultJson> {
+  adoptStop(req.stop);
   checkInt('--budget', req.budget, 1);
   checkInt('--faults', req.faults, 0);
   checkInt('--preemptions', req.preemptions, -1);
@@ -205,7 +259,9 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   if (!['dpor', 'pct', 'random'].includes(strategy))
     throw new UsageError(`unknown strategy '${strategy}' (dpor, pct, random)`);
   const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
-  const jobs = req.jobs ?? availableParallelism();
+  // A user scenario file explores on this thread: the pool's worker threads cannot import it (their
+  // `--import tsx` hooks do not reach a file outside the checkout: "Unknown file extension .ts").
+  const jobs = spec.file ? 1 : (req.jobs ?? availableParallelism());
   const budget = req.budget ?? (strategy === 'dpor' ? undefined : DEFAULT_SAMPLING_BUDGET);
   let r: ExploreResult;
   if (jobs > 0) {
@@ -219,6 +275,17 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
       fresh: () => runnerFor(spec),
       ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     });
+  }
+  if (r.stoppedBy !== 'interrupted' && r.stoppedBy !== 'nondeterminism') {
+    // Every finding's run and a seeded sample of runs, each run twice, step by step.
+    const nd = checkDeterminism(spec, r.findings, { seed: req.seed ?? 1, faults: req.faults ?? DEFAULT_FAULTS });
+    if (nd)
+      r = {
+        ...r,
+        findings: [...r.findings, { ...nd, execution: r.executions }],
+        complete: false,
+        stoppedBy: 'nondeterminism',
+      };
   }
   const reason = incompleteReason(r, { ...req, strategy });
   const pre = req.preemptions ?? DEFAULT_PREEMPTIONS;
@@ -237,7 +304,8 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
     elapsed_ms: Math.round(r.elapsedMs),
     jobs,
     stats: r.stats,
-    findings: findingsJson(spec, r.findings, req.shrink ?? true),
+    // Interrupted: no shrinking (the user asked to stop; the tokens replay as they are).
+    findings: findingsJson(spec, r.findings, (req.shrink ?? true) && r.stoppedBy !== 'interrupted'),
   };
 }
 
@@ -252,10 +320,9 @@ export interface ReplayOutcome {
 }
 
 /** Replays a token; throws TokenError (malformed / does not fit) or UsageError. */
-export async function replayToken(token: string): Promise<ReplayOutcome> {
+export async function replayToken(token: string, scenarioFile?: string): Promise<ReplayOutcome> {
   const t = decodeToken(token);
-  const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
-  const spec = await specFor(t.scenario, t.variant, t.config, sets);
+  const spec = await specForToken(t, scenarioFile);
   let out: ReturnType<typeof replayRun>;
   try {
     out = replayRun(runnerFor(spec), t.choices, t.prelude);

@@ -12,14 +12,16 @@ import {
   type CheckResult,
   type CheckResultEntry,
   type ExpectedVerdicts,
+  matrixHtml,
+  toMatrixData,
   writeMatrixHtml,
   writeRunHtml,
 } from '../report/html.js';
-import { writeTraceJson } from '../report/trace.js';
+import { writeFileAtomic, writeTraceJson } from '../report/trace.js';
 import { Replay } from '../explore/replay.js';
 import type { Report } from '../sim/index.js';
 import { createSession, execute } from './harness.js';
-import { specFor } from './run-exploration.js';
+import { specForToken } from './run-exploration.js';
 
 export interface TracedRun {
   readonly trace: RunTrace;
@@ -33,10 +35,9 @@ export interface TracedRun {
 }
 
 /** Replays a token (its prelude runs first, untraced) and records the final run with trace on. */
-export async function traceToken(token: string): Promise<TracedRun> {
+export async function traceToken(token: string, scenarioFile?: string): Promise<TracedRun> {
   const t = decodeToken(token);
-  const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
-  const spec = await specFor(t.scenario, t.variant, t.config, sets);
+  const spec = await specForToken(t, scenarioFile);
   const session = createSession(spec);
   for (const pc of t.prelude) execute(session, new Replay(pc, { tail: 'complete' }));
   const rec = traceRecorder();
@@ -61,12 +62,18 @@ export interface VisualOptions {
   /** Self-contained HTML timeline. */
   readonly html?: string | undefined;
   readonly title?: string | undefined;
+  /** replay --scenario FILE. */
+  readonly scenarioFile?: string | undefined;
+  /** explore: the token of the scenario's run without preemptions or faults (--trace without a finding). */
+  readonly baseToken?: string | undefined;
+  /** Where to say what was written instead of what was asked for. */
+  readonly note?: (line: string) => void;
 }
 
 /** `kernsim replay TOKEN --trace F.json --html F.html`: returns the files written. */
 export async function writeTokenVisuals(token: string, opts: VisualOptions): Promise<string[]> {
   if (!opts.trace && !opts.html) return [];
-  const run = await traceToken(token);
+  const run = await traceToken(token, opts.scenarioFile);
   const title = opts.title ?? run.report?.title ?? `${run.scenario} (no finding)`;
   const written: string[] = [];
   const subtitle = `${run.scenario}${run.variant ? ` · ${run.variant}` : ''} · ${run.config} · ${run.trace.steps} steps · end: ${run.trace.end}`;
@@ -105,10 +112,17 @@ async function traceOrUndefined(f: CheckFinding): Promise<RunTrace | undefined> 
  * `kernsim check --html F.html`: the verdict matrix, with the timeline of
  * every finding (its token replayed with trace on) embedded in the page.
  */
-export async function writeCheckHtml(file: string, check: CheckResult, expected?: ExpectedVerdicts): Promise<void> {
+export async function writeCheckHtml(
+  file: string,
+  check: CheckResult,
+  expected?: ExpectedVerdicts,
+  title?: string,
+): Promise<void> {
   const traces = new Map<string, RunTrace | undefined>();
   for (const r of check.results) for (const f of r.findings) traces.set(f.token, await traceOrUndefined(f));
-  writeMatrixHtml(file, check, expected, (f: CheckFinding, _r: CheckResultEntry) => traces.get(f.token));
+  const traceOf = (f: CheckFinding, _r: CheckResultEntry) => traces.get(f.token);
+  if (title === undefined) writeMatrixHtml(file, check, expected, traceOf);
+  else writeFileAtomic(file, matrixHtml(toMatrixData(check, expected, traceOf, title)));
 }
 
 /**
@@ -121,7 +135,10 @@ export async function writeExploreHtml(file: string, result: CheckResultEntry): 
     await writeTokenVisuals(first.token, { html: file, title: first.title });
     return;
   }
-  await writeCheckHtml(file, { version: 1, results: [result] });
+  const n = result.findings.length;
+  const cell = `${result.scenario}${result.variant ? ` ${result.variant}` : ''} ${result.config}`;
+  const what = n === 0 ? 'no findings' : `${n} finding${n === 1 ? '' : 's'}`;
+  await writeCheckHtml(file, { version: 1, results: [result] }, undefined, `kernsim explore: ${cell}: ${what}`);
 }
 
 /** `kernsim explore … --trace F.json --html F.html`: the trace of the first finding and the HTML page. */
@@ -130,6 +147,11 @@ export async function writeExploreVisuals(result: CheckResultEntry, opts: Visual
   const first = result.findings[0];
   if (opts.trace && first)
     written.push(...(await writeTokenVisuals(first.token, { trace: opts.trace, title: first.title })));
+  else if (opts.trace && opts.baseToken) {
+    // No finding to picture: the scenario's run without preemptions or faults, and say so.
+    written.push(...(await writeTokenVisuals(opts.baseToken, { trace: opts.trace })));
+    opts.note?.(`no finding: ${opts.trace} has the scenario's run without preemptions or faults`);
+  } else if (opts.trace) opts.note?.(`no finding: ${opts.trace} not written (no run to show)`);
   if (opts.html) {
     await writeExploreHtml(opts.html, result);
     written.push(opts.html);

@@ -3,11 +3,13 @@
  * subtree or a range of random/PCT runs) on its own session and returns plain data.
  */
 import { Dpor, type DporRoot, type NodeDesc, type Proposal } from '../explore/dpor.js';
-import { type Finding, explore } from '../explore/explorer.js';
+import type { Finding } from '../explore/explorer.js';
 import { PctSearch } from '../explore/pct.js';
 import { RandomSearch } from '../explore/random.js';
 import type { SearchStrategy } from '../explore/search.js';
+import { adoptStop } from './interrupt.js';
 import { runnerFor, specFor } from './run-exploration.js';
+import { exploreYielding } from './yielding.js';
 
 export interface WorkerSpec {
   readonly scenario: string;
@@ -34,6 +36,8 @@ export interface WorkerTask {
   readonly count?: number;
   /** Absolute wall-clock deadline (ms since epoch), if any. */
   readonly deadline?: number;
+  /** The stop flag (Ctrl-C) of the thread that asked for the task (cli/interrupt.ts). */
+  readonly stop?: SharedArrayBuffer;
 }
 
 export interface WorkerResult {
@@ -56,6 +60,7 @@ export interface WorkerResult {
 }
 
 export async function runTask(t: WorkerTask): Promise<WorkerResult> {
+  adoptStop(t.stop);
   const spec = await specFor(t.spec.scenario, t.spec.variant, t.spec.config, t.spec.sets);
   let search: SearchStrategy;
   let dpor: Dpor | null = null;
@@ -78,7 +83,8 @@ export async function runTask(t: WorkerTask): Promise<WorkerResult> {
       count: t.count ?? 1,
     });
   const limit = t.budget ?? t.split;
-  const r = explore(search, runnerFor(spec), {
+  // In slices with a turn of the event loop between them: Ctrl-C's handler runs (cli/yielding.ts).
+  const r = await exploreYielding(search, runnerFor(spec), {
     scenario: spec.scenario.name,
     fresh: () => runnerFor(spec),
     // The exploration's first run is checked by its first task; findings are checked where found.

@@ -52,6 +52,8 @@ export interface ExploreOptions {
   readonly onProgress?: (p: Progress) => void;
   /** Milliseconds between progress callbacks. */
   readonly progressEveryMs?: number;
+  /** Checked at every run boundary: true stops the exploration ('interrupted': Ctrl-C). */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface ExploreResult {
@@ -61,7 +63,7 @@ export interface ExploreResult {
   /** True only when the strategy exhausted its bounded space. */
   readonly complete: boolean;
   /** What stopped an incomplete exploration. */
-  readonly stoppedBy: 'budget' | 'time' | 'nondeterminism' | 'not-exhaustive' | 'cut-runs' | null;
+  readonly stoppedBy: 'budget' | 'time' | 'nondeterminism' | 'not-exhaustive' | 'cut-runs' | 'interrupted' | null;
   readonly findings: readonly Finding[];
   /** Runs abandoned as redundant (sleep-set blocked) or over a bound. */
   readonly abandoned: number;
@@ -184,6 +186,10 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
     }
     if (performance.now() >= deadline) {
       stoppedBy = 'time';
+      break;
+    }
+    if (opts.shouldStop?.()) {
+      stoppedBy = 'interrupted';
       break;
     }
     const s = search.next();

@@ -16,8 +16,13 @@ const choice = z.number().int().min(0);
 
 const schema = z
   .object({
-    /** Scenario name or file path. */
-    s: z.string().min(1),
+    /** Scenario name, or a user scenario file's absolute path. */
+    s: z.string().min(1).max(4096),
+    /** A user scenario file's content hash (sha256, first 32 hex digits): replay loads only that content. */
+    h: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .optional(),
     /** Variant (absent: the scenario's default). */
     v: z.string().optional(),
     /** Config name. */
@@ -37,6 +42,8 @@ const schema = z
 
 export interface TokenData {
   readonly scenario: string;
+  /** Content hash of a user scenario file (absent for a built-in scenario). */
+  readonly scenarioHash?: string | undefined;
   readonly variant: string | undefined;
   readonly config: string;
   readonly overrides: Readonly<Record<string, string | number | boolean>>;
@@ -53,6 +60,7 @@ export class TokenError extends Error {
 
 export function encodeToken(t: TokenData): string {
   const o: z.infer<typeof schema> = { s: t.scenario, c: t.config, x: [...t.choices], r: t.reportIndex, d: t.digest };
+  if (t.scenarioHash !== undefined) o.h = t.scenarioHash;
   if (t.variant !== undefined) o.v = t.variant;
   if (Object.keys(t.overrides).length > 0) o.k = { ...t.overrides };
   if (t.prelude.length > 0) o.p = t.prelude.map((p) => [...p]);
@@ -79,11 +87,20 @@ export function decodeToken(token: string): TokenData {
     );
   }
   const o = r.data;
+  // A key such as '__proto__' is dropped by the record parse: refuse it rather than replay without it.
+  const rawK = (json as { k?: unknown }).k;
+  if (rawK && typeof rawK === 'object') {
+    const kept = Object.keys(o.k ?? {});
+    const lost = Object.keys(rawK).find((key) => !kept.includes(key));
+    if (lost !== undefined) throw new TokenError(`malformed token: k: knob name '${lost}' is not allowed`);
+  }
   return {
     scenario: o.s,
+    ...(o.h !== undefined ? { scenarioHash: o.h } : {}),
     variant: o.v,
     config: o.c,
-    overrides: o.k ?? {},
+    // Own entries only, in a fresh object (a '__proto__' key stays a key, never a prototype).
+    overrides: Object.fromEntries(Object.entries(o.k ?? {})),
     prelude: o.p ?? [],
     choices: o.x,
     reportIndex: o.r,

@@ -143,6 +143,11 @@ export function setAccessObserver(m: Machine, fn: AccessObserver | null): void {
   observedMachine = null;
 }
 
+/** The machine's access observer, if any (to chain another after it). */
+export function getAccessObserver(m: Machine): AccessObserver | null {
+  return (m.ext.get(ACCESS_OBSERVER) as AccessObserver | undefined) ?? null;
+}
+
 // The observer of the machine last seen, cached so that an access costs one comparison when no
 // observer is installed.
 let observedMachine: Machine | null = null;
