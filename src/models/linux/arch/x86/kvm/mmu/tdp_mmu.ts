@@ -11,7 +11,8 @@
  * so it takes every resched point the progress rule allows. cond_resched_rwlock_write()'s
  * __might_resched(PREEMPT_LOCK_RESCHED_OFFSETS) therefore checks the context at each of them:
  * silent in process context with mmu_lock held, a "sleeping function called from invalid context"
- * in an SRCU callback (BH disabled: !RT preempt_count 0x201 against 1, RT RCU nest depth 2 against 1).
+ * in an SRCU callback (BH disabled: !RT preempt_count 0x201 against 1; RT RCU nest depth 3 against 1:
+ * softirq_ctrl.lock, local_bh_disable()'s own rcu_read_lock() and mmu_lock's).
  */
 import { type KGen, kfunc } from '../../../../../../sim/index.js';
 import { rcu_read_lock, rcu_read_unlock } from '../../../../../../kernel/rcu/update.js';
