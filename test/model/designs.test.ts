@@ -57,9 +57,7 @@ test('rt-nonblock/rt: with the scheduler patch, the unchanged KVM callbacks no l
 // Preemption bound 1 here: at bound 2, with every footprint visible and spawned tasks' code as steps
 // of their own, destroy-race/v3/rt alone is 90,497 executions (clean, complete: 170 s); the bound-2
 // cells are `kernsim check`'s.
-test('v3: clean and complete on simple-kvm-reap and destroy-race, every config, fault budget 2, preemption bound 1', {
-  todo: 'v3 zaps in its SRCU callback (BH disabled): the walk\'s resched point is "BUG: sleeping function called from invalid context in __tdp_mmu_zap_root" (test/model/kvm-zap.test.ts); v3 to be redesigned (issue 10, Then)',
-}, async () => {
+test('v3: clean and complete on simple-kvm-reap and destroy-race, every config, fault budget 2, preemption bound 1', async () => {
   for (const sc of ['simple-kvm-reap', 'destroy-race'])
     for (const c of ['rt', 'nonrt', 'nomn']) {
       const s = await dpor(sc, 'v3', c, [], 2, 20000, 1);

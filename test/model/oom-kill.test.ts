@@ -53,9 +53,7 @@ test('v1/rt/oom-kill: lockdep recursive srcu, and the OOM path hangs (SRCU self-
   );
 });
 
-test('v3/rt and v3/nonrt oom-kill: clean', {
-  todo: 'v3 zaps in its SRCU callback (BH disabled): the walk\'s resched point is "BUG: sleeping function called from invalid context in __tdp_mmu_zap_root"; and its callback leaves the kvm-clock gfn_to_pfn_cache valid (KASAN use-after-free in kvm_setup_guest_pvclock): v3 to be redesigned (issue 10, Then)',
-}, async () => {
+test('v3/rt and v3/nonrt oom-kill: clean', async () => {
   for (const c of ['rt', 'nonrt']) {
     const s = await sweep('oom-kill', 'v3', c, 60);
     assert.deepEqual([...s.titles.keys()], [], c);
