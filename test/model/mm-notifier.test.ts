@@ -69,7 +69,7 @@ interface Cell {
 
 /** DPOR over an in-test scenario (config nonrt unless given). */
 function explore_scenario(sc: Scenario, config = 'nonrt', preemptions = 2, faults = 0, variant = 'upstream'): Cell {
-  const spec = resolveSpec(sc, sc.name, variant, config, []);
+  const spec = resolveSpec(sc, sc.name, sc.variants.length > 0 ? variant : undefined, config, []);
   const session = createSession(spec);
   const out: Cell = { titles: new Set(), complete: false, executions: 0, stats: [], printk: [], values: [] };
   const observer = (ev: SimEvent): void => {
