@@ -2,6 +2,7 @@
 import { createSession, execute, resolveSpec } from '../../src/cli/harness.js';
 import { loadScenario } from '../../src/scenarios/index.js';
 import { Dpor } from '../../src/explore/dpor.js';
+import { PctSearch } from '../../src/explore/pct.js';
 import { explore } from '../../src/explore/explorer.js';
 import '../../src/scenarios/builtin.js';
 import type { ChoicePoint, Report, RunResult, Strategy } from '../../src/sim/index.js';
@@ -81,6 +82,26 @@ export async function dpor(
   const session = createSession(spec);
   const t0 = Date.now();
   const res = explore(new Dpor({ preemptions, faults }), (s) => execute(session, s), { scenario, budget });
+  const titles = new Map<string, Report>();
+  for (const f of res.findings) titles.set(f.title, f.report);
+  return { titles, complete: res.complete, executions: res.executions, ms: Date.now() - t0 };
+}
+
+/** PCT (depth 2, seed 1 unless given) over `runs` runs of one cell: the sampled counterpart of dpor(). */
+export async function pct(
+  scenario: string,
+  variant: string,
+  config: string,
+  sets: string[],
+  faults: number,
+  runs: number,
+  seed = 1,
+): Promise<DporSweep> {
+  const sc = await loadScenario(scenario);
+  const spec = resolveSpec(sc, scenario, variant, config, sets);
+  const session = createSession(spec);
+  const t0 = Date.now();
+  const res = explore(new PctSearch({ seed, faults, depth: 2, count: runs }), (s) => execute(session, s), { scenario });
   const titles = new Map<string, Report>();
   for (const f of res.findings) titles.set(f.title, f.report);
   return { titles, complete: res.complete, executions: res.executions, ms: Date.now() - t0 };

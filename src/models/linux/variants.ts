@@ -54,6 +54,12 @@ export interface Design {
    * context: the default), or in the SRCU callback itself (BH disabled: the earlier v3).
    */
   readonly oom_cleanup_context: 'work' | 'srcu_callback';
+  /**
+   * Whether v3's cleanup also invalidates KVM's gfn_to_pfn_caches and refuses their refresh
+   * (true: the default). false is the earlier v3, whose callback left the kvm-clock cache mapping
+   * a page the reaper then freed.
+   */
+  readonly invalidate_gpc: boolean;
 }
 
 const base: Design = {
@@ -70,6 +76,7 @@ const base: Design = {
   reset_in_progress: false,
   detach_primitive: 'hlist_del_init_rcu',
   oom_cleanup_context: 'work',
+  invalidate_gpc: true,
 };
 
 interface VariantDef extends VariantInfo {
@@ -128,7 +135,7 @@ export const VARIANTS: readonly VariantDef[] = [
     name: 'v3',
     description:
       'ours: detach under the lock using the rcu_head embedded in struct mmu_notifier (no allocation), reaper and exit_mmap wait for the callback, unregister handles both paths',
-    knobs: { oom_cleanup_context: 'work' },
+    knobs: { oom_cleanup_context: 'work', invalidate_gpc: true },
     choices: { oom_cleanup_context: ['work', 'srcu_callback'] },
     design: { oom_hook: 'v3' },
   },

@@ -450,6 +450,12 @@ const kvm_mmu_notifier_after_oom_unregister = kfunc(function* kvm_mmu_notifier_a
     k.mmu_invalidate_in_progress = 0;
     yield* write_unlock(k.mmu_lock);
   }
+  /*
+   * v3: no invalidation will reach the gfn_to_pfn_caches either: invalidate every active one
+   * (gpc_list) now, before the reaper may free their pages; a refresh after this sees
+   * mn_oom_detached under gpc->lock and fails (hva_to_pfn_retry).
+   */
+  if (v3 && d.invalidate_gpc) yield* gfn_to_pfn_cache_invalidate_start(k, 0, Number.MAX_SAFE_INTEGER);
   /* The zap is the kernel's: kvm_flush_shadow_all() → kvm_mmu_zap_all(), a walk with resched points. */
   if (v3 || d.zap_in_callback) yield* kvm_flush_shadow_all(k);
   yield* mn_lock(k);

@@ -41,6 +41,7 @@ import { local_irq_restore, local_irq_save } from '../../../../kernel/preempt.js
 import { PAGE_SHIFT, type page, mmap_read_lock, mmap_read_unlock } from '../../include/linux/mm_types.js';
 import { handle_mm_fault } from '../../mm/memory.js';
 import type { kvm } from './kvm_main.js';
+import { design } from '../../variants.js';
 
 const EINVAL = 22;
 const EFAULT = 14;
@@ -145,6 +146,12 @@ const hva_to_pfn_retry = kfunc(function* hva_to_pfn_retry(gpc: gfn_to_pfn_cache)
     }
     /* new_khva = gpc_map(new_pfn): kmap() of RAM */
     yield* write_lock_irq(gpc.lock);
+    /*
+     * v3: once the OOM path has detached KVM's notifier no invalidation will reach this cache
+     * again, so it must never map a page (checked under gpc->lock: v3's cleanup sets
+     * mn_oom_detached before it invalidates every cache under the same lock).
+     */
+    if (design().oom_hook === 'v3' && design().invalidate_gpc && __READ_ONCE(k, 'mn_oom_detached')) return -EFAULT;
     /* Other tasks must wait for _this_ refresh to complete before attempting to refresh. */
     WARN_ON_ONCE(gpc.valid, 'virt/kvm/pfncache.c:236');
   } while (mmu_notifier_retry_cache(k, mmu_seq));
