@@ -82,7 +82,19 @@ export function loadErrorLine(e: unknown): string {
   return `${e instanceof Error && e.name !== 'Error' ? `${e.name}: ` : ''}${first}`;
 }
 
-async function importOnce(url: string, shown: string): Promise<{ default?: unknown }> {
+/** One import per module URL: every subtree task of an in-process exploration resolves the spec again. */
+const imports = new Map<string, Promise<{ default?: unknown }>>();
+
+function importOnce(url: string, shown: string): Promise<{ default?: unknown }> {
+  let p = imports.get(url);
+  if (!p) {
+    p = importWatched(url, shown);
+    imports.set(url, p);
+  }
+  return p;
+}
+
+async function importWatched(url: string, shown: string): Promise<{ default?: unknown }> {
   // A top-level await that never settles leaves nothing for the event loop to do: Node would
   // exit (status 13) without a word. 'beforeExit' fires first: report it as a bad scenario file.
   const onBeforeExit = () => {
