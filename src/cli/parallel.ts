@@ -18,7 +18,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { type DporRoot, SplitTree } from '../explore/dpor.js';
-import type { ExploreResult, Finding } from '../explore/explorer.js';
+import type { ExploreResult } from '../explore/explorer.js';
+import { Totals } from './yielding.js';
 import type { RunSpec } from './harness.js';
 import { stopBuffer, stopRequested } from './interrupt.js';
 import { DEFAULT_FAULTS, DEFAULT_PREEMPTIONS, type ExplorationRequest } from './run-exploration.js';
@@ -78,31 +79,9 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
     ...(deadline !== undefined ? { deadline } : {}),
     stop: stopBuffer(),
   } as const;
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
-  let executions = 0;
-  let steps = 0;
-  let abandoned = 0;
-  let cut = 0;
+  const totals = new Totals();
   let stoppedBy: ExploreResult['stoppedBy'] = null;
   let stats: Record<string, number | string> = {};
-  const merge = (r: {
-    executions: number;
-    steps: number;
-    abandoned: number;
-    cut: number;
-    findings: readonly Finding[];
-  }): void => {
-    for (const f of r.findings) {
-      if (seen.has(f.title)) continue;
-      seen.add(f.title);
-      findings.push({ ...f, execution: executions + f.execution });
-    }
-    executions += r.executions;
-    steps += r.steps;
-    abandoned += r.abandoned;
-    cut += r.cut;
-  };
   const budget = req.budget ?? Number.POSITIVE_INFINITY;
   const ex = executor(jobs);
   try {
@@ -149,7 +128,7 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
         round = tree.claimAll(proposals);
       }
       results.sort((a, b) => compareIds(a.id, b.id));
-      for (const x of results) merge(x.r);
+      for (const x of results) totals.add(x.r);
     } else {
       const total = Number.isFinite(budget) ? budget : Number.POSITIVE_INFINITY;
       let next = 0;
@@ -162,7 +141,7 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
         }
         const results = await Promise.all(tasks.map((t) => ex.run(t)));
         for (const r of results) {
-          merge(r);
+          totals.add(r);
           stats = r.stats;
           if (r.nondeterministic) stoppedBy = 'nondeterminism';
           else if (r.timedOut) stoppedBy = 'time';
@@ -170,11 +149,11 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
         if (deadline !== undefined && Date.now() >= deadline && stoppedBy === null && next < total) stoppedBy = 'time';
         if (stopRequested()) stoppedBy = 'interrupted';
         req.onProgress?.({
-          executions,
-          steps,
-          findings: findings.length,
+          executions: totals.executions,
+          steps: totals.steps,
+          findings: totals.findings.length,
           elapsedMs: performance.now() - t0,
-          fraction: executions / total,
+          fraction: totals.executions / total,
         });
       }
       if (stoppedBy === null) stoppedBy = 'budget';
@@ -182,17 +161,17 @@ export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jo
   } finally {
     await ex.close();
   }
-  if (strategy === 'dpor' && stoppedBy === null && cut > 0) stoppedBy = 'cut-runs';
+  if (strategy === 'dpor' && stoppedBy === null && totals.cut > 0) stoppedBy = 'cut-runs';
   const complete = strategy === 'dpor' && stoppedBy === null;
   return {
     strategy,
-    executions,
-    steps,
+    executions: totals.executions,
+    steps: totals.steps,
     complete,
     stoppedBy,
-    findings,
-    abandoned,
-    cut,
+    findings: totals.findings,
+    abandoned: totals.abandoned,
+    cut: totals.cut,
     elapsedMs: performance.now() - t0,
     stats,
   };

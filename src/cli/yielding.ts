@@ -14,6 +14,33 @@ import { stopRequested } from './interrupt.js';
 
 export const SLICE_MS = 100;
 
+/** Explorations' results added up in order: counts summed, findings first by title, renumbered. */
+export class Totals {
+  readonly findings: Finding[] = [];
+  private readonly seen = new Set<string>();
+  executions = 0;
+  steps = 0;
+  abandoned = 0;
+  cut = 0;
+  add(r: {
+    readonly executions: number;
+    readonly steps: number;
+    readonly abandoned: number;
+    readonly cut: number;
+    readonly findings: readonly Finding[];
+  }): void {
+    for (const f of r.findings) {
+      if (this.seen.has(f.title)) continue;
+      this.seen.add(f.title);
+      this.findings.push({ ...f, execution: this.executions + f.execution });
+    }
+    this.executions += r.executions;
+    this.steps += r.steps;
+    this.abandoned += r.abandoned;
+    this.cut += r.cut;
+  }
+}
+
 export async function exploreYielding(
   search: SearchStrategy,
   run: RunFn,
@@ -23,21 +50,16 @@ export async function exploreYielding(
   const t0 = performance.now();
   const deadline = opts.timeMs !== undefined ? t0 + opts.timeMs : Number.POSITIVE_INFINITY;
   const budget = opts.budget ?? Number.POSITIVE_INFINITY;
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
-  let executions = 0;
-  let steps = 0;
-  let abandoned = 0;
-  let cut = 0;
+  const t = new Totals();
   let last: ExploreResult | null = null;
   const shouldStop = () => stopRequested() || (opts.shouldStop?.() ?? false);
   for (;;) {
     const now = performance.now();
     const left = deadline - now;
-    const base = executions;
+    const base = t.executions;
     const r = explore(search, run, {
       ...opts,
-      ...(Number.isFinite(budget) ? { budget: budget - executions } : {}),
+      ...(Number.isFinite(budget) ? { budget: budget - t.executions } : {}),
       timeMs: Math.max(0, Math.min(sliceMs, left)),
       shouldStop,
       ...(last !== null ? { checkFirst: false } : {}),
@@ -47,42 +69,34 @@ export async function exploreYielding(
               opts.onProgress?.({
                 ...p,
                 executions: base + p.executions,
-                steps: steps + p.steps,
-                findings: findings.length + p.findings,
+                steps: t.steps + p.steps,
+                findings: t.findings.length + p.findings,
                 elapsedMs: performance.now() - t0,
               }),
           }
         : {}),
     });
-    for (const f of r.findings) {
-      if (seen.has(f.title)) continue;
-      seen.add(f.title);
-      findings.push({ ...f, execution: base + f.execution });
-    }
-    executions += r.executions;
-    steps += r.steps;
-    abandoned += r.abandoned;
-    cut += r.cut;
+    t.add(r);
     last = r;
     if (r.stoppedBy !== 'time' || performance.now() >= deadline) break;
     await turn();
   }
   const r = last as ExploreResult;
-  let complete = r.complete && cut === 0;
+  let complete = r.complete && t.cut === 0;
   let stoppedBy = r.stoppedBy;
-  if (r.complete && cut > 0) {
+  if (r.complete && t.cut > 0) {
     complete = false;
     stoppedBy = 'cut-runs';
   }
   return {
     strategy: r.strategy,
-    executions,
-    steps,
+    executions: t.executions,
+    steps: t.steps,
     complete,
     stoppedBy: complete ? null : stoppedBy,
-    findings,
-    abandoned,
-    cut,
+    findings: t.findings,
+    abandoned: t.abandoned,
+    cut: t.cut,
     elapsedMs: performance.now() - t0,
     stats: r.stats,
   };
