@@ -2,7 +2,7 @@
  * Exploration throughput on the self-tests (executions/s, steps/s, dpor vs plain enumeration, --jobs 2
  * speed-up) and on the flagship model cells (the syzbot splat and v2's failures, at the check bounds).
  */
-import { runExploration } from '../src/cli/run-exploration.js';
+import { runExploration } from '../src/run/exploration.js';
 
 /** Interleavings a plain (non-reducing) enumeration runs: multinomial of the tasks' step counts. */
 const plain: Record<string, string> = {

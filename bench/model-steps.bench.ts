@@ -4,7 +4,8 @@
  * (boot, the scenario's setup, the run with every sanitizer, the race analysis, the determinism
  * replays), against the issue's target (>= 15 k executions/s and >= 1 M steps/s on mrelease/v2/rt).
  */
-import { runnerFor, specFor } from '../src/cli/run-exploration.js';
+import { runnerFor } from '../src/run/session.js';
+import { specFor } from '../src/run/spec.js';
 import { Dpor } from '../src/explore/dpor.js';
 import { explore } from '../src/explore/explorer.js';
 

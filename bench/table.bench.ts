@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runnerFor, specFor } from '../src/cli/run-exploration.js';
+import { runnerFor } from '../src/run/session.js';
+import { specFor } from '../src/run/spec.js';
 import { explore } from '../src/explore/explorer.js';
 import { RandomSearch } from '../src/explore/random.js';
 import { analysisMs } from './dpor-analysis.bench.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Compiles the CLI to JavaScript with esbuild: dist/cli/main.js (the `kernsim` command) and the
- * worker threads' entries dist/cli/worker.js and dist/cli/check-worker.js, bundled with their
+ * worker threads' entries dist/cli/worker.js and dist/cli/check-worker.js (src/run/), bundled with their
  * dependencies into shared chunks (one module graph to load instead of ~200 files through tsx).
  * Run by `npm ci` / `npm install` (the `prepare` script); bin/kernsim.js rebuilds it when a file
  * under src/ is newer than the build, so the CLI always runs current code.
@@ -48,7 +48,9 @@ export async function build() {
   rmSync(tmp, { recursive: true, force: true });
   const out = join(tmp, 'cli');
   await esbuild.build({
-    entryPoints: ['main', 'worker', 'check-worker'].map((n) => join(src, 'cli', `${n}.ts`)),
+    // The pool's workers (src/run/) are entries beside main.js: the bundled pool code asks for
+    // ./worker.js and ./check-worker.js next to the chunk it lives in.
+    entryPoints: [join(src, 'cli', 'main.ts'), join(src, 'run', 'worker.ts'), join(src, 'run', 'check-worker.ts')],
     outdir: out,
     entryNames: '[name]',
     chunkNames: 'chunk-[hash]',

@@ -13,8 +13,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { runExploration } from '../src/cli/run-exploration.js';
-import { writeCheckHtml, writeTokenVisuals } from '../src/cli/visual.js';
+import { runExploration } from '../src/run/exploration.js';
+import { writeCheckHtml, writeTokenVisuals } from '../src/run/visual.js';
 import type { CheckResult, CheckResultEntry, Expected, Verdict } from '../src/report/html.js';
 
 const root = resolve(import.meta.dirname, '..');

@@ -4,18 +4,14 @@ import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import type { Progress } from '../explore/explorer.js';
 import { UsageError } from '../scenarios/index.js';
-import {
-  type JsonOutput,
-  type ResultJson,
-  type StrategyName,
-  TokenError,
-  baseRunToken,
-  replayToken,
-  runExploration,
-} from './run-exploration.js';
+import type { JsonOutput, ResultJson } from '../report/json.js';
+import { TokenError } from '../report/token.js';
+import { baseRunToken, runExploration } from '../run/exploration.js';
+import { DEFAULTS, STRATEGIES, type StrategyName } from '../run/options.js';
+import { replayToken } from '../run/replay.js';
+import { writeExploreVisuals, writeTokenVisuals } from '../run/visual.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
-import { writeExploreVisuals, writeTokenVisuals } from './visual.js';
 
 function intArg(min: number) {
   return (v: string): number => {
@@ -122,21 +118,17 @@ export function registerExplore(program: Command): void {
     .option('--variant <name>', 'model variant')
     .option('--config <name>', 'kernel config')
     .option('--set <knob=value>', 'override a variant knob (repeatable)', collect, [] as string[])
-    .addOption(
-      new Option('--strategy <name>', 'exploration strategy')
-        .choices(['dpor', 'pct', 'random'] as const)
-        .default('dpor' as const),
-    )
-    .option('--preemptions <n>', 'dpor preemption bound (-1: none)', intArg(-1), 2)
-    .option('--faults <n>', 'fault budget per run', intArg(0), 1)
+    .addOption(new Option('--strategy <name>', 'exploration strategy').choices(STRATEGIES).default(DEFAULTS.strategy))
+    .option('--preemptions <n>', 'dpor preemption bound (-1: none)', intArg(-1), DEFAULTS.preemptions)
+    .option('--faults <n>', 'fault budget per run', intArg(0), DEFAULTS.faults)
     .option('--budget <n>', 'stop after N executions', intArg(1))
     .option('--time <seconds>', 'stop after this much wall time', numArg)
-    .option('--seed <n>', 'seed for pct/random', intArg(0), 1)
+    .option('--seed <n>', 'seed for pct/random', intArg(0), DEFAULTS.seed)
     .option('--jobs <n>', 'worker threads (default: the number of cores)', intArg(1))
-    .option('--depth <d>', 'pct bug depth', intArg(1), 2)
+    .option('--depth <d>', 'pct bug depth', intArg(1), DEFAULTS.depth)
     .option('--no-shrink', 'do not shrink findings')
     .option('--json', 'print one JSON object')
-    // --trace/--html (report/, issue 6): pictures of the findings, written by cli/visual.ts.
+    // --trace/--html (report/, issue 6): pictures of the findings, written by run/visual.ts.
     .option('--trace <file.json>', "write the first finding's run as Chrome Trace Event JSON")
     .option('--html <file.html>', 'write a self-contained HTML timeline of the findings')
     .action(async (o) => {
@@ -194,7 +186,7 @@ export function registerExplore(program: Command): void {
       "the scenario file to replay the token on (a token of a user scenario needs it when the token's file is not there or has changed)",
     )
     .option('--json', 'print one JSON object')
-    // --trace/--html (report/, issue 6): the replayed run as a picture, written by cli/visual.ts.
+    // --trace/--html (report/, issue 6): the replayed run as a picture, written by run/visual.ts.
     .option('--trace <file.json>', 'write the run as Chrome Trace Event JSON')
     .option('--html <file.html>', 'write a self-contained HTML timeline of the run')
     .action(async (token, o) => {

@@ -1,37 +1,12 @@
 /**
  * Ctrl-C: SIGINT/SIGTERM ask the exploration to stop at the next run
  * boundary (the partial result is then printed, exit status 130); a second
- * one exits at once. The request is a flag in shared memory, so the pool's
- * worker threads (which get no signals) see it too: a task carries the
- * buffer and its thread adopts it.
+ * one exits at once. The flag itself is the library's (run/stop.ts), shared
+ * with the worker threads.
  */
-let buffer = new SharedArrayBuffer(4);
-let flag = new Int32Array(buffer);
+import { requestStop, stopRequested } from '../run/stop.js';
 
-/** The stop flag's buffer, to hand to worker threads. */
-export function stopBuffer(): SharedArrayBuffer {
-  return buffer;
-}
-
-/** Makes this thread read (and write) another thread's stop flag. */
-export function adoptStop(b: SharedArrayBuffer | undefined): void {
-  if (!b || b === buffer) return;
-  buffer = b;
-  flag = new Int32Array(b);
-}
-
-export function stopRequested(): boolean {
-  return Atomics.load(flag, 0) !== 0;
-}
-
-export function requestStop(): void {
-  Atomics.store(flag, 0, 1);
-}
-
-/** For tests: clears the flag. */
-export function resetStop(): void {
-  Atomics.store(flag, 0, 0);
-}
+export { stopRequested } from '../run/stop.js';
 
 export const INTERRUPTED_STATUS = 130;
 

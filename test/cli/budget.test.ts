@@ -1,7 +1,7 @@
 /** Issue 12 item 4: --budget N is N executions, also where a parallel exploration would split the space (a budget runs one task). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runExploration } from '../../src/cli/run-exploration.js';
+import { runExploration } from '../../src/run/exploration.js';
 
 const unbounded = { preemptions: -1, faults: 0 };
 

@@ -4,8 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { formatCheck, runCheck } from '../../src/cli/check.js';
-import { parseVerdicts } from '../../src/cli/verdicts.js';
+import { formatCheck } from '../../src/cli/check.js';
+import { runCheck } from '../../src/run/matrix.js';
+import { parseVerdicts } from '../../src/run/verdicts.js';
 import { UsageError } from '../../src/scenarios/index.js';
 
 const SPLAT = 'BUG: sleeping function called from invalid context in kvm_mmu_notifier_invalidate_range_start';

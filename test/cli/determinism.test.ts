@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { runExploration } from '../../src/cli/run-exploration.js';
+import { runExploration } from '../../src/run/exploration.js';
 import { API, ROOT, tmp } from './helpers.js';
 
 const dir = tmp();

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { replayToken, runExploration, specFor } from '../../src/cli/run-exploration.js';
+import { runExploration } from '../../src/run/exploration.js';
+import { replayToken } from '../../src/run/replay.js';
+import { specFor } from '../../src/run/spec.js';
 import { TokenError, decodeToken, encodeToken } from '../../src/report/token.js';
 import { UsageError } from '../../src/scenarios/index.js';
 

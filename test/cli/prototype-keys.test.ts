@@ -1,8 +1,9 @@
 /** Issue 12 item 2: every lookup by a user-given name uses own properties: prototype keys are bad input (one line, exit 2). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCheck } from '../../src/cli/check.js';
-import { replayToken, runExploration } from '../../src/cli/run-exploration.js';
+import { runCheck } from '../../src/run/matrix.js';
+import { runExploration } from '../../src/run/exploration.js';
+import { replayToken } from '../../src/run/replay.js';
 import { TokenError } from '../../src/report/token.js';
 import { UsageError } from '../../src/scenarios/index.js';
 import { cli } from './helpers.js';

@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { replayToken } from '../../src/cli/run-exploration.js';
+import { replayToken } from '../../src/run/replay.js';
 import { decodeToken, encodeToken } from '../../src/report/token.js';
 import { API, ROOT, cli, tmp } from './helpers.js';
 

@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runExploration, runnerFor, specFor } from '../../src/cli/run-exploration.js';
+import { runExploration } from '../../src/run/exploration.js';
+import { runnerFor } from '../../src/run/session.js';
+import { specFor } from '../../src/run/spec.js';
 import { Dpor } from '../../src/explore/dpor.js';
 import { explore } from '../../src/explore/explorer.js';
 

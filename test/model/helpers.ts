@@ -1,5 +1,6 @@
 /** Helpers for the model tests: run a scenario × variant × config under a strategy. */
-import { createSession, execute, resolveSpec } from '../../src/cli/harness.js';
+import { createSession, execute } from '../../src/run/session.js';
+import { resolveSpec } from '../../src/run/spec.js';
 import { loadScenario } from '../../src/scenarios/index.js';
 import { Dpor } from '../../src/explore/dpor.js';
 import { PctSearch } from '../../src/explore/pct.js';

@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createSession, execute, resolveSpec } from '../../src/cli/harness.js';
+import { createSession, execute } from '../../src/run/session.js';
+import { resolveSpec } from '../../src/run/spec.js';
 import { Dpor } from '../../src/explore/dpor.js';
 import { explore } from '../../src/explore/explorer.js';
 import { type Scenario, defineScenario } from '../../src/scenarios/api.js';

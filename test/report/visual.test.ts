@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runExploration } from '../../src/cli/run-exploration.js';
-import { traceToken, writeTokenVisuals } from '../../src/cli/visual.js';
+import { runExploration } from '../../src/run/exploration.js';
+import { traceToken, writeTokenVisuals } from '../../src/run/visual.js';
 
 test('a token replayed with trace on gives the same run, recorded, and its files', async () => {
   const r = await runExploration({ scenario: 'selftest-abba', jobs: 1 });

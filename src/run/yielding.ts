@@ -10,7 +10,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { type ExploreOptions, type ExploreResult, type Finding, explore } from '../explore/explorer.js';
 import type { RunFn } from '../explore/common.js';
 import type { SearchStrategy } from '../explore/search.js';
-import { stopRequested } from './interrupt.js';
+import { stopRequested } from './stop.js';
 
 export const SLICE_MS = 100;
 

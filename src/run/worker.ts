@@ -4,11 +4,10 @@
  */
 import { Dpor, type DporRoot, type NodeDesc, type Proposal } from '../explore/dpor.js';
 import type { Finding } from '../explore/explorer.js';
-import { PctSearch } from '../explore/pct.js';
-import { RandomSearch } from '../explore/random.js';
-import type { SearchStrategy } from '../explore/search.js';
-import { adoptStop } from './interrupt.js';
-import { runnerFor, specFor } from './run-exploration.js';
+import { type SearchOptions, makeSearch } from './options.js';
+import { runnerFor } from './session.js';
+import { specFor } from './spec.js';
+import { adoptStop } from './stop.js';
 import { exploreYielding } from './yielding.js';
 
 export interface WorkerSpec {
@@ -18,13 +17,8 @@ export interface WorkerSpec {
   readonly sets: readonly string[];
 }
 
-export interface WorkerTask {
+export interface WorkerTask extends SearchOptions {
   readonly spec: WorkerSpec;
-  readonly strategy: 'dpor' | 'pct' | 'random';
-  readonly preemptions: number;
-  readonly faults: number;
-  readonly seed: number;
-  readonly depth: number;
   /** dpor: the subtree to explore. */
   readonly root?: DporRoot;
   /** dpor: executions after which the rest of the subtree is split into new roots (returned). */
@@ -36,7 +30,7 @@ export interface WorkerTask {
   readonly count?: number;
   /** Absolute wall-clock deadline (ms since epoch), if any. */
   readonly deadline?: number;
-  /** The stop flag (Ctrl-C) of the thread that asked for the task (cli/interrupt.ts). */
+  /** The stop flag (Ctrl-C) of the thread that asked for the task (run/stop.ts). */
   readonly stop?: SharedArrayBuffer;
 }
 
@@ -62,28 +56,10 @@ export interface WorkerResult {
 export async function runTask(t: WorkerTask): Promise<WorkerResult> {
   adoptStop(t.stop);
   const spec = await specFor(t.spec.scenario, t.spec.variant, t.spec.config, t.spec.sets);
-  let search: SearchStrategy;
-  let dpor: Dpor | null = null;
-  if (t.strategy === 'dpor') {
-    dpor = new Dpor({
-      preemptions: t.preemptions,
-      faults: t.faults,
-      splitting: true,
-      ...(t.root ? { root: t.root } : {}),
-    });
-    search = dpor;
-  } else if (t.strategy === 'random')
-    search = new RandomSearch({ seed: t.seed, faults: t.faults, first: t.first ?? 0, count: t.count ?? 1 });
-  else
-    search = new PctSearch({
-      seed: t.seed,
-      faults: t.faults,
-      depth: t.depth,
-      first: t.first ?? 0,
-      count: t.count ?? 1,
-    });
+  const search = makeSearch(t, { root: t.root, splitting: true, first: t.first ?? 0, count: t.count ?? 1 });
+  const dpor = search instanceof Dpor ? search : null;
   const limit = t.budget ?? t.split;
-  // In slices with a turn of the event loop between them: Ctrl-C's handler runs (cli/yielding.ts).
+  // In slices with a turn of the event loop between them: Ctrl-C's handler runs (run/yielding.ts).
   const r = await exploreYielding(search, runnerFor(spec), {
     scenario: spec.scenario.name,
     fresh: () => runnerFor(spec),

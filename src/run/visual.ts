@@ -20,8 +20,8 @@ import {
 import { writeFileAtomic, writeTraceJson } from '../report/trace.js';
 import { Replay } from '../explore/replay.js';
 import type { Report } from '../sim/index.js';
-import { createSession, execute } from './harness.js';
-import { specForToken } from './run-exploration.js';
+import { createSession, execute } from './session.js';
+import { specForToken } from './tokens.js';
 
 export interface TracedRun {
   readonly trace: RunTrace;

@@ -33,7 +33,7 @@ export function jsTrace(err: unknown): string[] {
     if (!m) continue;
     const file = (m[2] as string).replace(/^file:\/\//, '');
     // The harness frame that called the hook ends the model's part of the trace.
-    if (/[\\/]src[\\/]cli[\\/](harness|model-error)\.ts$/.test(file) || file.startsWith('node:')) break;
+    if (/[\\/]src[\\/]run[\\/](session|model-error)\.ts$/.test(file) || file.startsWith('node:')) break;
     out.push(` ${m[1] ?? '<anonymous>'} (${basename(file)}:${m[3]}:${m[4]})`);
     if (out.length >= 16) break;
   }

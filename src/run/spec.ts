@@ -1,19 +1,16 @@
 /**
- * Wires the layers together for one exploration: boots a kernel with the
- * chosen config, installs the sanitizers, builds the scenario's world and
- * runs it under a strategy. explore/ calls execute() with its strategies and
- * never sees the model.
+ * A run's specification: which scenario (a built-in name or a user file),
+ * variant, config and knobs. resolveSpec() turns user input into a RunSpec,
+ * rejecting bad input with a one-line UsageError; specFor() also loads the
+ * scenario (run/tokens.ts: the spec a token names).
  */
-import { type CheckState, createCheckState, installCheckers } from '../check/index.js';
 import type { KernelConfig } from '../kernel/config.js';
-import { boot } from '../kernel/kernel.js';
-import type { KnobValue, Scenario, ScenarioContext, VariantInfo } from '../scenarios/api.js';
+import { makeConfig } from '../kernel/config.js';
+import type { KnobValue, Scenario, VariantInfo } from '../scenarios/api.js';
 import { findConfig } from '../scenarios/configs.js';
 import { UsageError, findVariant } from '../scenarios/index.js';
-import { makeConfig } from '../kernel/config.js';
-import type { Observer, RunResult, Strategy } from '../sim/index.js';
-import type { Fingerprint } from './determinism.js';
-import { runHook } from './model-error.js';
+import { loadAnyScenario } from './load-scenario.js';
+import '../scenarios/builtin.js';
 
 export interface RunSpec {
   readonly scenario: Scenario;
@@ -27,44 +24,6 @@ export interface RunSpec {
   /** Knob overrides given with --set (only these go into tokens). */
   readonly overrides: Readonly<Record<string, KnobValue>>;
   readonly knobs: Readonly<Record<string, KnobValue>>;
-}
-
-/** An exploration's state shared by all its runs (the sanitizers' cross-run memory). */
-export interface Session {
-  readonly spec: RunSpec;
-  readonly checks: CheckState;
-}
-
-export function createSession(spec: RunSpec): Session {
-  return { spec, checks: createCheckState() };
-}
-
-export interface ExecuteOptions {
-  readonly trace?: boolean;
-  readonly maxSteps?: number;
-  readonly observers?: readonly Observer[];
-  /** Records what every step did (cli/determinism.ts compares two runs step by step). */
-  readonly fingerprint?: Fingerprint;
-}
-
-/** One run of the scenario under a strategy. */
-export function execute(session: Session, strategy: Strategy, opts: ExecuteOptions = {}): RunResult {
-  const { spec } = session;
-  const maxSteps = opts.maxSteps ?? spec.scenario.maxSteps ?? 100_000;
-  const k = boot(spec.config, { strategy, maxSteps, trace: opts.trace ?? false });
-  const m = k.machine;
-  for (const o of opts.observers ?? []) m.observers.push(o);
-  installCheckers(m, spec.config, session.checks);
-  if (opts.fingerprint) opts.fingerprint.install(m);
-  const ctx: ScenarioContext = { config: spec.config, variant: spec.variant, knobs: spec.knobs };
-  const sc = spec.scenario;
-  const finish = sc.finish;
-  if (finish) m.endHooks.unshift(() => void runHook(m, sc.name, 'finish', () => finish.call(sc, ctx)));
-  // A setup() that throws ends the run before its first step, with the Oops as its report.
-  if (!runHook(m, sc.name, 'setup', () => sc.setup(ctx))) m.stop();
-  const r = m.run();
-  opts.fingerprint?.finish(r);
-  return r;
 }
 
 function parseKnob(v: string): KnobValue {
@@ -137,4 +96,14 @@ export function resolveSpec(
     overrides: over,
     knobs: { ...(variant?.knobs ?? {}), ...over },
   };
+}
+
+export async function specFor(
+  scenario: string,
+  variant: string | undefined,
+  config: string | undefined,
+  sets: readonly string[],
+): Promise<RunSpec> {
+  const sc = await loadAnyScenario(scenario);
+  return resolveSpec(sc.scenario, scenario, variant, config, sets, sc.file);
 }

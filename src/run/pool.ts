@@ -18,12 +18,21 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { type DporRoot, SplitTree } from '../explore/dpor.js';
-import type { ExploreResult } from '../explore/explorer.js';
-import { Totals } from './yielding.js';
-import type { RunSpec } from './harness.js';
-import { stopBuffer, stopRequested } from './interrupt.js';
-import { DEFAULT_FAULTS, DEFAULT_PREEMPTIONS, type ExplorationRequest } from './run-exploration.js';
+import type { ExploreResult, Progress } from '../explore/explorer.js';
+import { type SearchOptions, searchOptions } from './options.js';
+import type { RunSpec } from './spec.js';
+import { stopBuffer, stopRequested } from './stop.js';
 import { type WorkerResult, type WorkerTask, runTask } from './worker.js';
+import { Totals } from './yielding.js';
+
+/** What the pool explores: the search, its limits, and progress reporting. */
+export interface PoolRequest extends Partial<SearchOptions> {
+  readonly budget?: number | undefined;
+  readonly timeSeconds?: number | undefined;
+  readonly onProgress?: ((p: Progress) => void) | undefined;
+  /** DPOR executions per subtree task before it splits (default SEQ_PHASE). */
+  readonly seqPhase?: number | undefined;
+}
 
 export const SEQ_PHASE = 50;
 export const CHUNK = 100;
@@ -60,22 +69,19 @@ function executor(jobs: number): { run: Exec; close(): Promise<void> } {
   };
 }
 
-export async function exploreParallel(spec: RunSpec, req: ExplorationRequest, jobs: number): Promise<ExploreResult> {
+export async function exploreParallel(spec: RunSpec, req: PoolRequest, jobs: number): Promise<ExploreResult> {
   const t0 = performance.now();
   const deadline = req.timeSeconds !== undefined ? Date.now() + req.timeSeconds * 1000 : undefined;
-  const strategy = req.strategy ?? 'dpor';
+  const search = searchOptions(req);
+  const strategy = search.strategy;
   const base = {
+    ...search,
     spec: {
       scenario: spec.scenarioRef,
       variant: spec.variant?.name,
       config: spec.configName,
       sets: Object.entries(spec.overrides).map(([k, v]) => `${k}=${String(v)}`),
     },
-    strategy,
-    preemptions: req.preemptions ?? DEFAULT_PREEMPTIONS,
-    faults: req.faults ?? DEFAULT_FAULTS,
-    seed: req.seed ?? 1,
-    depth: req.depth ?? 2,
     ...(deadline !== undefined ? { deadline } : {}),
     stop: stopBuffer(),
   } as const;

@@ -1,0 +1,92 @@
+/**
+ * The JSON kernsim prints (`explore --json`, `check --json`, `replay --json`)
+ * and the library returns, as zod schemas: the one definition of a finding,
+ * an exploration result, a check cell and a replay. The types are inferred
+ * from the schemas, so the printed JSON, the library's return values and a
+ * script's validation (`ExploreJson.parse(JSON.parse(out))`) cannot drift.
+ */
+import { z } from 'zod';
+
+export const StrategyNameSchema = z.enum(['dpor', 'pct', 'random']);
+
+/** One finding: its title, kind, report text and the tokens that replay it. */
+export const FindingJsonSchema = z
+  .object({
+    title: z.string(),
+    kind: z.string(),
+    token: z.string(),
+    report: z.string(),
+    shrunk_token: z.string(),
+    /** The execution (1-based) in which it was first found. */
+    execution: z.number().int(),
+    preemptions: z.number().int(),
+    faults: z.number().int(),
+    steps: z.number().int(),
+    shrunk: z.object({ preemptions: z.number().int(), faults: z.number().int(), steps: z.number().int() }).readonly(),
+  })
+  .readonly();
+export type FindingJson = z.infer<typeof FindingJsonSchema>;
+
+/** One exploration of scenario × variant × config. */
+export const ResultJsonSchema = z
+  .object({
+    scenario: z.string(),
+    variant: z.string().nullable(),
+    config: z.string(),
+    strategy: StrategyNameSchema,
+    executions: z.number().int(),
+    complete: z.boolean(),
+    /** Why an incomplete exploration stopped (absent when complete). */
+    incomplete_reason: z.string().optional(),
+    bounds: z.object({ preemptions: z.number().int().nullable(), faults: z.number().int() }).readonly(),
+    steps: z.number().int(),
+    /** Runs abandoned as redundant (sleep-set blocked) or over the bound. */
+    abandoned: z.number().int(),
+    /** Runs cut at the scenario's step limit that no liveness check explained (then incomplete). */
+    cut_runs: z.number().int(),
+    elapsed_ms: z.number(),
+    jobs: z.number().int(),
+    stats: z.record(z.string(), z.union([z.number(), z.string()])),
+    findings: z.array(FindingJsonSchema).readonly(),
+  })
+  .readonly();
+export type ResultJson = z.infer<typeof ResultJsonSchema>;
+
+/** `kernsim explore --json`. */
+export const ExploreJsonSchema = z
+  .object({ version: z.literal(1), results: z.array(ResultJsonSchema).readonly() })
+  .readonly();
+export type JsonOutput = z.infer<typeof ExploreJsonSchema>;
+
+/** A check cell: the exploration's result, what docs/verdicts.md expects and whether they match. */
+export const CheckCellJsonSchema = z
+  .object({
+    ...ResultJsonSchema.unwrap().shape,
+    /** 'clean', the expected titles, or null when docs/verdicts.md has no row for the cell. */
+    expected: z.union([z.literal('clean'), z.array(z.string()).readonly(), z.null()]),
+    /** null when nothing was compared (--set changed the design). */
+    match: z.boolean().nullable(),
+  })
+  .readonly();
+export type CheckCellJson = z.infer<typeof CheckCellJsonSchema>;
+
+/** `kernsim check --json`. */
+export const CheckJsonSchema = z
+  .object({ version: z.literal(1), results: z.array(CheckCellJsonSchema).readonly(), elapsed_ms: z.number() })
+  .readonly();
+export type CheckJson = z.infer<typeof CheckJsonSchema>;
+
+/** `kernsim replay --json`. */
+export const ReplayJsonSchema = z
+  .object({
+    version: z.literal(1),
+    scenario: z.string(),
+    variant: z.string().nullable(),
+    config: z.string(),
+    steps: z.number().int(),
+    end: z.string(),
+    digest: z.string(),
+    finding: z.object({ title: z.string(), kind: z.string(), report: z.string() }).readonly().nullable(),
+  })
+  .readonly();
+export type ReplayJson = z.infer<typeof ReplayJsonSchema>;
