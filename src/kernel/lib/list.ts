@@ -174,6 +174,38 @@ export function list_del_init(e: list_head): void {
   INIT_LIST_HEAD(e);
 }
 
+/** list_replace(old, new): new takes old's place (old's links are left as they were). */
+export function list_replace(old: list_head, n: list_head): void {
+  const next = nx(old);
+  const prev = pv(old);
+  n.next = next;
+  next.prev = n;
+  n.prev = prev;
+  __WRITE_ONCE(prev, 'next', n);
+}
+
+/** list_replace_init(old, new): list_replace(), then INIT_LIST_HEAD(old). */
+export function list_replace_init(old: list_head, n: list_head): void {
+  list_replace(old, n);
+  INIT_LIST_HEAD(old);
+}
+
+/**
+ * list_replace_rcu(old, new) (include/linux/rculist.h): new's links first, then the publication
+ * rcu_assign_pointer(list_next_rcu(new->prev), new) (a marked store), then new->next->prev = new
+ * and old->prev = LIST_POISON2; old->next is kept, so a reader standing on old continues to the
+ * rest of the list. One step (the update-side lock held): a reader's node fetch sees old or new.
+ */
+export function list_replace_rcu(old: list_head, n: list_head): void {
+  const next = nx(old);
+  const prev = pv(old);
+  n.next = next;
+  n.prev = prev;
+  __WRITE_ONCE(prev, 'next', n); // rcu_assign_pointer(list_next_rcu(new->prev), new)
+  next.prev = n;
+  old.prev = LIST_POISON2;
+}
+
 /** list_move_tail(): delete from one list, add as another's tail. */
 export function list_move_tail(e: list_head, head: list_head): void {
   __list_del_entry(e);
@@ -378,6 +410,22 @@ export function hlist_del_init_rcu(n: hlist_node): void {
     __hlist_del(n);
     __WRITE_ONCE(n, 'pprev', null); // WRITE_ONCE(n->pprev, NULL)
   }
+}
+
+/**
+ * hlist_replace_rcu(old, new) (include/linux/rculist.h): new->next = old->next,
+ * WRITE_ONCE(new->pprev, old->pprev), the publication rcu_assign_pointer(*new->pprev, new), then
+ * next->pprev = &new->next and WRITE_ONCE(old->pprev, LIST_POISON2); old->next is kept for a reader
+ * standing on old. One step: a reader's fetch of the link sees old or new, never a half-linked new.
+ */
+export function hlist_replace_rcu(old: hlist_node, n: hlist_node): void {
+  const next = deref(old).next;
+  const pprev = deref(old.pprev);
+  n.next = next;
+  __WRITE_ONCE(n, 'pprev', pprev);
+  pprev.set_once(n); // rcu_assign_pointer(*(struct hlist_node __rcu **)new->pprev, new)
+  if (next) __WRITE_ONCE(next, 'pprev', new hlist_pprev(n, 'next'));
+  __WRITE_ONCE(old, 'pprev', LIST_POISON2);
 }
 
 /** hlist_move_list(old, new): moves a whole list to another head. */
