@@ -11,6 +11,12 @@
  * events are double-free (the object was allocated once) or invalid-free.
  * Accesses are reported as 8-byte accesses by the current task; each title
  * is reported once per run.
+ *
+ * SLAB_TYPESAFE_BY_RCU (kernel/mm/slab_common.ts): an object freed to such a cache is not
+ * poisoned (mm/kasan/common.c poison_slab_object() returns early), so accesses to it, reused or
+ * not, are not reported; once its slab page is returned after a grace period
+ * (flags.slab_page_freed), an access is a "use-after-free" described as a page, with no
+ * allocation/free tracks.
  */
 import type { BadFreeEvent } from '../kernel/events.js';
 import { type Allocation, type Task, locationOf, setBadAccessHook } from '../sim/index.js';
@@ -18,7 +24,13 @@ import { type RunLog, hexAddr, kmallocSize, plainTrace } from './format.js';
 
 const BANNER = '='.repeat(66);
 
+/** A SLAB_TYPESAFE_BY_RCU object whose slab page went back to the page allocator (kernel/mm/slab_common.ts). */
+function pageFreed(a: Allocation): boolean {
+  return a.flags.slab_page_freed === true;
+}
+
 function bugType(a: Allocation): string {
+  if (pageFreed(a)) return 'use-after-free';
   switch (a.kind) {
     case 'slab':
       return 'slab-use-after-free';
@@ -80,7 +92,7 @@ export function installKasan(log: RunLog): void {
         'This frame has 1 object:',
         ` [0, ${a.size}) '${a.label}'`,
       );
-    } else if (a.kind === 'slab') {
+    } else if (a.kind === 'slab' && !pageFreed(a)) {
       const sz = kmallocSize(a.size);
       lines.push(
         '',
@@ -112,7 +124,8 @@ export function installKasan(log: RunLog): void {
       '',
       log.dumpStack(t, ['dump_stack_lvl', 'print_report', 'kasan_report']),
     ];
-    if (a.kind !== 'stack') tracks(a, lines);
+    // A page no longer in the slab allocator has no object tracks (print_address_description()).
+    if (a.kind !== 'stack' && !pageFreed(a)) tracks(a, lines);
     describe(a, addr, lines);
     lines.push(BANNER);
     m.report({ kind: 'kasan', title, text: lines.join('\n') });

@@ -7,6 +7,9 @@
  *
  *   const kvm = kvzalloc(() => ({ ...fields }), GFP_KERNEL_ACCOUNT, 'struct kvm', 'vmalloc');
  *
+ * Slab caches (kmem_cache_create(), kmem_cache_alloc(), SLAB_TYPESAFE_BY_RCU) are in
+ * kernel/mm/slab_common.ts; their objects are made and freed through the hooks below.
+ *
  * Allocations are plain functions (no scheduling point). A sleeping gfp runs
  * might_alloc() (might_sleep + the fs_reclaim lockdep map). With
  * CONFIG_FAULT_INJECTION a failable allocation is a data choice, as
@@ -61,6 +64,21 @@ function should_fail(fn: string, gfp: gfp_t): boolean {
   return machine().chooseData(2, `${fn}(${gfp_name(gfp)}) fails in ${where}`, true) === 1;
 }
 
+/** slab_pre_alloc_hook(): might_alloc() and failslab; false when the allocation fails. */
+export function slab_pre_alloc_hook(fn: string, gfp: gfp_t): boolean {
+  might_alloc(gfp);
+  return !should_fail(fn, gfp);
+}
+
+/** slab_post_alloc_hook(): who allocated it (KASAN's "Allocated by", kmemleak's frame), and the 'alloc' event. */
+function slab_post_alloc_hook(a: Allocation, obj: object): void {
+  // The kfunc frame making the allocation (its depth and entry step): while it runs, its locals may
+  // hold the object (kmemleak scans the task's stack; check/kmemleak.ts).
+  const ar = current().args;
+  if (ar.length >= 3) a.flags.kmemleak_frame = [ar[ar.length - 3], ar[ar.length - 2]];
+  machine().emit({ type: 'alloc', alloc: a, obj } as never);
+}
+
 function allocate<T extends object>(
   fn: string,
   init: () => T,
@@ -69,17 +87,90 @@ function allocate<T extends object>(
   kind: 'slab' | 'vmalloc',
   size: number | undefined,
 ): T | null {
-  might_alloc(gfp);
-  if (should_fail(fn, gfp)) return null;
+  if (!slab_pre_alloc_hook(fn, gfp)) return null;
   const obj = track_struct(init(), kind, label, size);
   const a = allocationOf(obj) as Allocation;
   heads.set(obj, a);
-  // The kfunc frame making the allocation (its depth and entry step): while it runs, its locals may
-  // hold the object (kmemleak scans the task's stack; check/kmemleak.ts).
-  const ar = current().args;
-  if (ar.length >= 3) a.flags.kmemleak_frame = [ar[ar.length - 3], ar[ar.length - 2]];
-  machine().emit({ type: 'alloc', alloc: a, obj } as never);
+  slab_post_alloc_hook(a, obj);
   return obj;
+}
+
+/**
+ * The slab cache an object came from (kernel/mm/slab_common.ts): kfree() and kmem_cache_free()
+ * of a cache's object go to its slab_free(), as the kernel's slab_free() finds the cache from the
+ * object's slab.
+ */
+export interface slab_cache_ops {
+  readonly name: string;
+  slab_free(fn: string, obj: object, a: Allocation): void;
+}
+
+const objCache = new WeakMap<Allocation, slab_cache_ops>();
+
+/** A new object of a cache (kmem_cache_alloc() when the cache has no free object to hand out). */
+export function __slab_alloc_new<T extends object>(
+  init: () => T,
+  label: string,
+  size: number | undefined,
+  cache: slab_cache_ops,
+): T {
+  const obj = track_struct(init(), 'slab', label, size);
+  const a = allocationOf(obj) as Allocation;
+  heads.set(obj, a);
+  a.flags.cache = cache.name;
+  objCache.set(a, cache);
+  slab_post_alloc_hook(a, obj);
+  return obj;
+}
+
+type MutableAllocation = { -readonly [K in keyof Allocation]: Allocation[K] };
+
+/** A cache's free object handed out again (its memory as it was: no constructor, no zeroing). */
+export function __slab_alloc_reuse(obj: object, a: Allocation): void {
+  const m = machine();
+  const t = m.current;
+  const w = a as MutableAllocation;
+  w.allocPid = t.pid;
+  w.allocComm = t.comm;
+  w.allocFrames = t.frames.slice();
+  w.allocStep = m.stepIndex;
+  w.freeStep = -1;
+  slab_post_alloc_hook(a, obj);
+}
+
+/** The object is back in its cache but its memory stays valid (SLAB_TYPESAFE_BY_RCU): "Freed by" is recorded. */
+export function __slab_free_keep(a: Allocation): void {
+  const m = machine();
+  const t = m.current;
+  a.freePid = t.pid;
+  a.freeComm = t.comm;
+  a.freeFrames = t.frames.slice();
+  a.freeStep = m.stepIndex;
+  m.emit({ type: 'free', alloc: a, task: t } as never);
+}
+
+/** The object's memory is gone (poisoned): later accesses are KASAN's. */
+export function __slab_free_release(a: Allocation): void {
+  const m = machine();
+  release(a);
+  m.emit({ type: 'free', alloc: a, task: m.current } as never);
+}
+
+/** A free KASAN reports as double-free (or invalid-free). */
+export function __slab_bad_free(fn: string, obj: object): void {
+  const m = machine();
+  m.emit({ type: 'bad_free', alloc: heads.get(obj) ?? allocationOf(obj), label: fn, task: m.current } as never);
+}
+
+/** The slab cache of an object made by kmem_cache_alloc(), if any. */
+export function slab_cache_of(obj: object): slab_cache_ops | undefined {
+  const a = heads.get(obj);
+  return a ? objCache.get(a) : undefined;
+}
+
+/** kfree()'s path for a cache's object (kmem_cache_free() after its cache check). */
+export function __kmem_cache_free(fn: string, obj: object): void {
+  free(fn, obj, ['slab']);
 }
 
 function free(fn: string, obj: object | null | undefined, kinds: readonly string[]): void {
@@ -94,8 +185,12 @@ function free(fn: string, obj: object | null | undefined, kinds: readonly string
     m.emit({ type: 'bad_free', alloc: a ?? allocationOf(obj), label: fn, task: m.current } as never);
     return;
   }
-  release(a);
-  m.emit({ type: 'free', alloc: a, task: m.current } as never);
+  const cache = objCache.get(a);
+  if (cache) {
+    cache.slab_free(fn, obj, a);
+    return;
+  }
+  __slab_free_release(a);
 }
 
 /** kmalloc(size, gfp): a slab object initialised by `init`. `size` (bytes) only matters for reports. */
