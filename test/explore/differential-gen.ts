@@ -36,7 +36,38 @@ import {
 } from '../../src/kernel/completion.js';
 import { makeConfig } from '../../src/kernel/config.js';
 import { boot, jiffies } from '../../src/kernel/kernel.js';
+import {
+  KREF_INIT,
+  type kref,
+  kref_get,
+  kref_get_unless_zero,
+  kref_put,
+  kref_put_lock,
+  kref_put_mutex,
+} from '../../src/kernel/kref.js';
 import { kthread_run, kthread_should_stop, kthread_stop } from '../../src/kernel/kthread.js';
+import { container_of } from '../../src/kernel/lib/container_of.js';
+import {
+  LIST_HEAD,
+  type list_head,
+  list_add_tail_rcu,
+  list_first_entry_or_null,
+  list_for_each_entry_rcu,
+  list_next_entry_rcu,
+  list_replace_rcu,
+} from '../../src/kernel/lib/list.js';
+import {
+  HLIST_NULLS_HEAD_INIT,
+  HLIST_NULLS_NODE,
+  get_nulls_value,
+  type hlist_nulls_head,
+  type hlist_nulls_node,
+  hlist_nulls_add_head_rcu,
+  hlist_nulls_del_rcu,
+  hlist_nulls_for_each_entry_rcu,
+  hlist_nulls_next_entry_rcu,
+  is_a_nulls,
+} from '../../src/kernel/lib/list_nulls.js';
 import { type mutex, mutex_init, mutex_lock, mutex_trylock, mutex_unlock } from '../../src/kernel/locking/mutex.js';
 import {
   type rwlock_t,
@@ -66,9 +97,18 @@ import {
   spin_lock_init,
   spin_trylock,
   spin_unlock,
+  spin_unlock_irqrestore,
 } from '../../src/kernel/locking/spinlock.js';
 import { GFP_ATOMIC, GFP_KERNEL, GFP_NOWAIT, type gfp_t } from '../../src/kernel/mm/gfp.js';
 import { DEFINE_STATIC, is_live_allocation, kfree, kmalloc, kmemleak_not_leak } from '../../src/kernel/mm/slab.js';
+import {
+  SLAB_TYPESAFE_BY_RCU,
+  kfree_rcu,
+  type kmem_cache,
+  kmem_cache_alloc,
+  kmem_cache_create,
+} from '../../src/kernel/mm/slab_common.js';
+import { refcount_dec_and_lock_irqsave } from '../../src/kernel/refcount.js';
 import {
   ATOMIC_INIT,
   type atomic_t,
@@ -97,7 +137,13 @@ import {
   synchronize_srcu,
 } from '../../src/kernel/rcu/srcutree.js';
 import { call_rcu, rcu_barrier, synchronize_rcu } from '../../src/kernel/rcu/tree.js';
-import { RCU_HEAD_INIT, type rcu_head, rcu_read_lock, rcu_read_unlock } from '../../src/kernel/rcu/update.js';
+import {
+  RCU_HEAD_INIT,
+  type rcu_head,
+  rcu_dereference,
+  rcu_read_lock,
+  rcu_read_unlock,
+} from '../../src/kernel/rcu/update.js';
 import { cond_resched, msleep, spawn_user } from '../../src/kernel/sched/core.js';
 import { RCUWAIT_INIT, type rcuwait, rcuwait_wait_event, rcuwait_wake_up } from '../../src/kernel/sched/rcuwait.js';
 import { DECLARE_WAIT_QUEUE_HEAD, type wait_queue_head_t, wait_event, wake_up } from '../../src/kernel/sched/wait.js';
@@ -192,6 +238,18 @@ export const SIMPLE_OPS = [
   'kthread_stop',
   'kthread_should_stop',
   'reinit_completion',
+  'rcu_dereference',
+  'kfree_rcu',
+  'list_walk',
+  'list_replace_rcu',
+  'nulls_walk',
+  'nulls_move',
+  'kref_get',
+  'kref_get_unless_zero',
+  'kref_put',
+  'kref_put_lock',
+  'kref_put_mutex',
+  'refcount_dec_and_lock_irqsave',
 ] as const;
 export type SimpleOp = (typeof SIMPLE_OPS)[number];
 
@@ -201,6 +259,8 @@ export type Op =
   | { readonly op: 'write'; readonly v: Var; readonly val: number }
   | { readonly op: 'inc'; readonly v: Var }
   | { readonly op: 'publish'; readonly gfp: Gfp }
+  /** publish an object of the SLAB_TYPESAFE_BY_RCU cache (a freed one is reused: same memory, new tag). */
+  | { readonly op: 'publish_cache'; readonly gfp: Gfp }
   | { readonly op: 'kmalloc_kfree'; readonly gfp: Gfp }
   | { readonly op: 'queue_delayed_work'; readonly delay: number }
   | { readonly op: 'mod_timer'; readonly delay: number }
@@ -230,8 +290,26 @@ interface Obj {
   rcu: rcu_head;
 }
 
+/** An entry of the RCU list (list_replace_rcu() replaces the first one, kfree_rcu() frees the old). */
+interface Item {
+  v: number;
+  link: list_head;
+  rcu: rcu_head;
+}
+
+/** A node of the hlist_nulls table (nulls_move() moves the first of chain 0 to chain 1). */
+interface NNode {
+  v: number;
+  node: hlist_nulls_node;
+}
+
 interface World {
   readonly v: { x: number; y: number; flag: number };
+  /** SLAB_TYPESAFE_BY_RCU cache of the pointer's objects (publish_cache). */
+  readonly cache: kmem_cache<Obj>;
+  /** An RCU list of two items and a two-chain hlist_nulls table (chain 0: two nodes). */
+  readonly lst: { list: list_head; nulls: hlist_nulls_head[] };
+  readonly kr: { ref: kref };
   readonly g: { p: Obj | null };
   readonly st: { wq: wait_queue_head_t; rcw: rcuwait; tm: timer_list };
   readonly a: atomic_t;
@@ -544,6 +622,111 @@ function* execOp(c: Ctx, op: Op): KGen {
       log.push(yield* kthread_stop(k));
       return;
     }
+    case 'rcu_dereference':
+      c.r = yield* rcu_dereference(w.g, 'p');
+      return;
+    case 'publish_cache': {
+      const tag = c.base + c.nPub++;
+      const n = kmem_cache_alloc(w.cache, GFP[op.gfp]);
+      if (!n) {
+        log.push('ENOMEM');
+        return;
+      }
+      n.v = tag;
+      yield* WRITE_ONCE(w.g, 'p', n);
+      return;
+    }
+    case 'kfree_rcu':
+      if (!c.r) log.push('nop');
+      kfree_rcu(c.r, 'rcu');
+      return;
+    case 'list_walk': {
+      let sum = 0;
+      for (
+        let it = yield* list_for_each_entry_rcu<Item>(w.lst.list, 'link');
+        it;
+        it = yield* list_next_entry_rcu(it, w.lst.list, 'link')
+      )
+        sum += it.v;
+      log.push(sum);
+      return;
+    }
+    case 'list_replace_rcu': {
+      const n = kmalloc(
+        (): Item => ({ v: c.base + c.nPub++, link: LIST_HEAD(), rcu: RCU_HEAD_INIT() }),
+        GFP_KERNEL,
+        'struct item',
+      );
+      yield* spin_lock(w.spin);
+      const old = list_first_entry_or_null<Item>(w.lst.list, 'link');
+      if (old && n) list_replace_rcu(old.link, n.link);
+      yield* spin_unlock(w.spin);
+      if (old && n) kfree_rcu(old, 'rcu');
+      else kfree(n);
+      return;
+    }
+    case 'nulls_walk': {
+      let sum = 0;
+      let pos = yield* hlist_nulls_for_each_entry_rcu<NNode>(w.lst.nulls[0] as hlist_nulls_head, 'node');
+      for (; !is_a_nulls(pos); pos = yield* hlist_nulls_next_entry_rcu(pos, 'node')) sum += pos.v;
+      log.push(`${sum}/${get_nulls_value(pos)}`);
+      return;
+    }
+    case 'nulls_move': {
+      yield* spin_lock(w.spin);
+      const h0 = w.lst.nulls[0] as hlist_nulls_head;
+      const first = h0.first;
+      if (is_a_nulls(first)) log.push('empty');
+      else {
+        hlist_nulls_del_rcu(first);
+        hlist_nulls_add_head_rcu(first, w.lst.nulls[1] as hlist_nulls_head);
+      }
+      yield* spin_unlock(w.spin);
+      return;
+    }
+    case 'kref_get':
+      yield* kref_get(w.kr.ref);
+      return;
+    case 'kref_get_unless_zero':
+      log.push(yield* kref_get_unless_zero(w.kr.ref));
+      return;
+    case 'kref_put':
+      log.push(
+        yield* kref_put(w.kr.ref, () => {
+          log.push('release');
+        }),
+      );
+      return;
+    case 'kref_put_lock':
+      log.push(
+        yield* kref_put_lock(
+          w.kr.ref,
+          function* release_locked(): KGen {
+            log.push('release');
+            yield* spin_unlock(w.spin);
+          },
+          w.spin,
+        ),
+      );
+      return;
+    case 'kref_put_mutex':
+      log.push(
+        yield* kref_put_mutex(
+          w.kr.ref,
+          function* release_mutex(): KGen {
+            log.push('release');
+            yield* mutex_unlock(w.mx);
+          },
+          w.mx,
+        ),
+      );
+      return;
+    case 'refcount_dec_and_lock_irqsave': {
+      const held = yield* refcount_dec_and_lock_irqsave(w.kr.ref.refcount, w.spin);
+      log.push(held !== null);
+      if (held) yield* spin_unlock_irqrestore(w.spin, held.flags);
+      return;
+    }
     case 'lock':
       yield* lockOp(w, op.lock, true);
       yield* runOps(c, op.body);
@@ -593,8 +776,21 @@ function* execOp(c: Ctx, op: Op): KGen {
 function setupProgram(prog: Program): World {
   const init = kmalloc((): Obj => ({ v: 1, rcu: RCU_HEAD_INIT() }), GFP_KERNEL, 'struct obj');
   kmemleak_not_leak(init);
+  const lst = DEFINE_STATIC(
+    () => ({ list: LIST_HEAD(), nulls: [HLIST_NULLS_HEAD_INIT(0), HLIST_NULLS_HEAD_INIT(1)] }),
+    'rcu lists',
+  );
+  for (const v of [1, 2]) {
+    const it = kmalloc((): Item => ({ v, link: LIST_HEAD(), rcu: RCU_HEAD_INIT() }), GFP_KERNEL, 'struct item');
+    if (it) list_add_tail_rcu(it.link, lst.list);
+    const nn = kmalloc((): NNode => ({ v: 10 * v, node: HLIST_NULLS_NODE() }), GFP_KERNEL, 'struct nnode');
+    if (nn) hlist_nulls_add_head_rcu(nn.node, lst.nulls[0] as hlist_nulls_head);
+  }
   const w: World = {
     v: shared({ x: 0, y: 0, flag: 0 }, 'vars'),
+    cache: kmem_cache_create('obj_cache', 16, 0, SLAB_TYPESAFE_BY_RCU, (): Obj => ({ v: 0, rcu: RCU_HEAD_INIT() })),
+    lst,
+    kr: shared({ ref: KREF_INIT(2) }, 'kref obj'),
     g: shared({ p: init }, 'gp'),
     st: DEFINE_STATIC(() => ({ wq: DECLARE_WAIT_QUEUE_HEAD(), rcw: RCUWAIT_INIT(), tm: TIMER_INIT() }), 'waits'),
     a: ATOMIC_INIT(1),
@@ -640,6 +836,31 @@ function setupProgram(prog: Program): World {
   return w;
 }
 
+/** The RCU list's entries (their values, a freed one marked), read untracked. */
+function rawItems(w: World): string[] {
+  const out: string[] = [];
+  const head = rawOf(w.lst).list;
+  for (let p = rawOf(head).next; p !== null && p !== head; p = rawOf(p).next) {
+    const it = container_of<Item>(p, 'link');
+    out.push(`${rawOf(it).v}${is_live_allocation(it) ? '' : ' (freed)'}`);
+    if (out.length > 8) break;
+  }
+  return out;
+}
+
+/** Each hlist_nulls chain's values and its end marker, read untracked. */
+function rawNulls(w: World): string[] {
+  return rawOf(w.lst).nulls.map((h) => {
+    const vs: number[] = [];
+    let p = rawOf(h).first;
+    while (!is_a_nulls(p) && vs.length < 8) {
+      vs.push(rawOf(container_of<NNode>(p, 'node')).v);
+      p = rawOf(p).next;
+    }
+    return `${vs.join(',')}/${is_a_nulls(p) ? get_nulls_value(p) : '?'}`;
+  });
+}
+
 /** The final-state digest (read untracked: after the run, nothing is a step any more). */
 function digestOf(w: World): string {
   const v = rawOf(w.v);
@@ -655,6 +876,9 @@ function digestOf(w: World): string {
     work: w.work.pending,
     dwork: w.dwork.work.pending,
     timer: timer_pending(w.st.tm),
+    list: rawItems(w),
+    nulls: rawNulls(w),
+    kref: rawOf(w.kr.ref.refcount).refs,
     logs: Object.fromEntries(logs),
   });
 }
@@ -863,6 +1087,12 @@ function opText(op: Op): string {
       return `${op.v}++`;
     case 'publish':
       return `publish(kmalloc(${op.gfp}))`;
+    case 'publish_cache':
+      return `publish(kmem_cache_alloc(TYPESAFE_BY_RCU, ${op.gfp}))`;
+    case 'rcu_dereference':
+      return 'p=rcu_dereference(gp)';
+    case 'kfree_rcu':
+      return 'kfree_rcu(p,rcu)';
     case 'kmalloc_kfree':
       return `kfree(kmalloc(${op.gfp}))`;
     case 'queue_delayed_work':
@@ -930,6 +1160,16 @@ function opPrims(op: Op): string[] {
       return ['deref'];
     case 'publish':
       return [`kmalloc(${op.gfp})`, 'WRITE_ONCE'];
+    case 'publish_cache':
+      return [`kmem_cache_alloc(SLAB_TYPESAFE_BY_RCU,${op.gfp})`, 'WRITE_ONCE'];
+    case 'list_walk':
+      return ['list_for_each_entry_rcu'];
+    case 'list_replace_rcu':
+      return ['list_replace_rcu', 'kfree_rcu', 'spin_lock'];
+    case 'nulls_walk':
+      return ['hlist_nulls_for_each_entry_rcu'];
+    case 'nulls_move':
+      return ['hlist_nulls_del_rcu', 'hlist_nulls_add_head_rcu', 'spin_lock'];
     case 'kmalloc_kfree':
       return [`kmalloc(${op.gfp})`, 'kfree'];
     case 'wake_up':
@@ -1169,6 +1409,62 @@ export const REGRESSIONS: readonly { readonly name: string; readonly prog: Progr
   },
 ];
 
+/**
+ * One small program per primitive of #13 (a reader against an updater, or racing puts), compared
+ * in every `npm test` whatever the sample holds.
+ */
+export const PRIMITIVE_PROGRAMS: readonly { readonly name: string; readonly prog: Program }[] = [
+  {
+    name: 'kfree_rcu under an RCU reader (rcu_dereference)',
+    prog: prog(
+      [
+        [{ op: 'section', kind: 'rcu', body: [{ op: 'rcu_dereference' }, { op: 'yield' }, { op: 'deref' }] }],
+        [{ op: 'load' }, { op: 'unpublish' }, { op: 'kfree_rcu' }],
+      ],
+      [0, 1],
+    ),
+  },
+  {
+    name: 'SLAB_TYPESAFE_BY_RCU object freed and reused under a reader',
+    prog: prog(
+      [
+        [{ op: 'section', kind: 'rcu', body: [{ op: 'load' }, { op: 'yield' }, { op: 'deref' }] }, { op: 'deref' }],
+        [
+          { op: 'publish_cache', gfp: 'GFP_KERNEL' },
+          { op: 'load' },
+          { op: 'unpublish' },
+          { op: 'kfree' },
+          { op: 'publish_cache', gfp: 'GFP_ATOMIC' },
+        ],
+      ],
+      [0, 1],
+    ),
+  },
+  {
+    name: 'list_replace_rcu against an _rcu walk',
+    prog: prog([[{ op: 'section', kind: 'rcu', body: [{ op: 'list_walk' }] }], [{ op: 'list_replace_rcu' }]], [0, 1]),
+  },
+  {
+    name: 'hlist_nulls walk against a move to another chain',
+    prog: prog([[{ op: 'section', kind: 'rcu', body: [{ op: 'nulls_walk' }] }], [{ op: 'nulls_move' }]], [0, 1]),
+  },
+  {
+    name: 'kref_put_lock, kref_put and refcount_dec_and_lock_irqsave racing',
+    prog: prog(
+      [
+        [{ op: 'kref_put_lock' }],
+        [{ op: 'kref_put' }, { op: 'kref_get_unless_zero' }],
+        [{ op: 'refcount_dec_and_lock_irqsave' }],
+      ],
+      [0, 1, 0],
+    ),
+  },
+  {
+    name: 'kref_put_mutex twice, then a get',
+    prog: prog([[{ op: 'kref_put_mutex' }, { op: 'kref_get' }], [{ op: 'kref_put_mutex' }]], [0, 1]),
+  },
+];
+
 // ------------------------------------------------------------------ generation
 
 export const FAMILIES = [
@@ -1184,6 +1480,9 @@ export const FAMILIES = [
   'timer',
   'kthread',
   'alloc',
+  'rcufree',
+  'rculist',
+  'kref',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
 
@@ -1241,6 +1540,24 @@ const LEAVES: Record<Family, fc.Arbitrary<Op>[]> = {
   ],
   kthread: [c({ op: 'kthread_run' }), c({ op: 'kthread_stop' }), c({ op: 'kthread_should_stop' })],
   alloc: [gfp.map((g): Op => ({ op: 'kmalloc_kfree', gfp: g })), gfp.map((g): Op => ({ op: 'publish', gfp: g }))],
+  rcufree: [
+    c({ op: 'rcu_dereference' }),
+    c({ op: 'load' }),
+    c({ op: 'deref' }),
+    c({ op: 'unpublish' }),
+    c({ op: 'kfree_rcu' }),
+    c({ op: 'kfree' }),
+    gfp.map((g): Op => ({ op: 'publish_cache', gfp: g })),
+  ],
+  rculist: [c({ op: 'list_walk' }), c({ op: 'list_replace_rcu' }), c({ op: 'nulls_walk' }), c({ op: 'nulls_move' })],
+  kref: [
+    c({ op: 'kref_get' }),
+    c({ op: 'kref_get_unless_zero' }),
+    c({ op: 'kref_put' }),
+    c({ op: 'kref_put_lock' }),
+    c({ op: 'kref_put_mutex' }),
+    c({ op: 'refcount_dec_and_lock_irqsave' }),
+  ],
 };
 
 const LOCKS: Record<Family, LockKind[]> = {
@@ -1256,6 +1573,9 @@ const LOCKS: Record<Family, LockKind[]> = {
   timer: ['spin_lock'],
   kthread: [],
   alloc: [],
+  rcufree: [],
+  rculist: [],
+  kref: [],
 };
 const TRYLOCKS: Record<Family, TryKind[]> = {
   ptr: [],
@@ -1270,6 +1590,9 @@ const TRYLOCKS: Record<Family, TryKind[]> = {
   timer: [],
   kthread: [],
   alloc: [],
+  rcufree: [],
+  rculist: [],
+  kref: [],
 };
 const SECTIONS: Record<Family, SectionKind[]> = {
   ptr: ['rcu', 'srcu'],
@@ -1284,6 +1607,9 @@ const SECTIONS: Record<Family, SectionKind[]> = {
   timer: ['bh'],
   kthread: [],
   alloc: ['rcu'],
+  rcufree: ['rcu'],
+  rculist: ['rcu'],
+  kref: [],
 };
 
 /** Operations a body (work, timer, kthread) may not run: queueing from a body could go on for ever. */
@@ -1313,6 +1639,13 @@ const TIMER_OK = new Set<string>([
   'rcuwait_wake_up',
   'call_rcu',
   'yield',
+  'kfree_rcu',
+  'rcu_dereference',
+  'list_walk',
+  'nulls_walk',
+  'kref_get',
+  'kref_get_unless_zero',
+  'kref_put',
 ]);
 
 function uniq<T>(xs: readonly T[]): T[] {
@@ -1402,17 +1735,22 @@ function readerArb(flavour: Flavour, fams: readonly Family[], focused = false): 
 
 /** An updater: unpublish (or replace) the pointer, wait for readers or defer the free, free. */
 function updaterArb(flavour: Flavour, fams: readonly Family[], focused = false): fc.Arbitrary<Op[]> {
+  const rcufree = fams.includes('rcufree');
+  const replaces: fc.WeightedArbitrary<Op>[] = [
+    { arbitrary: c({ op: 'unpublish' }), weight: 3 },
+    { arbitrary: gfp.map((g): Op => ({ op: 'publish', gfp: g })), weight: 1 },
+  ];
+  if (rcufree) replaces.push({ arbitrary: gfp.map((g): Op => ({ op: 'publish_cache', gfp: g })), weight: 2 });
+  const graces: fc.WeightedArbitrary<'sync' | 'call' | 'none' | 'kfree_rcu'>[] = [
+    { arbitrary: fc.constant('sync' as const), weight: 4 },
+    { arbitrary: fc.constant('call' as const), weight: 2 },
+    { arbitrary: fc.constant('none' as const), weight: 1 },
+  ];
+  if (rcufree) graces.push({ arbitrary: fc.constant('kfree_rcu' as const), weight: 3 });
   return fc
     .record({
-      replace: fc.oneof(
-        { arbitrary: c({ op: 'unpublish' }), weight: 3 },
-        { arbitrary: gfp.map((g): Op => ({ op: 'publish', gfp: g })), weight: 1 },
-      ),
-      grace: fc.oneof(
-        { arbitrary: fc.constant('sync' as const), weight: 4 },
-        { arbitrary: fc.constant('call' as const), weight: 2 },
-        { arbitrary: fc.constant('none' as const), weight: 1 },
-      ),
+      replace: fc.oneof(...replaces),
+      grace: fc.oneof(...graces),
       flav: flavourArb(flavour, focused),
       extra: rarely(fc.tuple(leafArb(fams), fc.nat(4)), focused ? 5 : 3),
     })
@@ -1420,6 +1758,7 @@ function updaterArb(flavour: Flavour, fams: readonly Family[], focused = false):
       const ops: Op[] = [{ op: 'load' }, replace];
       if (grace === 'sync') ops.push({ op: flav === 'rcu' ? 'synchronize_rcu' : 'synchronize_srcu' }, { op: 'kfree' });
       else if (grace === 'call') ops.push({ op: flav === 'rcu' ? 'call_rcu' : 'call_srcu' });
+      else if (grace === 'kfree_rcu') ops.push({ op: 'kfree_rcu' });
       else ops.push({ op: 'kfree' });
       if (extra) ops.splice(extra[1] % (ops.length + 1), 0, extra[0]);
       return ops;
@@ -1428,7 +1767,7 @@ function updaterArb(flavour: Flavour, fams: readonly Family[], focused = false):
 
 function taskArb(fams: readonly Family[], flavour: Flavour): fc.Arbitrary<Op[]> {
   const generic = fc.array(itemArb(fams, 2), { minLength: 1, maxLength: 3 });
-  if (!fams.includes('ptr')) return generic;
+  if (!fams.includes('ptr') && !fams.includes('rcufree')) return generic;
   return fc.oneof(
     { arbitrary: readerArb(flavour, fams), weight: 3 },
     { arbitrary: updaterArb(flavour, fams), weight: 3 },
@@ -1455,12 +1794,16 @@ export interface GenOptions {
   /**
    * 'rcu': two tasks, an RCU/SRCU reader and an updater of the pointer (the pointer family, now and
    * then with one more), where the late reader and its grace period meet most often.
+   * 'prims': the primitives of #13 (kfree_rcu and SLAB_TYPESAFE_BY_RCU objects, list_replace_rcu,
+   * hlist_nulls, kref_put_lock/_mutex and refcount_dec_and_lock), 1-2 of their families, now and
+   * then with one more.
    */
-  readonly focus?: 'rcu';
+  readonly focus?: 'rcu' | 'prims';
 }
 
 /** Random programs: 1-2 families of primitives (the pointer family most often), 2-3 tasks. */
 export function programArb(opts: GenOptions = {}): fc.Arbitrary<Program> {
+  if (opts.focus === 'prims') return primsArb(opts.maxSize ?? 6);
   const focused = opts.focus === 'rcu';
   const maxSize = opts.maxSize ?? (focused ? 8 : 7);
   // The pointer family a little more often (the focused generator covers it at length).
@@ -1505,6 +1848,31 @@ export function programArb(opts: GenOptions = {}): fc.Arbitrary<Program> {
     .filter((p) => programSize(p) <= maxSize);
 }
 
+const PRIM_FAMILIES = ['rcufree', 'rculist', 'kref'] as const satisfies readonly Family[];
+
+/** Programs over the #13 primitives' families (2-3 tasks), now and then with one more family. */
+function primsArb(maxSize: number): fc.Arbitrary<Program> {
+  return fc
+    .record({
+      prims: fc.uniqueArray(fc.constantFrom<Family>(...PRIM_FAMILIES), { minLength: 1, maxLength: 2 }),
+      more: rarely(fc.constantFrom<Family>('ptr', 'spin', 'sleeplock', 'timer', 'work'), 2),
+      n: fc.oneof({ arbitrary: fc.constant(2), weight: 3 }, { arbitrary: fc.constant(3), weight: 1 }),
+      rt: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
+    })
+    .chain(({ prims, more, n, rt }) => {
+      const fams = uniq([...prims, ...(more ? [more] : [])]);
+      return fc.record({
+        tasks: fc.array(taskArb(fams, 'rcu'), { minLength: n, maxLength: n }),
+        cpus: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: n, maxLength: n }),
+        work: bodyArb(fams, false),
+        timer: bodyArb(fams, true),
+        kthread: bodyArb(fams, false),
+        rt: fc.constant(rt),
+      });
+    })
+    .filter((p) => programSize(p) <= maxSize);
+}
+
 // ------------------------------------------------------------------ reports
 
 function outcomeText(o: string): string {
@@ -1542,7 +1910,7 @@ export function report(prog: Program, d: DiffResult): string {
 
 // ------------------------------------------------------------------ suites
 
-export type Source = 'general' | 'focused';
+export type Source = 'general' | 'focused' | 'prims';
 
 export interface SuiteOptions {
   readonly seed: number;
@@ -1550,6 +1918,8 @@ export interface SuiteOptions {
   readonly general: number;
   /** Programs from the RCU-focused generator (readers against updaters). */
   readonly focused: number;
+  /** Programs from the generator of the #13 primitives (programArb({ focus: 'prims' })). */
+  readonly prims?: number;
   readonly maxExecutions?: number;
   /** Called after each program (progress). */
   readonly onProgram?: (c: Checked, done: number, total: number) => void;
@@ -1578,7 +1948,11 @@ export interface SuiteResult {
 }
 
 export function arbOf(source: Source): fc.Arbitrary<Program> {
-  return source === 'focused' ? programArb({ focus: 'rcu' }) : programArb();
+  return source === 'focused'
+    ? programArb({ focus: 'rcu' })
+    : source === 'prims'
+      ? programArb({ focus: 'prims' })
+      : programArb();
 }
 
 export function failing(d: DiffResult): boolean {
@@ -1592,6 +1966,7 @@ export function runSuite(opts: SuiteOptions): SuiteResult {
   for (const [source, n] of [
     ['general', opts.general],
     ['focused', opts.focused],
+    ['prims', opts.prims ?? 0],
   ] as const) {
     if (n <= 0) continue;
     fc.sample(arbOf(source), { seed: opts.seed, numRuns: n }).forEach((p, i) => {

@@ -18,6 +18,7 @@ import type { RunResult } from '../../src/sim/index.js';
 import {
   LATE_RCU_READER,
   LATE_RCU_READER_PREEMPTED,
+  PRIMITIVE_PROGRAMS,
   REGRESSIONS,
   differential,
   failing,
@@ -33,6 +34,8 @@ import {
 const SEED = 5;
 const GENERAL = 100;
 const FOCUSED = 60;
+/** Programs of the #13 primitives (kfree_rcu, SLAB_TYPESAFE_BY_RCU, list_replace_rcu, hlist_nulls, kref_put_lock ...). */
+const PRIMS = 25;
 /** Programs whose exhaustive enumeration takes more executions are discarded. */
 const MAX_EXECUTIONS = 1_000;
 
@@ -112,8 +115,15 @@ for (const r of REGRESSIONS)
     assert.equal(d.status, 'ok', `DPOR missed an outcome (${r.why})\n${report(r.prog, d)}`);
   });
 
-test(`differential: unbounded DPOR reaches every outcome exhaustive enumeration reaches (seed ${SEED}, ${GENERAL}+${FOCUSED} programs)`, (t) => {
-  const r = runSuite({ seed: SEED, general: GENERAL, focused: FOCUSED, maxExecutions: MAX_EXECUTIONS });
+for (const r of PRIMITIVE_PROGRAMS)
+  test(`differential: ${r.name}`, () => {
+    const d = differential(r.prog);
+    assert.ok(d.exhaustive.outcomes.size > 1, `more than one outcome\n${report(r.prog, d)}`);
+    assert.equal(d.status, 'ok', `DPOR missed an outcome\n${report(r.prog, d)}`);
+  });
+
+test(`differential: unbounded DPOR reaches every outcome exhaustive enumeration reaches (seed ${SEED}, ${GENERAL}+${FOCUSED}+${PRIMS} programs)`, (t) => {
+  const r = runSuite({ seed: SEED, general: GENERAL, focused: FOCUSED, prims: PRIMS, maxExecutions: MAX_EXECUTIONS });
   for (const line of summary(r).split('\n')) t.diagnostic(line);
   const masked = r.checked.filter((c) => c.diff.status === 'masked');
   if (masked.length > 0)
