@@ -8,7 +8,7 @@
 import { ACCESS_WRITE, type KGen, type Task, current, machine } from '../../sim/index.js';
 import { lock_is_held, lock_map_acquire_read, lock_map_release, lockdep_map } from '../locking/lockdep.js';
 import { kconfig, onBoot } from '../kernel.js';
-import { READ_ONCE, WRITE_ONCE } from '../once.js';
+import { READ_ONCE, WRITE_ONCE, __WRITE_ONCE } from '../once.js';
 
 /** rcu_lock_map: lockdep's view of rcu_read_lock(). */
 export let rcu_lock_map = new lockdep_map('rcu_read_lock');
@@ -160,6 +160,95 @@ export function rcu_dereference_protected<T extends object, K extends keyof T>(
 ): T[K] {
   RCU_LOCKDEP_WARN(!c, site, 'suspicious rcu_dereference_protected() usage');
   return obj[field];
+}
+
+/**
+ * rcu_read_lock_bh_held(): softirqs disabled (rcu_read_lock_bh(), local_bh_disable(), softirq
+ * context) or interrupts disabled. Read from the task's counters (kernel/preempt.ts in_softirq()).
+ */
+export function rcu_read_lock_bh_held(): boolean {
+  const t = current();
+  return (
+    (t.preempt_count & 0xff00) !== 0 || ((t.data.bh_disable_cnt as number | undefined) ?? 0) > 0 || t.irqs_disabled
+  );
+}
+
+/** rcu_read_lock_sched_held(): preemption (or interrupts) disabled: rcu_read_lock_sched(), a spinlock on !RT. */
+export function rcu_read_lock_sched_held(): boolean {
+  return !current().preemptible();
+}
+
+/**
+ * rcu_dereference_bh_check(p, c): the marked fetch, then
+ * RCU_LOCKDEP_WARN(!(c || rcu_read_lock_bh_held()), "suspicious rcu_dereference_check() usage").
+ */
+export function* rcu_dereference_bh_check<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  c: boolean,
+  site: string = RCUPDATE_H,
+): KGen<T[K]> {
+  const v = yield* READ_ONCE(obj, field);
+  RCU_LOCKDEP_WARN(!(c || rcu_read_lock_bh_held()), site, 'suspicious rcu_dereference_check() usage');
+  return v;
+}
+
+/** rcu_dereference_bh(p): rcu_dereference_bh_check(p, 0). */
+export function rcu_dereference_bh<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  site: string = RCUPDATE_H,
+): KGen<T[K]> {
+  return rcu_dereference_bh_check(obj, field, false, site);
+}
+
+/**
+ * rcu_dereference_sched_check(p, c): the marked fetch, then
+ * RCU_LOCKDEP_WARN(!(c || rcu_read_lock_sched_held()), "suspicious rcu_dereference_check() usage").
+ */
+export function* rcu_dereference_sched_check<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  c: boolean,
+  site: string = RCUPDATE_H,
+): KGen<T[K]> {
+  const v = yield* READ_ONCE(obj, field);
+  RCU_LOCKDEP_WARN(!(c || rcu_read_lock_sched_held()), site, 'suspicious rcu_dereference_check() usage');
+  return v;
+}
+
+/** rcu_dereference_sched(p): rcu_dereference_sched_check(p, 0). */
+export function rcu_dereference_sched<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  site: string = RCUPDATE_H,
+): KGen<T[K]> {
+  return rcu_dereference_sched_check(obj, field, false, site);
+}
+
+/**
+ * rcu_access_pointer(p): the pointer's value for a NULL test or a comparison, never dereferenced:
+ * a marked fetch (a scheduling point), no lockdep check.
+ */
+export function* rcu_access_pointer<T extends object, K extends keyof T>(obj: T, field: K): KGen<T[K]> {
+  return yield* READ_ONCE(obj, field);
+}
+
+/**
+ * rcu_replace_pointer(rcp, p, c): the old value, fetched with rcu_dereference_protected(rcp, c)
+ * (its lockdep check), then rcu_assign_pointer(rcp, p). One step: no scheduling point between.
+ */
+export function* rcu_replace_pointer<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  v: T[K],
+  c: boolean,
+  site: string = RCUPDATE_H,
+): KGen<T[K]> {
+  yield undefined;
+  const old = rcu_dereference_protected(obj, field, c, site);
+  __WRITE_ONCE(obj, field, v);
+  return old;
 }
 
 /** rcu_assign_pointer(p, v): publishes v with a marked store (release ordering is implied: SC memory). */
