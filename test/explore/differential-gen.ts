@@ -772,6 +772,23 @@ function* execOp(c: Ctx, op: Op): KGen {
   }
 }
 
+const LIST_OPS = new Set<string>(['list_walk', 'list_replace_rcu', 'nulls_walk', 'nulls_move']);
+const listUse = new WeakMap<Program, boolean>();
+
+/** Whether any operation of the program (tasks or bodies) is one of the RCU list's or the hlist_nulls table's. */
+function usesLists(prog: Program): boolean {
+  let u = listUse.get(prog);
+  if (u === undefined) {
+    u = false;
+    for (const ops of [...prog.tasks, prog.work, prog.timer, prog.kthread])
+      walk(ops, (op) => {
+        if (LIST_OPS.has(op.op)) u = true;
+      });
+    listUse.set(prog, u);
+  }
+  return u;
+}
+
 /** Builds the world and spawns the program's tasks on a booted kernel (call in the run's setup). */
 function setupProgram(prog: Program): World {
   const init = kmalloc((): Obj => ({ v: 1, rcu: RCU_HEAD_INIT() }), GFP_KERNEL, 'struct obj');
@@ -780,12 +797,14 @@ function setupProgram(prog: Program): World {
     () => ({ list: LIST_HEAD(), nulls: [HLIST_NULLS_HEAD_INIT(0), HLIST_NULLS_HEAD_INIT(1)] }),
     'rcu lists',
   );
-  for (const v of [1, 2]) {
-    const it = kmalloc((): Item => ({ v, link: LIST_HEAD(), rcu: RCU_HEAD_INIT() }), GFP_KERNEL, 'struct item');
-    if (it) list_add_tail_rcu(it.link, lst.list);
-    const nn = kmalloc((): NNode => ({ v: 10 * v, node: HLIST_NULLS_NODE() }), GFP_KERNEL, 'struct nnode');
-    if (nn) hlist_nulls_add_head_rcu(nn.node, lst.nulls[0] as hlist_nulls_head);
-  }
+  // The list's and the table's entries only where the program walks or changes them (less work per run).
+  if (usesLists(prog))
+    for (const v of [1, 2]) {
+      const it = kmalloc((): Item => ({ v, link: LIST_HEAD(), rcu: RCU_HEAD_INIT() }), GFP_KERNEL, 'struct item');
+      if (it) list_add_tail_rcu(it.link, lst.list);
+      const nn = kmalloc((): NNode => ({ v: 10 * v, node: HLIST_NULLS_NODE() }), GFP_KERNEL, 'struct nnode');
+      if (nn) hlist_nulls_add_head_rcu(nn.node, lst.nulls[0] as hlist_nulls_head);
+    }
   const w: World = {
     v: shared({ x: 0, y: 0, flag: 0 }, 'vars'),
     cache: kmem_cache_create('obj_cache', 16, 0, SLAB_TYPESAFE_BY_RCU, (): Obj => ({ v: 0, rcu: RCU_HEAD_INIT() })),
