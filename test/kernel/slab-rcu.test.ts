@@ -477,3 +477,36 @@ test('hlist_nulls primitives: markers, empty, add tail, del_init, one scheduling
   });
   runClean(k);
 });
+
+test('SLAB_TYPESAFE_BY_RCU reuse from another task: the new owner sees the old values; KCSAN does not report the two owners (the free list orders them)', () => {
+  const { seen, result } = dporOutcomes(
+    (seen) => {
+      const cache = kmem_cache_create('tobj_cache', 64, 0, SLAB_TYPESAFE_BY_RCU, ctor);
+      spawn_user(
+        'a',
+        kfunc(function* owner_a() {
+          yield undefined;
+          const o = kmem_cache_alloc(cache, GFP_KERNEL);
+          if (!o) return;
+          o.key = 1;
+          kmem_cache_free(cache, o);
+        }),
+      );
+      spawn_user(
+        'b',
+        kfunc(function* owner_b() {
+          yield undefined;
+          const o = kmem_cache_alloc(cache, GFP_KERNEL);
+          if (!o) return;
+          seen.add(`key=${o.key}`); // 1: a's object, as a left it (no constructor, no zeroing)
+          o.key = 2;
+          kmem_cache_free(cache, o);
+        }),
+      );
+    },
+    { ...OFF, KCSAN: true, FAULT_INJECTION: false },
+  );
+  assert.equal(result.complete, true);
+  assert.deepEqual(seen, ['key=0', 'key=1']);
+  assert.deepEqual(titles(result), []);
+});
