@@ -230,9 +230,14 @@ class ObjState {
   lastExcl = -1;
   /** Shared acquisitions since the last exclusive one. */
   readonly shared: number[] = [];
-  /** Join of the clocks of every release, and of the exclusive holds' releases only. */
+  /**
+   * Join of the clocks of every release, and of the exclusive holds' releases only (null: no
+   * release yet). The arrays are kept in relBuf/relExclBuf for the next analysis.
+   */
   rel: Int32Array | null = null;
   relExcl: Int32Array | null = null;
+  relBuf: Int32Array | null = null;
+  relExclBuf: Int32Array | null = null;
   /** Tasks holding the object shared (their release orders exclusive acquisitions only). */
   readonly holders: number[] = [];
 }
@@ -567,7 +572,7 @@ export class Dpor implements SearchStrategy {
       const pid = pids[i] as number;
       const last = lastOf[pid] as number;
       if (last < 0) pre.fill(0, 0, width);
-      else pre.set(clocks.subarray(last * width, last * width + width));
+      else for (let x = 0, from = last * width; x < width; x++) pre[x] = clocks[from + x] as number;
       conflicts.length = 0;
       acquired.length = 0;
       acquiredShared.length = 0;
@@ -620,7 +625,7 @@ export class Dpor implements SearchStrategy {
         }
       // Join the incoming edges.
       const base = i * width;
-      clocks.set(pre.subarray(0, width), base);
+      for (let x = 0; x < width; x++) clocks[base + x] = pre[x] as number;
       clocks[base + pid] = (pre[pid] as number) + 1;
       for (let a = 0; a < conflicts.length; a++) joinAt(clocks, base, (conflicts[a] as number) * width, width);
       for (let a = 0; a < acquired.length; a++) {
@@ -653,11 +658,11 @@ export class Dpor implements SearchStrategy {
           // up) releases the exclusive hold taken earlier, not the shared one.
           const h = holders.indexOf(pid);
           const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
-          if (!st.rel) st.rel = new Int32Array(width);
+          if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
           joinInto(st.rel, clocks, base, width);
           if (wasShared) holders.splice(h, 1);
           else {
-            if (!st.relExcl) st.relExcl = new Int32Array(width);
+            if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
             joinInto(st.relExcl, clocks, base, width);
           }
         }
@@ -752,6 +757,13 @@ export class Dpor implements SearchStrategy {
   }
 }
 
+/** A zeroed clock of `width` entries (buf when it is large enough). */
+function zeroed(buf: Int32Array | null, width: number): Int32Array {
+  if (buf === null || buf.length !== width) return new Int32Array(width);
+  buf.fill(0);
+  return buf;
+}
+
 /** clocks[base..base+width) = max(itself, clocks[from..from+width)). */
 function joinAt(clocks: Int32Array, base: number, from: number, width: number): void {
   for (let k = 0; k < width; k++) {
@@ -775,6 +787,9 @@ function joinInto(into: Int32Array, clocks: Int32Array, base: number, width: num
     if (f > (into[k] as number)) into[k] = f;
   }
 }
+
+/** The sleep set of a node reached with none (shared, never changed: a node's sleep set is read only). */
+const EMPTY_SLEEP: Map<number, Footprint> = new Map();
 
 /** The strategy for one run of the DPOR tree. */
 class DporRun implements Strategy {
@@ -805,8 +820,8 @@ class DporRun implements Strategy {
       n = root
         ? d.newNode(p, this.preemptions, this.faults, new Map(), p.kind === 'data' ? new Map() : null)
         : p.kind === 'schedule'
-          ? d.newNode(p, this.preemptions, this.faults, this.sleep)
-          : d.newNode(p, this.preemptions, this.faults, new Map(), d.splitting ? new Map(this.sleep) : null);
+          ? d.newNode(p, this.preemptions, this.faults, this.sleep.size === 0 ? EMPTY_SLEEP : this.sleep)
+          : d.newNode(p, this.preemptions, this.faults, EMPTY_SLEEP, d.splitting ? new Map(this.sleep) : null);
       if (d.isFrozen(depth)) {
         // Replaying a subtree root's prefix: the node's alternatives belong to whoever split the work.
         n.chosen = d.prefixChoice(depth);
@@ -826,8 +841,11 @@ class DporRun implements Strategy {
       this.sleep = new Map([...root.sleep].map(([q, fp]) => [q, new Map(fp)]));
       if (fresh) for (const [q, fp] of this.sleep) (n.arrive as Map<number, Footprint>).set(q, fp);
     } else if (n.kind === 'schedule') {
-      if (fresh && !root) this.sleep = new Map(this.sleep);
-      else {
+      if (fresh && !root) {
+        // The node keeps the sleep set it was reached with; this run goes on with a copy (an empty
+        // one is shared by the nodes, and this.sleep, not theirs, is the one that changes).
+        if (n.sleep !== EMPTY_SLEEP) this.sleep = new Map(this.sleep);
+      } else {
         const s = new Map(n.sleep);
         for (const q of n.done) if (q !== n.chosen) s.set(q, n.fps.get(q) ?? new Map());
         this.sleep = s;
@@ -842,10 +860,10 @@ class DporRun implements Strategy {
   }
 
   private pick(p: ChoicePoint & { kind: 'schedule' }, n: Node): number {
-    const awake = (q: number): boolean => !this.sleep.has(q);
-    if (p.currentEnabled && awake(p.current)) return p.current;
+    const sleep = this.sleep;
+    if (p.currentEnabled && !sleep.has(p.current)) return p.current;
     for (const q of p.enabled) {
-      if (!awake(q)) continue;
+      if (sleep.has(q)) continue;
       if (this.d.fits(n, q)) return q;
     }
     this.stopped = true;
