@@ -320,35 +320,36 @@ class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
 }
 
 function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
-  let off = base;
-  for (const k of Object.keys(obj)) {
-    const v = (obj as Record<string, unknown>)[k];
-    if (embeddable(v)) (obj as Record<string, unknown>)[k] = wrap(v as object, alloc, off);
-    off += 8;
+  const o = obj as Record<string, unknown>;
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = o[k];
+    if (typeof v === 'object' && v !== null && embeddable(v)) o[k] = wrap(v, alloc, base + 8 * i);
   }
   const m = machine();
   const fieldIds = new Map<string | symbol, number>();
-  for (const k of Object.keys(obj)) fieldIds.set(k, m.newId());
+  for (let i = 0; i < keys.length; i++) fieldIds.set(keys[i] as string, m.newId());
   const meta: Meta = { alloc, target: obj, base, fieldIds, proxy: obj };
-  const p = new Proxy(obj as Record<string | symbol, unknown>, new TrackedHandler(meta)) as T;
+  const p = new Proxy(o, new TrackedHandler(meta)) as T;
   meta.proxy = p;
   (alloc as Allocation & { [METAS]: Meta[] })[METAS].push(meta);
   return p;
 }
 
+/** Where each kind of memory starts (x86_64's layout); other kinds start at 0xdead00000000. */
+const ADDR_BASES: Readonly<Record<string, number>> = {
+  slab: 0x888000100000,
+  vmalloc: 0xc90000100000,
+  stack: 0xc90000f00000,
+  static: 0xffffffff8a000000,
+  page: 0xea0000100000,
+};
+
 function nextAddr(m: Machine, kind: string, size: number): number {
-  const key = ADDR;
-  const state = (m.ext.get(key) as Map<string, number> | undefined) ?? new Map<string, number>();
-  m.ext.set(key, state);
-  const bases: Record<string, number> = {
-    slab: 0x888000100000,
-    vmalloc: 0xc90000100000,
-    stack: 0xc90000f00000,
-    static: 0xffffffff8a000000,
-    page: 0xea0000100000,
-  };
-  const base = bases[kind] ?? 0xdead00000000;
-  const cur = state.get(kind) ?? base;
+  let state = m.ext.get(ADDR) as Map<string, number> | undefined;
+  if (!state) m.ext.set(ADDR, (state = new Map<string, number>()));
+  const cur = state.get(kind) ?? (Object.hasOwn(ADDR_BASES, kind) ? (ADDR_BASES[kind] as number) : 0xdead00000000);
   state.set(kind, cur + Math.ceil(Math.max(size, 8) / 64) * 64 + 64);
   return cur;
 }
