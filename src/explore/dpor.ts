@@ -224,12 +224,17 @@ class ObjState {
   epoch = 0;
   /** Last write (-1: none). */
   lastWrite = -1;
-  /** Reads since the last write: pid, step pairs, one per pid, in the order the pids first read. */
+  /**
+   * Reads since the last write: pid, step pairs, one per pid, in the order the pids first read
+   * (reads[0..nReads)). The arrays below keep their storage: their lengths are the counts.
+   */
   readonly reads: number[] = [];
+  nReads = 0;
   /** Last exclusive acquisition (-1: none). */
   lastExcl = -1;
-  /** Shared acquisitions since the last exclusive one. */
+  /** Shared acquisitions since the last exclusive one (shared[0..nShared)). */
   readonly shared: number[] = [];
+  nShared = 0;
   /**
    * Join of the clocks of every release, and of the exclusive holds' releases only (null: no
    * release yet). The arrays are kept in relBuf/relExclBuf for the next analysis.
@@ -238,8 +243,9 @@ class ObjState {
   relExcl: Int32Array | null = null;
   relBuf: Int32Array | null = null;
   relExclBuf: Int32Array | null = null;
-  /** Tasks holding the object shared (their release orders exclusive acquisitions only). */
+  /** Tasks holding the object shared (their release orders exclusive acquisitions only): holders[0..nHolders). */
   readonly holders: number[] = [];
+  nHolders = 0;
 }
 
 /**
@@ -515,12 +521,12 @@ export class Dpor implements SearchStrategy {
     if (st.epoch !== this.epoch) {
       st.epoch = this.epoch;
       st.lastWrite = -1;
-      st.reads.length = 0;
+      st.nReads = 0;
       st.lastExcl = -1;
-      st.shared.length = 0;
+      st.nShared = 0;
       st.rel = null;
       st.relExcl = null;
-      st.holders.length = 0;
+      st.nHolders = 0;
     }
     return st;
   }
@@ -573,42 +579,42 @@ export class Dpor implements SearchStrategy {
       const last = lastOf[pid] as number;
       if (last < 0) pre.fill(0, 0, width);
       else for (let x = 0, from = last * width; x < width; x++) pre[x] = clocks[from + x] as number;
-      conflicts.length = 0;
-      acquired.length = 0;
-      acquiredShared.length = 0;
+      let nc = 0;
+      let na = 0;
+      let ns = 0;
       const fpEnd = starts[i + 1] as number;
       for (let j = starts[i] as number; j < fpEnd; j++) {
         const m = masks[j] as number;
         const st = this.stateOf(objs[j] as number);
         if (m & (MASK.READ | MASK.WRITE)) {
-          if (st.lastWrite >= 0) conflicts.push(st.lastWrite);
+          if (st.lastWrite >= 0) conflicts[nc++] = st.lastWrite;
           if (m & MASK.WRITE) {
             const rs = st.reads;
-            for (let r = 1; r < rs.length; r += 2) conflicts.push(rs[r] as number);
+            for (let r = 1; r < st.nReads; r += 2) conflicts[nc++] = rs[r] as number;
           }
         }
         if (m & (MASK.ACQ | MASK.ACQSH)) {
-          if (st.lastExcl >= 0) conflicts.push(st.lastExcl);
+          if (st.lastExcl >= 0) conflicts[nc++] = st.lastExcl;
           if (m & MASK.ACQ) {
             const sh = st.shared;
-            for (let r = 0; r < sh.length; r++) conflicts.push(sh[r] as number);
+            for (let r = 0; r < st.nShared; r++) conflicts[nc++] = sh[r] as number;
           }
-          if (m & MASK.ACQ) acquired.push(objs[j] as number);
-          else acquiredShared.push(objs[j] as number);
+          if (m & MASK.ACQ) acquired[na++] = objs[j] as number;
+          else acquiredShared[ns++] = objs[j] as number;
         }
       }
       // Races: conflicting earlier steps of other tasks not ordered before this task's clock, and
       // immediate (source-DPOR's e1 ⋖ e2): a conflict that happens before another conflict of this
       // step is ordered before it through that one, so reversing it is the other's business (many
       // steps of one task conflicting with one hold of its CPU race only through the last).
-      for (let a = i < replayed ? conflicts.length : 0; a < conflicts.length; a++) {
+      for (let a = i < replayed ? nc : 0; a < nc; a++) {
         const c = conflicts[a] as number;
         const cpid = pids[c] as number;
         if (cpid === pid) continue;
         const cv = clocks[c * width + cpid] as number;
         if (cv <= (pre[cpid] as number)) continue;
         let covered = false;
-        for (let b = 0; b < conflicts.length && !covered; b++) {
+        for (let b = 0; b < nc && !covered; b++) {
           const d = conflicts[b] as number;
           if (d === c || pids[d] === pid) continue;
           if ((clocks[d * width + cpid] as number) >= cv && d > c) covered = true;
@@ -627,13 +633,13 @@ export class Dpor implements SearchStrategy {
       const base = i * width;
       for (let x = 0; x < width; x++) clocks[base + x] = pre[x] as number;
       clocks[base + pid] = (pre[pid] as number) + 1;
-      for (let a = 0; a < conflicts.length; a++) joinAt(clocks, base, (conflicts[a] as number) * width, width);
-      for (let a = 0; a < acquired.length; a++) {
+      for (let a = 0; a < nc; a++) joinAt(clocks, base, (conflicts[a] as number) * width, width);
+      for (let a = 0; a < na; a++) {
         const rc = (this.objs[acquired[a] as number] as ObjState).rel;
         if (rc) joinFrom(clocks, base, rc, width);
       }
       // A shared acquisition is ordered after exclusive holds' releases, not after other readers'.
-      for (let a = 0; a < acquiredShared.length; a++) {
+      for (let a = 0; a < ns; a++) {
         const rc = (this.objs[acquiredShared[a] as number] as ObjState).relExcl;
         if (rc) joinFrom(clocks, base, rc, width);
       }
@@ -644,34 +650,44 @@ export class Dpor implements SearchStrategy {
         const st = this.objs[objs[j] as number] as ObjState;
         if (m & MASK.WRITE) {
           st.lastWrite = i;
-          st.reads.length = 0;
+          st.nReads = 0;
         } else if (m & MASK.READ) {
           const rs = st.reads;
           let r = 0;
-          while (r < rs.length && rs[r] !== pid) r += 2;
-          if (r < rs.length) rs[r + 1] = i;
-          else rs.push(pid, i);
+          while (r < st.nReads && rs[r] !== pid) r += 2;
+          if (r < st.nReads) rs[r + 1] = i;
+          else {
+            rs[r] = pid;
+            rs[r + 1] = i;
+            st.nReads = r + 2;
+          }
         }
         const holders = st.holders;
         if (m & MASK.REL) {
           // A release in the same step as a shared acquisition (a step on a CPU that also gives it
           // up) releases the exclusive hold taken earlier, not the shared one.
-          const h = holders.indexOf(pid);
+          let h = 0;
+          while (h < st.nHolders && holders[h] !== pid) h++;
+          if (h === st.nHolders) h = -1;
           const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
           if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
           joinInto(st.rel, clocks, base, width);
-          if (wasShared) holders.splice(h, 1);
-          else {
+          if (wasShared) {
+            for (let x = h + 1; x < st.nHolders; x++) holders[x - 1] = holders[x] as number;
+            st.nHolders--;
+          } else {
             if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
             joinInto(st.relExcl, clocks, base, width);
           }
         }
         if (m & MASK.ACQ) {
           st.lastExcl = i;
-          st.shared.length = 0;
+          st.nShared = 0;
         } else if (m & MASK.ACQSH) {
-          st.shared.push(i);
-          if (!holders.includes(pid)) holders.push(pid);
+          st.shared[st.nShared++] = i;
+          let h = 0;
+          while (h < st.nHolders && holders[h] !== pid) h++;
+          if (h === st.nHolders) holders[st.nHolders++] = pid;
         }
       }
     }
@@ -690,13 +706,13 @@ export class Dpor implements SearchStrategy {
     const ccomp = clocks[c * width + cp] as number;
     // v = notdep(c).e_i: steps after c not happening after c, then e_i. Initials = first steps with no hb predecessor in v.
     const v = this.v;
-    v.length = 0;
+    let nv = 0;
     for (let k = c + 1; k < i; k++) {
       if (pids[k] === cp) continue;
       if ((clocks[k * width + cp] as number) >= ccomp) continue;
-      v.push(k);
+      v[nv++] = k;
     }
-    v.push(i);
+    v[nv++] = i;
     const initials: number[] = [];
     if (++this.pidStamp === 0x7fffffff) {
       this.pidSeen.fill(0);
@@ -704,7 +720,7 @@ export class Dpor implements SearchStrategy {
     }
     const stamp = this.pidStamp;
     const seen = this.pidSeen;
-    for (let a = 0; a < v.length; a++) {
+    for (let a = 0; a < nv; a++) {
       const k = v[a] as number;
       const pk = pids[k] as number;
       if (seen[pk] === stamp) continue;
