@@ -41,6 +41,37 @@ export function isCurrent() {
   }
 }
 
+/**
+ * piscina (worker pools) is loaded from node_modules when the first pool is made, not at start-up:
+ * `import { Piscina } from 'piscina'` resolves to this stand-in, whose constructor require()s the
+ * real class (about 30 ms of module loading that `kernsim list`, `replay` and single-threaded
+ * explorations never need). Only `new Piscina(options)` is used by the CLI.
+ */
+const lazyPiscina = {
+  name: 'lazy-piscina',
+  setup(b) {
+    b.onResolve({ filter: /^piscina$/ }, (args) =>
+      args.namespace === 'lazy-piscina'
+        ? { path: 'piscina', external: true }
+        : { path: 'piscina', namespace: 'lazy-piscina' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-piscina' }, () => ({
+      contents: [
+        "import { createRequire } from 'node:module';",
+        'let Real;',
+        'export class Piscina {',
+        '  constructor(options) {',
+        "    Real ??= createRequire(import.meta.url)('piscina').Piscina;",
+        '    return new Real(options);',
+        '  }',
+        '}',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
 /** Builds into a fresh directory and swaps it in, so a concurrent reader never sees half a build. */
 export async function build() {
   const esbuild = await import('esbuild');
@@ -63,9 +94,10 @@ export async function build() {
     keepNames: true,
     minifySyntax: true,
     minifyWhitespace: true,
-    // Loaded at run time from node_modules: piscina (worker threads), esbuild (native; the HTML
-    // viewer is bundled on demand), tsx (user scenario files).
-    external: ['piscina', 'esbuild', 'tsx', 'tsx/*'],
+    // Loaded at run time from node_modules: piscina (worker threads, at the first pool: see
+    // lazyPiscina), esbuild (native; the HTML viewer is bundled on demand), tsx (user scenario files).
+    external: ['esbuild', 'tsx', 'tsx/*'],
+    plugins: [lazyPiscina],
     // Some bundled CommonJS packages call require().
     banner: {
       js: "import { createRequire as __kernsimRequire } from 'node:module'; const require = __kernsimRequire(import.meta.url);",

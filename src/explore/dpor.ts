@@ -46,15 +46,7 @@ import {
   type Strategy,
   isPreemption,
 } from '../sim/index.js';
-import {
-  ChoiceMismatch,
-  type Footprint,
-  MASK,
-  StopRun,
-  footprintOf,
-  footprintsConflict,
-  mergeFootprint,
-} from './common.js';
+import { ChoiceMismatch, type Footprint, MASK, StopRun, masksConflict } from './common.js';
 import type { SearchStrategy } from './search.js';
 
 export interface DporOptions {
@@ -131,13 +123,129 @@ interface Node {
   readonly fps: Map<number, Footprint>;
 }
 
-interface Event {
-  readonly pid: number;
-  readonly fp: Footprint;
-  /** Index of the schedule node that chose this step, or -1 when it was forced. */
-  readonly node: number;
-  /** Run-state object id of the CPU the step ran on (StepRecord.cpu). */
-  readonly cpu?: number;
+/**
+ * The steps of one run as DPOR sees them, in flat arrays reused from run to run (no allocation per
+ * step): step k is task pid[k]'s, chosen at schedule node node[k] (-1: forced), on the CPU whose
+ * run-state object id is cpu[k] (-1: unknown), and its footprint is the (object id, access mask)
+ * pairs obj[j], mask[j] for start[k] <= j < start[k + 1], each object once, in the order of its
+ * first access in the step (the order a Map built from the access codes iterates in).
+ */
+class EventLog {
+  count = 0;
+  pid: number[] = [];
+  node: number[] = [];
+  cpu: number[] = [];
+  /** start[k]..start[k + 1]: step k's pairs (start[count] is the end of the last one). */
+  start: number[] = [0];
+  obj: number[] = [];
+  mask: number[] = [];
+  /** Per object id: the add() call that last saw it, and where its pair is. */
+  private seen = new Int32Array(1024);
+  private pos = new Int32Array(1024);
+  private stamp = 0;
+
+  reset(): void {
+    this.count = 0;
+  }
+
+  /** Appends a step with these access codes; returns its index. */
+  add(pid: number, node: number, cpu: number, accesses: readonly number[]): number {
+    const k = this.count++;
+    this.pid[k] = pid;
+    this.node[k] = node;
+    this.cpu[k] = cpu;
+    let len = this.start[k] as number;
+    if (++this.stamp === 0x7fffffff) {
+      this.seen.fill(0);
+      this.stamp = 1;
+    }
+    const stamp = this.stamp;
+    const objs = this.obj;
+    const masks = this.mask;
+    for (let i = 0; i < accesses.length; i++) {
+      const a = accesses[i] as number;
+      const o = Math.floor(a / 8);
+      if (o >= this.seen.length) this.grow(o);
+      if (this.seen[o] === stamp) {
+        const p = this.pos[o] as number;
+        masks[p] = (masks[p] as number) | (1 << (a & 7));
+      } else {
+        this.seen[o] = stamp;
+        this.pos[o] = len;
+        objs[len] = o;
+        masks[len] = 1 << (a & 7);
+        len++;
+      }
+    }
+    this.start[k + 1] = len;
+    return k;
+  }
+
+  /** The access mask of object o in step k (0: none). */
+  maskOf(k: number, o: number): number {
+    const end = this.start[k + 1] as number;
+    for (let j = this.start[k] as number; j < end; j++) if (this.obj[j] === o) return this.mask[j] as number;
+    return 0;
+  }
+
+  /** Whether step k conflicts with a footprint (a sleeping task's). */
+  conflicts(k: number, fp: Footprint): boolean {
+    const end = this.start[k + 1] as number;
+    for (let j = this.start[k] as number; j < end; j++) {
+      const m = fp.get(this.obj[j] as number);
+      if (m !== undefined && masksConflict(this.mask[j] as number, m)) return true;
+    }
+    return false;
+  }
+
+  /** Merges step k's footprint into fp. */
+  mergeInto(k: number, fp: Footprint): void {
+    const end = this.start[k + 1] as number;
+    for (let j = this.start[k] as number; j < end; j++) {
+      const o = this.obj[j] as number;
+      fp.set(o, (fp.get(o) ?? 0) | (this.mask[j] as number));
+    }
+  }
+
+  private grow(o: number): void {
+    let n = this.seen.length;
+    while (n <= o) n *= 2;
+    const s = new Int32Array(n);
+    s.set(this.seen);
+    const p = new Int32Array(n);
+    p.set(this.pos);
+    this.seen = s;
+    this.pos = p;
+  }
+}
+
+/** Per-object state of the race analysis, reused across analyses (valid while epoch matches). */
+class ObjState {
+  epoch = 0;
+  /** Last write (-1: none). */
+  lastWrite = -1;
+  /**
+   * Reads since the last write: pid, step pairs, one per pid, in the order the pids first read
+   * (reads[0..nReads)). The arrays below keep their storage: their lengths are the counts.
+   */
+  readonly reads: number[] = [];
+  nReads = 0;
+  /** Last exclusive acquisition (-1: none). */
+  lastExcl = -1;
+  /** Shared acquisitions since the last exclusive one (shared[0..nShared)). */
+  readonly shared: number[] = [];
+  nShared = 0;
+  /**
+   * Join of the clocks of every release, and of the exclusive holds' releases only (null: no
+   * release yet). The arrays are kept in relBuf/relExclBuf for the next analysis.
+   */
+  rel: Int32Array | null = null;
+  relExcl: Int32Array | null = null;
+  relBuf: Int32Array | null = null;
+  relExclBuf: Int32Array | null = null;
+  /** Tasks holding the object shared (their release orders exclusive acquisitions only): holders[0..nHolders). */
+  readonly holders: number[] = [];
+  nHolders = 0;
 }
 
 /**
@@ -192,6 +300,7 @@ export class Dpor implements SearchStrategy {
       return null;
     }
     this.started = true;
+    this.log.reset();
     this.run = new DporRun(this);
     return this.run;
   }
@@ -200,7 +309,7 @@ export class Dpor implements SearchStrategy {
     const r = this.run;
     if (!r) return;
     if (r.stopped) this.blocked++;
-    this.analyse(r.events, r.held);
+    this.analyse(this.log, r.held);
     this.run = null;
   }
 
@@ -389,191 +498,249 @@ export class Dpor implements SearchStrategy {
 
   // ---- race analysis ----
 
-  private analyse(events: readonly Event[], held: readonly HeldCpu[] = []): void {
-    const n = events.length;
+  /** The steps of the current run (reused from run to run). */
+  readonly log = new EventLog();
+  /** Scratch state of analyse(), kept between runs so that an analysis allocates (almost) nothing. */
+  private objs: (ObjState | undefined)[] = [];
+  private epoch = 0;
+  private clockBuf = new Int32Array(0);
+  private pre = new Int32Array(0);
+  private lastOf = new Int32Array(0);
+  private pidSeen = new Int32Array(0);
+  private pidStamp = 0;
+  private readonly conflicts: number[] = [];
+  private readonly acquired: number[] = [];
+  private readonly acquiredShared: number[] = [];
+  private readonly v: number[] = [];
+  /** clockBuf holds the clock of step k at k * width .. (k + 1) * width. */
+  private width = 0;
+
+  private stateOf(o: number): ObjState {
+    let st = this.objs[o];
+    if (st === undefined) this.objs[o] = st = new ObjState();
+    if (st.epoch !== this.epoch) {
+      st.epoch = this.epoch;
+      st.lastWrite = -1;
+      st.nReads = 0;
+      st.lastExcl = -1;
+      st.nShared = 0;
+      st.rel = null;
+      st.relExcl = null;
+      st.nHolders = 0;
+    }
+    return st;
+  }
+
+  private analyse(log: EventLog, held: readonly HeldCpu[] = []): void {
+    const n = log.count;
     const replayed = this.analysedBelow;
     if (n === 0) return;
+    const pids = log.pid;
+    const starts = log.start;
+    const objs = log.obj;
+    const masks = log.mask;
     // Holds never released (the run ended with a task spinning or self-deadlocked with preemption
     // off): the step that began each one races with every earlier step of another task on its CPU
     // that it is not ordered after, since begun first it would have kept that step off the CPU for
     // ever. A hold that is released does not need this: a step independent of the whole
     // non-preemptible section commutes with it, and one it delayed records the shared acquisition.
-    const unreleased = new Map<number, number>();
+    let unreleased: Map<number, number> | null = null;
     for (const h of held)
       for (let k = n - 1; k >= 0; k--) {
-        const e = events[k] as Event;
-        if (e.pid === h.pid && ((e.fp.get(h.cpu) ?? 0) & MASK.ACQ) !== 0) {
+        if (pids[k] === h.pid && (log.maskOf(k, h.cpu) & MASK.ACQ) !== 0) {
+          if (!unreleased) unreleased = new Map();
           unreleased.set(k, h.cpu);
           break;
         }
       }
     let maxPid = 0;
-    for (const e of events) if (e.pid > maxPid) maxPid = e.pid;
+    for (let k = 0; k < n; k++) if ((pids[k] as number) > maxPid) maxPid = pids[k] as number;
     const width = maxPid + 1;
-    const clocks: Int32Array[] = new Array(n);
-    const threadClock = new Map<number, Int32Array>();
-    const lastWrite = new Map<number, number>();
-    const readsSince = new Map<number, Map<number, number>>();
-    const lastExcl = new Map<number, number>();
-    const sharedSince = new Map<number, number[]>();
-    /** Join of the clocks of every release of each object, and of its exclusive holds' releases only. */
-    const relClock = new Map<number, Int32Array>();
-    const relClockExcl = new Map<number, Int32Array>();
-    /** Tasks holding each object shared (their release orders exclusive acquisitions only). */
-    const sharedHolders = new Map<number, Set<number>>();
-    const conflicts: number[] = [];
+    this.width = width;
+    if (this.clockBuf.length < n * width) this.clockBuf = new Int32Array(Math.max(n * width, 2 * this.clockBuf.length));
+    if (this.pre.length < width) {
+      this.pre = new Int32Array(width);
+      this.lastOf = new Int32Array(width);
+      this.pidSeen = new Int32Array(width);
+    }
+    const clocks = this.clockBuf;
+    const pre = this.pre;
+    const lastOf = this.lastOf;
+    lastOf.fill(-1, 0, width);
+    if (++this.epoch === 0x7fffffff) {
+      this.epoch = 1;
+      for (const st of this.objs) if (st) st.epoch = 0;
+    }
+    const conflicts = this.conflicts;
+    const acquired = this.acquired;
+    const acquiredShared = this.acquiredShared;
     for (let i = 0; i < n; i++) {
-      const e = events[i] as Event;
-      const pre = threadClock.get(e.pid) ?? new Int32Array(width);
-      conflicts.length = 0;
-      const acquired: number[] = [];
-      const acquiredShared: number[] = [];
-      for (const [o, m] of e.fp) {
+      const pid = pids[i] as number;
+      const last = lastOf[pid] as number;
+      if (last < 0) pre.fill(0, 0, width);
+      else for (let x = 0, from = last * width; x < width; x++) pre[x] = clocks[from + x] as number;
+      let nc = 0;
+      let na = 0;
+      let ns = 0;
+      const fpEnd = starts[i + 1] as number;
+      for (let j = starts[i] as number; j < fpEnd; j++) {
+        const m = masks[j] as number;
+        const st = this.stateOf(objs[j] as number);
         if (m & (MASK.READ | MASK.WRITE)) {
-          const w = lastWrite.get(o);
-          if (w !== undefined) conflicts.push(w);
+          if (st.lastWrite >= 0) conflicts[nc++] = st.lastWrite;
           if (m & MASK.WRITE) {
-            const rs = readsSince.get(o);
-            if (rs) for (const r of rs.values()) conflicts.push(r);
+            const rs = st.reads;
+            for (let r = 1; r < st.nReads; r += 2) conflicts[nc++] = rs[r] as number;
           }
         }
         if (m & (MASK.ACQ | MASK.ACQSH)) {
-          const x = lastExcl.get(o);
-          if (x !== undefined) conflicts.push(x);
+          if (st.lastExcl >= 0) conflicts[nc++] = st.lastExcl;
           if (m & MASK.ACQ) {
-            const sh = sharedSince.get(o);
-            if (sh) for (const s of sh) conflicts.push(s);
+            const sh = st.shared;
+            for (let r = 0; r < st.nShared; r++) conflicts[nc++] = sh[r] as number;
           }
-          if (m & MASK.ACQ) acquired.push(o);
-          else acquiredShared.push(o);
+          if (m & MASK.ACQ) acquired[na++] = objs[j] as number;
+          else acquiredShared[ns++] = objs[j] as number;
         }
       }
       // Races: conflicting earlier steps of other tasks not ordered before this task's clock, and
       // immediate (source-DPOR's e1 ⋖ e2): a conflict that happens before another conflict of this
       // step is ordered before it through that one, so reversing it is the other's business (many
       // steps of one task conflicting with one hold of its CPU race only through the last).
-      for (let a = i < replayed ? conflicts.length : 0; a < conflicts.length; a++) {
+      for (let a = i < replayed ? nc : 0; a < nc; a++) {
         const c = conflicts[a] as number;
-        const ce = events[c] as Event;
-        if (ce.pid === e.pid) continue;
-        const cc = clocks[c] as Int32Array;
-        const cv = cc[ce.pid] as number;
-        if (cv <= (pre[ce.pid] as number)) continue;
+        const cpid = pids[c] as number;
+        if (cpid === pid) continue;
+        const cv = clocks[c * width + cpid] as number;
+        if (cv <= (pre[cpid] as number)) continue;
         let covered = false;
-        for (let b = 0; b < conflicts.length && !covered; b++) {
+        for (let b = 0; b < nc && !covered; b++) {
           const d = conflicts[b] as number;
-          if (d === c || (events[d] as Event).pid === e.pid) continue;
-          if (((clocks[d] as Int32Array)[ce.pid] as number) >= cv && d > c) covered = true;
+          if (d === c || pids[d] === pid) continue;
+          if ((clocks[d * width + cpid] as number) >= cv && d > c) covered = true;
         }
-        if (!covered) this.race(events, clocks, c, i, pre);
+        if (!covered) this.race(log, c, i);
       }
-      const heldCpu = unreleased.get(i);
+      const heldCpu = unreleased?.get(i);
       if (heldCpu !== undefined)
         for (let k = 0; k < i; k++) {
-          const ek = events[k] as Event;
-          if (ek.pid === e.pid || ek.cpu !== heldCpu) continue;
-          if (((clocks[k] as Int32Array)[ek.pid] as number) <= (pre[ek.pid] as number)) continue;
-          this.race(events, clocks, k, i, pre);
+          const kp = pids[k] as number;
+          if (kp === pid || log.cpu[k] !== heldCpu) continue;
+          if ((clocks[k * width + kp] as number) <= (pre[kp] as number)) continue;
+          this.race(log, k, i);
         }
       // Join the incoming edges.
-      const clk = new Int32Array(pre);
-      clk[e.pid] = (pre[e.pid] as number) + 1;
-      for (const c of conflicts) join(clk, clocks[c] as Int32Array);
-      for (const o of acquired) {
-        const rc = relClock.get(o);
-        if (rc) join(clk, rc);
+      const base = i * width;
+      for (let x = 0; x < width; x++) clocks[base + x] = pre[x] as number;
+      clocks[base + pid] = (pre[pid] as number) + 1;
+      for (let a = 0; a < nc; a++) joinAt(clocks, base, (conflicts[a] as number) * width, width);
+      for (let a = 0; a < na; a++) {
+        const rc = (this.objs[acquired[a] as number] as ObjState).rel;
+        if (rc) joinFrom(clocks, base, rc, width);
       }
       // A shared acquisition is ordered after exclusive holds' releases, not after other readers'.
-      for (const o of acquiredShared) {
-        const rc = relClockExcl.get(o);
-        if (rc) join(clk, rc);
+      for (let a = 0; a < ns; a++) {
+        const rc = (this.objs[acquiredShared[a] as number] as ObjState).relExcl;
+        if (rc) joinFrom(clocks, base, rc, width);
       }
-      clocks[i] = clk;
-      threadClock.set(e.pid, clk);
+      lastOf[pid] = i;
       // Update the per-object state.
-      for (const [o, m] of e.fp) {
+      for (let j = starts[i] as number; j < fpEnd; j++) {
+        const m = masks[j] as number;
+        const st = this.objs[objs[j] as number] as ObjState;
         if (m & MASK.WRITE) {
-          lastWrite.set(o, i);
-          readsSince.delete(o);
+          st.lastWrite = i;
+          st.nReads = 0;
         } else if (m & MASK.READ) {
-          let rs = readsSince.get(o);
-          if (!rs) readsSince.set(o, (rs = new Map()));
-          rs.set(e.pid, i);
+          const rs = st.reads;
+          let r = 0;
+          while (r < st.nReads && rs[r] !== pid) r += 2;
+          if (r < st.nReads) rs[r + 1] = i;
+          else {
+            rs[r] = pid;
+            rs[r + 1] = i;
+            st.nReads = r + 2;
+          }
         }
-        let holders = sharedHolders.get(o);
+        const holders = st.holders;
         if (m & MASK.REL) {
           // A release in the same step as a shared acquisition (a step on a CPU that also gives it
           // up) releases the exclusive hold taken earlier, not the shared one.
-          const wasShared = holders?.has(e.pid) === true && !(m & MASK.ACQSH && !(m & MASK.ACQ));
-          let rc = relClock.get(o);
-          if (!rc) relClock.set(o, (rc = new Int32Array(width)));
-          join(rc, clk);
-          if (wasShared) holders?.delete(e.pid);
-          else {
-            let rx = relClockExcl.get(o);
-            if (!rx) relClockExcl.set(o, (rx = new Int32Array(width)));
-            join(rx, clk);
+          let h = 0;
+          while (h < st.nHolders && holders[h] !== pid) h++;
+          if (h === st.nHolders) h = -1;
+          const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
+          if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
+          joinInto(st.rel, clocks, base, width);
+          if (wasShared) {
+            for (let x = h + 1; x < st.nHolders; x++) holders[x - 1] = holders[x] as number;
+            st.nHolders--;
+          } else {
+            if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
+            joinInto(st.relExcl, clocks, base, width);
           }
         }
         if (m & MASK.ACQ) {
-          lastExcl.set(o, i);
-          sharedSince.delete(o);
+          st.lastExcl = i;
+          st.nShared = 0;
         } else if (m & MASK.ACQSH) {
-          let sh = sharedSince.get(o);
-          if (!sh) sharedSince.set(o, (sh = []));
-          sh.push(i);
-          if (!holders) sharedHolders.set(o, (holders = new Set()));
-          holders.add(e.pid);
+          st.shared[st.nShared++] = i;
+          let h = 0;
+          while (h < st.nHolders && holders[h] !== pid) h++;
+          if (h === st.nHolders) holders[st.nHolders++] = pid;
         }
       }
     }
   }
 
-  /** Source-set rule for the race events[c] < events[i]. */
-  private race(
-    events: readonly Event[],
-    clocks: readonly Int32Array[],
-    c: number,
-    i: number,
-    /** The clock of events[i]'s task before it (events[i]'s own clock is not computed yet). */
-    pre: Int32Array,
-  ): void {
-    const ce = events[c] as Event;
-    const cc = clocks[c] as Int32Array;
-    const cp = ce.pid;
-    const ccomp = cc[cp] as number;
+  /**
+   * Source-set rule for the race of step c before step i (analyse: step i's clock is not computed
+   * yet; this.pre is the clock of its task before it).
+   */
+  private race(log: EventLog, c: number, i: number): void {
+    const pids = log.pid;
+    const clocks = this.clockBuf;
+    const width = this.width;
+    const pre = this.pre;
+    const cp = pids[c] as number;
+    const ccomp = clocks[c * width + cp] as number;
     // v = notdep(c).e_i: steps after c not happening after c, then e_i. Initials = first steps with no hb predecessor in v.
-    const v: number[] = [];
+    const v = this.v;
+    let nv = 0;
     for (let k = c + 1; k < i; k++) {
-      const ek = events[k] as Event;
-      if (ek.pid === cp) continue;
-      if (((clocks[k] as Int32Array)[cp] as number) >= ccomp) continue;
-      v.push(k);
+      if (pids[k] === cp) continue;
+      if ((clocks[k * width + cp] as number) >= ccomp) continue;
+      v[nv++] = k;
     }
-    v.push(i);
+    v[nv++] = i;
     const initials: number[] = [];
-    const seen = new Set<number>();
-    for (let a = 0; a < v.length; a++) {
+    if (++this.pidStamp === 0x7fffffff) {
+      this.pidSeen.fill(0);
+      this.pidStamp = 1;
+    }
+    const stamp = this.pidStamp;
+    const seen = this.pidSeen;
+    for (let a = 0; a < nv; a++) {
       const k = v[a] as number;
-      const pk = (events[k] as Event).pid;
-      if (seen.has(pk)) continue;
-      seen.add(pk);
-      const kc = k === i ? pre : (clocks[k] as Int32Array);
+      const pk = pids[k] as number;
+      if (seen[pk] === stamp) continue;
+      seen[pk] = stamp;
       let hasPred = false;
       for (let b = 0; b < a && !hasPred; b++) {
         const m = v[b] as number;
-        const pm = (events[m] as Event).pid;
+        const pm = pids[m] as number;
         if (pm === pk) continue;
-        if (((clocks[m] as Int32Array)[pm] as number) <= (kc[pm] as number)) hasPred = true;
+        const kv = k === i ? (pre[pm] as number) : (clocks[k * width + pm] as number);
+        if ((clocks[m * width + pm] as number) <= kv) hasPred = true;
       }
       if (!hasPred) initials.push(pk);
     }
     initials.sort((x, y) => x - y);
-    const at = ce.node;
+    const at = log.node[c] as number;
     if (at >= 0 && this.addAt(at, initials)) return;
     // Not reversible at its own point (over the bound, or the other task not enabled there):
     // conservatively add it at the latest earlier schedule point where it fits (BPOR-style).
-    const start = at >= 0 ? at - 1 : this.nodeBefore(events, c);
+    const start = at >= 0 ? at - 1 : this.nodeBefore(log, c);
     for (let d = start; d >= 0; d--) {
       const nd = this.nodes[d] as Node;
       if (nd.kind !== 'schedule') continue;
@@ -581,10 +748,10 @@ export class Dpor implements SearchStrategy {
     }
   }
 
-  /** Index of the last schedule node chosen before event c. */
-  private nodeBefore(events: readonly Event[], c: number): number {
+  /** Index of the last schedule node chosen before step c. */
+  private nodeBefore(log: EventLog, c: number): number {
     for (let k = c - 1; k >= 0; k--) {
-      const nd = (events[k] as Event).node;
+      const nd = log.node[k] as number;
       if (nd >= 0) return nd;
     }
     return -1;
@@ -606,9 +773,39 @@ export class Dpor implements SearchStrategy {
   }
 }
 
-function join(into: Int32Array, from: Int32Array): void {
-  for (let k = 0; k < from.length; k++) if ((from[k] as number) > (into[k] as number)) into[k] = from[k] as number;
+/** A zeroed clock of `width` entries (buf when it is large enough). */
+function zeroed(buf: Int32Array | null, width: number): Int32Array {
+  if (buf === null || buf.length !== width) return new Int32Array(width);
+  buf.fill(0);
+  return buf;
 }
+
+/** clocks[base..base+width) = max(itself, clocks[from..from+width)). */
+function joinAt(clocks: Int32Array, base: number, from: number, width: number): void {
+  for (let k = 0; k < width; k++) {
+    const f = clocks[from + k] as number;
+    if (f > (clocks[base + k] as number)) clocks[base + k] = f;
+  }
+}
+
+/** clocks[base..base+width) = max(itself, from). */
+function joinFrom(clocks: Int32Array, base: number, from: Int32Array, width: number): void {
+  for (let k = 0; k < width; k++) {
+    const f = from[k] as number;
+    if (f > (clocks[base + k] as number)) clocks[base + k] = f;
+  }
+}
+
+/** into = max(into, clocks[base..base+width)). */
+function joinInto(into: Int32Array, clocks: Int32Array, base: number, width: number): void {
+  for (let k = 0; k < width; k++) {
+    const f = clocks[base + k] as number;
+    if (f > (into[k] as number)) into[k] = f;
+  }
+}
+
+/** The sleep set of a node reached with none (shared, never changed: a node's sleep set is read only). */
+const EMPTY_SLEEP: Map<number, Footprint> = new Map();
 
 /** The strategy for one run of the DPOR tree. */
 class DporRun implements Strategy {
@@ -618,7 +815,6 @@ class DporRun implements Strategy {
   private faults = 0;
   private sleep: Map<number, Footprint>;
   private stepNode = -1;
-  readonly events: Event[] = [];
   stopped = false;
   /** A problem found at a data point, raised at the end of the step. */
   private pending: Error | null = null;
@@ -640,8 +836,8 @@ class DporRun implements Strategy {
       n = root
         ? d.newNode(p, this.preemptions, this.faults, new Map(), p.kind === 'data' ? new Map() : null)
         : p.kind === 'schedule'
-          ? d.newNode(p, this.preemptions, this.faults, this.sleep)
-          : d.newNode(p, this.preemptions, this.faults, new Map(), d.splitting ? new Map(this.sleep) : null);
+          ? d.newNode(p, this.preemptions, this.faults, this.sleep.size === 0 ? EMPTY_SLEEP : this.sleep)
+          : d.newNode(p, this.preemptions, this.faults, EMPTY_SLEEP, d.splitting ? new Map(this.sleep) : null);
       if (d.isFrozen(depth)) {
         // Replaying a subtree root's prefix: the node's alternatives belong to whoever split the work.
         n.chosen = d.prefixChoice(depth);
@@ -661,8 +857,11 @@ class DporRun implements Strategy {
       this.sleep = new Map([...root.sleep].map(([q, fp]) => [q, new Map(fp)]));
       if (fresh) for (const [q, fp] of this.sleep) (n.arrive as Map<number, Footprint>).set(q, fp);
     } else if (n.kind === 'schedule') {
-      if (fresh && !root) this.sleep = new Map(this.sleep);
-      else {
+      if (fresh && !root) {
+        // The node keeps the sleep set it was reached with; this run goes on with a copy (an empty
+        // one is shared by the nodes, and this.sleep, not theirs, is the one that changes).
+        if (n.sleep !== EMPTY_SLEEP) this.sleep = new Map(this.sleep);
+      } else {
         const s = new Map(n.sleep);
         for (const q of n.done) if (q !== n.chosen) s.set(q, n.fps.get(q) ?? new Map());
         this.sleep = s;
@@ -677,10 +876,10 @@ class DporRun implements Strategy {
   }
 
   private pick(p: ChoicePoint & { kind: 'schedule' }, n: Node): number {
-    const awake = (q: number): boolean => !this.sleep.has(q);
-    if (p.currentEnabled && awake(p.current)) return p.current;
+    const sleep = this.sleep;
+    if (p.currentEnabled && !sleep.has(p.current)) return p.current;
     for (const q of p.enabled) {
-      if (!awake(q)) continue;
+      if (sleep.has(q)) continue;
       if (this.d.fits(n, q)) return q;
     }
     this.stopped = true;
@@ -697,22 +896,23 @@ class DporRun implements Strategy {
 
   stepped(s: StepRecord): void {
     if (this.pending) throw this.pending;
-    const fp = footprintOf(s.accesses);
     const nodeIdx = this.stepNode;
     this.stepNode = -1;
-    this.events.push({ pid: s.pid, fp, node: nodeIdx, cpu: s.cpu });
+    const log = this.d.log;
+    const k = log.add(s.pid, nodeIdx, s.cpu ?? -1, s.accesses);
     if (nodeIdx >= 0) {
       const n = this.d.nodeAt(nodeIdx) as Node;
       let u = n.fps.get(s.pid);
       if (!u) n.fps.set(s.pid, (u = new Map()));
-      mergeFootprint(u, fp);
+      log.mergeInto(k, u);
     } else if (this.sleep.has(s.pid)) {
       // A forced step of a sleeping task: everything from here was explored already.
       this.stopped = true;
       throw new StopRun('forced step of a sleeping task');
     }
+    if (this.sleep.size === 0) return;
     for (const [q, qfp] of this.sleep) {
-      if (footprintsConflict(qfp, fp)) this.sleep.delete(q);
+      if (log.conflicts(k, qfp)) this.sleep.delete(q);
       else if (s.cpu !== undefined && ((qfp.get(s.cpu) ?? 0) & MASK.ACQ) !== 0) this.sleep.delete(q);
     }
   }
@@ -723,7 +923,7 @@ class DporRun implements Strategy {
   /** Tasks left waiting for a lock: their pending acquisitions race with the holders' (deadlocks). */
   ended(waiting: readonly StepRecord[], held: readonly HeldCpu[] = []): void {
     this.held = held;
-    for (const w of waiting) this.events.push({ pid: w.pid, fp: footprintOf(w.accesses), node: -1 });
+    for (const w of waiting) this.d.log.add(w.pid, -1, -1, w.accesses);
   }
 }
 

@@ -6,7 +6,7 @@
  * that a token that no longer fits the model is rejected instead of being
  * replayed wrongly.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const TOKEN_VERSION = 1;
 const PREFIX = `ks${TOKEN_VERSION}-`;

@@ -201,8 +201,21 @@ function observe(
   fn(r);
 }
 
-const metaOf = new WeakMap<object, Meta>();
-const metasOfAlloc = new WeakMap<Allocation, Meta[]>();
+/**
+ * A tracked object's metadata is read through its proxy (`proxy[META]`, answered by the get trap,
+ * never an access), and an allocation's list of metadata is a symbol-keyed property of the
+ * allocation record: no WeakMap. Global WeakMaps keyed by every run's objects made each young-
+ * generation GC walk their ephemeron tables (scavenges of 10-50 ms, ~40% of an exploration's time).
+ */
+const META = Symbol('tracked-meta');
+const METAS = Symbol('allocation-metas');
+
+function metaOfAny(obj: unknown): Meta | undefined {
+  if (typeof obj !== 'object' || obj === null) return undefined;
+  return (obj as { [META]?: Meta })[META];
+}
+
+const metaOf = { get: metaOfAny, has: (obj: unknown): boolean => metaOfAny(obj) !== undefined };
 
 export function setBadAccessHook(m: Machine, hook: BadAccessHook): void {
   m.ext.set(BAD_ACCESS, hook);
@@ -278,8 +291,9 @@ class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
   constructor(meta: Meta) {
     this.meta = meta;
   }
-  get(target: Record<string | symbol, unknown>, key: string | symbol): unknown {
-    if (typeof key !== 'symbol' && Object.hasOwn(target, key)) {
+  get(target: Record<string | symbol, unknown>, key: string | symbol, receiver: unknown): unknown {
+    if (typeof key === 'symbol') return key === META && receiver === this.meta.proxy ? this.meta : target[key];
+    if (Object.hasOwn(target, key)) {
       const meta = this.meta;
       const m = touch(meta, key, ACCESS_READ);
       const obs = m === observedMachine ? observer : observerOf(m);
@@ -306,38 +320,36 @@ class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
 }
 
 function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
-  let off = base;
-  for (const k of Object.keys(obj)) {
-    const v = (obj as Record<string, unknown>)[k];
-    if (embeddable(v)) (obj as Record<string, unknown>)[k] = wrap(v as object, alloc, off);
-    off += 8;
+  const o = obj as Record<string, unknown>;
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = o[k];
+    if (typeof v === 'object' && v !== null && embeddable(v)) o[k] = wrap(v, alloc, base + 8 * i);
   }
   const m = machine();
   const fieldIds = new Map<string | symbol, number>();
-  for (const k of Object.keys(obj)) fieldIds.set(k, m.newId());
+  for (let i = 0; i < keys.length; i++) fieldIds.set(keys[i] as string, m.newId());
   const meta: Meta = { alloc, target: obj, base, fieldIds, proxy: obj };
-  const p = new Proxy(obj as Record<string | symbol, unknown>, new TrackedHandler(meta)) as T;
+  const p = new Proxy(o, new TrackedHandler(meta)) as T;
   meta.proxy = p;
-  metaOf.set(p, meta);
-  let list = metasOfAlloc.get(alloc);
-  if (!list) metasOfAlloc.set(alloc, (list = []));
-  list.push(meta);
+  (alloc as Allocation & { [METAS]: Meta[] })[METAS].push(meta);
   return p;
 }
 
+/** Where each kind of memory starts (x86_64's layout); other kinds start at 0xdead00000000. */
+const ADDR_BASES: Readonly<Record<string, number>> = {
+  slab: 0x888000100000,
+  vmalloc: 0xc90000100000,
+  stack: 0xc90000f00000,
+  static: 0xffffffff8a000000,
+  page: 0xea0000100000,
+};
+
 function nextAddr(m: Machine, kind: string, size: number): number {
-  const key = ADDR;
-  const state = (m.ext.get(key) as Map<string, number> | undefined) ?? new Map<string, number>();
-  m.ext.set(key, state);
-  const bases: Record<string, number> = {
-    slab: 0x888000100000,
-    vmalloc: 0xc90000100000,
-    stack: 0xc90000f00000,
-    static: 0xffffffff8a000000,
-    page: 0xea0000100000,
-  };
-  const base = bases[kind] ?? 0xdead00000000;
-  const cur = state.get(kind) ?? base;
+  let state = m.ext.get(ADDR) as Map<string, number> | undefined;
+  if (!state) m.ext.set(ADDR, (state = new Map<string, number>()));
+  const cur = state.get(kind) ?? (Object.hasOwn(ADDR_BASES, kind) ? (ADDR_BASES[kind] as number) : 0xdead00000000);
   state.set(kind, cur + Math.ceil(Math.max(size, 8) / 64) * 64 + 64);
   return cur;
 }
@@ -364,6 +376,7 @@ export function track<T extends object>(obj: T, kind: string, label: string, siz
     freeStep: -1,
     flags: {},
   };
+  Object.defineProperty(alloc, METAS, { value: [] });
   return wrap(obj, alloc, 0);
 }
 
@@ -377,7 +390,7 @@ export function release(a: Allocation): void {
   a.freeFrames = t.frames.slice();
   a.freeStep = m.stepIndex;
   const obs = observerOf(m);
-  for (const meta of metasOfAlloc.get(a) ?? [])
+  for (const meta of (a as Allocation & { [METAS]?: Meta[] })[METAS] ?? [])
     for (const [key, id] of meta.fieldIds) {
       m.access(id, ACCESS_WRITE);
       // The allocator's own writes: the observer sees them as unchecked writes to dead memory.
