@@ -4,11 +4,11 @@ import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import type { Progress } from '../explore/explorer.js';
 import { UsageError } from '../scenarios/index.js';
-import type { JsonOutput, ResultJson } from '../report/json.js';
+import type { JsonOutput, ReplayJson, ResultJson } from '../report/json.js';
 import { TokenError } from '../report/token.js';
 import { baseRunToken, runExploration } from '../run/exploration.js';
 import { DEFAULTS, STRATEGIES, type StrategyName } from '../run/options.js';
-import { replayToken } from '../run/replay.js';
+import { replay } from '../run/index.js';
 import { writeExploreVisuals, writeTokenVisuals } from '../run/visual.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
@@ -146,7 +146,7 @@ export function registerExplore(program: Command): void {
           preemptions: o.preemptions,
           faults: o.faults,
           budget: o.budget,
-          timeSeconds: o.time,
+          timeLimitS: o.time,
           seed: o.seed,
           ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
           depth: o.depth,
@@ -191,34 +191,20 @@ export function registerExplore(program: Command): void {
     .option('--html <file.html>', 'write a self-contained HTML timeline of the run')
     .action(async (token, o) => {
       checkOutputPaths({ '--trace': o.trace, '--html': o.html });
-      let out: Awaited<ReturnType<typeof replayToken>>;
+      let out: ReplayJson;
       try {
-        out = await replayToken(token, o.scenario);
+        out = await replay(token, o.scenario !== undefined ? { scenario: o.scenario } : {});
       } catch (e) {
         if (e instanceof TokenError) throw new UsageError(e.message);
         throw e;
       }
-      if (o.json) {
-        const j = {
-          version: 1,
-          scenario: out.scenario,
-          variant: out.variant,
-          config: out.config,
-          steps: out.steps,
-          end: out.end,
-          digest: out.digest,
-          finding: out.report ? { title: out.report.title, kind: out.report.kind, report: out.report.text } : null,
-        };
-        process.stdout.write(`${JSON.stringify(j, null, 2)}\n`);
-      } else if (out.report) {
-        process.stdout.write(`${out.report.text.replace(/\n$/, '')}\n`);
-      } else {
-        process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
-      }
-      process.exitCode = out.report ? 1 : 0;
+      if (o.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else if (out.finding) process.stdout.write(`${out.finding.report.replace(/\n$/, '')}\n`);
+      else process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
+      process.exitCode = out.finding ? 1 : 0;
       await writing('the pictures', () =>
         writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }),
       ); // issue 6
-      process.exitCode = out.report ? 1 : 0;
+      process.exitCode = out.finding ? 1 : 0;
     });
 }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { ExploreResult, Finding, Progress } from '../explore/explorer.js';
 import { shrink } from '../explore/shrink.js';
 import type { FindingJson, ResultJson } from '../report/json.js';
+import type { Scenario } from '../scenarios/api.js';
 import { UsageError } from '../scenarios/index.js';
 import { checkDeterminism } from './determinism.js';
 import { DEFAULTS, STRATEGIES, type StrategyName, searchOptions } from './options.js';
@@ -21,7 +22,8 @@ export type { FindingJson, JsonOutput, ResultJson } from '../report/json.js';
 export type { StrategyName } from './options.js';
 
 export interface ExplorationRequest {
-  readonly scenario: string;
+  /** A built-in scenario's name, a scenario file's path, or a defineScenario() object (explored on this thread). */
+  readonly scenario: string | Scenario;
   readonly variant?: string | undefined;
   readonly config?: string | undefined;
   readonly sets?: readonly string[];
@@ -32,7 +34,7 @@ export interface ExplorationRequest {
   readonly faults?: number;
   /** Executions budget (default: none for dpor, DEFAULTS.samplingBudget for pct/random). */
   readonly budget?: number | undefined;
-  readonly timeSeconds?: number | undefined;
+  readonly timeLimitS?: number | undefined;
   readonly seed?: number;
   /** Worker threads (default: os.availableParallelism()). */
   readonly jobs?: number;
@@ -60,7 +62,7 @@ export function checkRequest(req: ExplorationRequest): void {
   checkInt('--jobs', req.jobs, 1);
   checkInt('--depth', req.depth, 1);
   checkInt('--seed', req.seed, 0);
-  if (req.timeSeconds !== undefined && !(req.timeSeconds > 0))
+  if (req.timeLimitS !== undefined && !(req.timeLimitS > 0))
     throw new UsageError('--time must be a positive number of seconds');
   if (req.strategy !== undefined && !STRATEGIES.includes(req.strategy))
     throw new UsageError(`unknown strategy '${req.strategy}' (${STRATEGIES.join(', ')})`);
@@ -86,7 +88,7 @@ export function incompleteReason(r: ExploreResult, strategy: StrategyName): stri
 
 /** The token of a scenario's run without preemptions or faults (its choices are filled in on replay). */
 export async function baseRunToken(
-  scenario: string,
+  scenario: string | Scenario,
   variant: string | undefined,
   config: string | undefined,
   sets: readonly string[],
@@ -138,7 +140,7 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
   // A user scenario file explores on this thread: the pool's worker threads cannot import it (their
   // `--import tsx` hooks do not reach a file outside the checkout: "Unknown file extension .ts").
-  const jobs = spec.file ? 1 : (req.jobs ?? availableParallelism());
+  const jobs = spec.file || typeof req.scenario !== 'string' ? 1 : (req.jobs ?? availableParallelism());
   const budget = req.budget ?? (strategy === 'dpor' ? undefined : DEFAULTS.samplingBudget);
   // The partitioned exploration (inline for jobs = 1), whose results do not depend on N.
   let r = await exploreParallel(
@@ -146,7 +148,7 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
     {
       ...search,
       budget,
-      timeSeconds: req.timeSeconds,
+      timeLimitS: req.timeLimitS,
       onProgress: req.onProgress,
       seqPhase: req.seqPhase,
     },

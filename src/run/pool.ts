@@ -28,7 +28,7 @@ import { Totals } from './yielding.js';
 /** What the pool explores: the search, its limits, and progress reporting. */
 export interface PoolRequest extends Partial<SearchOptions> {
   readonly budget?: number | undefined;
-  readonly timeSeconds?: number | undefined;
+  readonly timeLimitS?: number | undefined;
   readonly onProgress?: ((p: Progress) => void) | undefined;
   /** DPOR executions per subtree task before it splits (default SEQ_PHASE). */
   readonly seqPhase?: number | undefined;
@@ -39,10 +39,10 @@ export const CHUNK = 100;
 
 type Exec = (t: WorkerTask) => Promise<WorkerResult>;
 
-function executor(jobs: number): { run: Exec; close(): Promise<void> } {
+function executor(jobs: number, spec: RunSpec): { run: Exec; close(): Promise<void> } {
   if (jobs <= 1) {
     return {
-      run: async (t) => runTask(t),
+      run: async (t) => runTask(t, spec),
       close: async () => {},
     };
   }
@@ -71,7 +71,7 @@ function executor(jobs: number): { run: Exec; close(): Promise<void> } {
 
 export async function exploreParallel(spec: RunSpec, req: PoolRequest, jobs: number): Promise<ExploreResult> {
   const t0 = performance.now();
-  const deadline = req.timeSeconds !== undefined ? Date.now() + req.timeSeconds * 1000 : undefined;
+  const deadlineMs = req.timeLimitS !== undefined ? Date.now() + req.timeLimitS * 1000 : undefined;
   const search = searchOptions(req);
   const strategy = search.strategy;
   const base = {
@@ -82,14 +82,14 @@ export async function exploreParallel(spec: RunSpec, req: PoolRequest, jobs: num
       config: spec.configName,
       sets: Object.entries(spec.overrides).map(([k, v]) => `${k}=${String(v)}`),
     },
-    ...(deadline !== undefined ? { deadline } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     stop: stopBuffer(),
   } as const;
   const totals = new Totals();
   let stoppedBy: ExploreResult['stoppedBy'] = null;
   let stats: Record<string, number | string> = {};
   const budget = req.budget ?? Number.POSITIVE_INFINITY;
-  const ex = executor(jobs);
+  const ex = executor(jobs, spec);
   try {
     if (strategy === 'dpor') {
       // The tree is explored by subtree tasks: each runs `split` executions of sequential DPOR, then
@@ -152,7 +152,8 @@ export async function exploreParallel(spec: RunSpec, req: PoolRequest, jobs: num
           if (r.nondeterministic) stoppedBy = 'nondeterminism';
           else if (r.timedOut) stoppedBy = 'time';
         }
-        if (deadline !== undefined && Date.now() >= deadline && stoppedBy === null && next < total) stoppedBy = 'time';
+        if (deadlineMs !== undefined && Date.now() >= deadlineMs && stoppedBy === null && next < total)
+          stoppedBy = 'time';
         if (stopRequested()) stoppedBy = 'interrupted';
         req.onProgress?.({
           executions: totals.executions,

@@ -5,6 +5,7 @@
 import { StopRun } from '../explore/common.js';
 import { replayRun } from '../explore/explorer.js';
 import { TokenError, decodeToken } from '../report/token.js';
+import type { Scenario } from '../scenarios/api.js';
 import type { Report } from '../sim/index.js';
 import { runnerFor } from './session.js';
 import { specForToken } from './tokens.js';
@@ -20,7 +21,7 @@ export interface ReplayOutcome {
 }
 
 /** Replays a token; throws TokenError (malformed / does not fit) or UsageError. */
-export async function replayToken(token: string, scenarioFile?: string): Promise<ReplayOutcome> {
+export async function replayToken(token: string, scenarioFile?: string | Scenario): Promise<ReplayOutcome> {
   const t = decodeToken(token);
   const spec = await specForToken(t, scenarioFile);
   let out: ReturnType<typeof replayRun>;

@@ -6,7 +6,7 @@ import { Dpor, type DporRoot, type NodeDesc, type Proposal } from '../explore/dp
 import type { Finding } from '../explore/explorer.js';
 import { type SearchOptions, makeSearch } from './options.js';
 import { runnerFor } from './session.js';
-import { specFor } from './spec.js';
+import { type RunSpec, specFor } from './spec.js';
 import { adoptStop } from './stop.js';
 import { exploreYielding } from './yielding.js';
 
@@ -29,7 +29,7 @@ export interface WorkerTask extends SearchOptions {
   readonly first?: number;
   readonly count?: number;
   /** Absolute wall-clock deadline (ms since epoch), if any. */
-  readonly deadline?: number;
+  readonly deadlineMs?: number;
   /** The stop flag (Ctrl-C) of the thread that asked for the task (run/stop.ts). */
   readonly stop?: SharedArrayBuffer;
 }
@@ -53,9 +53,10 @@ export interface WorkerResult {
   readonly stats: Record<string, number | string>;
 }
 
-export async function runTask(t: WorkerTask): Promise<WorkerResult> {
+/** Explores one task; `resolved`: the spec when the task runs on the thread that resolved it. */
+export async function runTask(t: WorkerTask, resolved?: RunSpec): Promise<WorkerResult> {
   adoptStop(t.stop);
-  const spec = await specFor(t.spec.scenario, t.spec.variant, t.spec.config, t.spec.sets);
+  const spec = resolved ?? (await specFor(t.spec.scenario, t.spec.variant, t.spec.config, t.spec.sets));
   const search = makeSearch(t, { root: t.root, splitting: true, first: t.first ?? 0, count: t.count ?? 1 });
   const dpor = search instanceof Dpor ? search : null;
   const limit = t.budget ?? t.split;
@@ -66,7 +67,7 @@ export async function runTask(t: WorkerTask): Promise<WorkerResult> {
     // The exploration's first run is checked by its first task; findings are checked where found.
     checkFirst: t.root === undefined && (t.first ?? 0) === 0,
     ...(limit !== undefined ? { budget: limit } : {}),
-    ...(t.deadline !== undefined ? { timeMs: Math.max(0, t.deadline - Date.now()) } : {}),
+    ...(t.deadlineMs !== undefined ? { timeMs: Math.max(0, t.deadlineMs - Date.now()) } : {}),
   });
   const split = dpor && t.budget === undefined && r.stoppedBy === 'budget' ? dpor.takeRoots() : null;
   const finished = dpor?.finishedRoot;
@@ -87,4 +88,6 @@ export async function runTask(t: WorkerTask): Promise<WorkerResult> {
   };
 }
 
-export default runTask;
+export default function runPooledTask(t: WorkerTask): Promise<WorkerResult> {
+  return runTask(t);
+}
