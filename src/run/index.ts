@@ -29,6 +29,7 @@ export {
 export type { CheckCellJson, CheckJson, FindingJson, JsonOutput, ReplayJson, ResultJson } from '../report/json.js';
 export { TokenError } from '../report/token.js';
 export { UsageError } from '../scenarios/index.js';
+export { type CatalogJson, CatalogJsonSchema, catalog } from './catalog.js';
 export type { CellResult, CheckOptions, CheckResult } from './matrix.js';
 export { DEFAULTS, type StrategyName } from './options.js';
 export { requestStop, resetStop, stopRequested } from './stop.js';
