@@ -8,7 +8,7 @@ import type { JsonOutput, ReplayJson, ResultJson } from '../report/json.js';
 import { TokenError } from '../report/token.js';
 import { baseRunToken, runExploration } from '../run/exploration.js';
 import { DEFAULTS, STRATEGIES, type StrategyName } from '../run/options.js';
-import { replay } from '../run/index.js';
+import { WATCHDOG_KIND, WATCHDOG_MS_DEFAULT, replay } from '../run/index.js';
 import { writeExploreVisuals, writeTokenVisuals } from '../run/visual.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
@@ -126,6 +126,12 @@ export function registerExplore(program: Command): void {
     .option('--seed <n>', 'seed for pct/random', intArg(0), DEFAULTS.seed)
     .option('--jobs <n>', 'worker threads (default: the number of cores)', intArg(1))
     .option('--depth <d>', 'pct bug depth', intArg(1), DEFAULTS.depth)
+    .option(
+      '--watchdog-ms <n>',
+      'stop a run whose task goes this long without a scheduling point, and report it',
+      intArg(1),
+      WATCHDOG_MS_DEFAULT,
+    )
     .option('--no-shrink', 'do not shrink findings')
     .option('--json', 'print one JSON object')
     // --trace/--html (report/, issue 6): pictures of the findings, written by run/visual.ts.
@@ -150,6 +156,7 @@ export function registerExplore(program: Command): void {
           seed: o.seed,
           ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
           depth: o.depth,
+          watchdogMs: o.watchdogMs,
           shrink: o.shrink,
           ...(bar ? { onProgress: (p: Progress) => bar.update(p) } : {}),
         });
@@ -186,6 +193,12 @@ export function registerExplore(program: Command): void {
       "the scenario file to replay the token on (a token of a user scenario needs it when the token's file is not there or has changed)",
     )
     .option('--json', 'print one JSON object')
+    .option(
+      '--watchdog-ms <n>',
+      'stop the run if a task goes this long without a scheduling point, and report it',
+      intArg(1),
+      WATCHDOG_MS_DEFAULT,
+    )
     // --trace/--html (report/, issue 6): the replayed run as a picture, written by run/visual.ts.
     .option('--trace <file.json>', 'write the run as Chrome Trace Event JSON')
     .option('--html <file.html>', 'write a self-contained HTML timeline of the run')
@@ -193,7 +206,7 @@ export function registerExplore(program: Command): void {
       checkOutputPaths({ '--trace': o.trace, '--html': o.html });
       let out: ReplayJson;
       try {
-        out = await replay(token, o.scenario !== undefined ? { scenario: o.scenario } : {});
+        out = await replay(token, { scenario: o.scenario, watchdogMs: o.watchdogMs });
       } catch (e) {
         if (e instanceof TokenError) throw new UsageError(e.message);
         throw e;
@@ -202,6 +215,10 @@ export function registerExplore(program: Command): void {
       else if (out.finding) process.stdout.write(`${out.finding.report.replace(/\n$/, '')}\n`);
       else process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
       process.exitCode = out.finding ? 1 : 0;
+      if (out.finding?.kind === WATCHDOG_KIND) {
+        if (o.trace || o.html) process.stderr.write('kernsim: the run hangs: --trace/--html not written\n');
+        return;
+      }
       await writing('the pictures', () =>
         writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }),
       ); // issue 6

@@ -12,10 +12,15 @@
  * thread (worker threads load a scenario by name or file path).
  */
 import { type ReplayJson, ResultJsonSchema } from '../report/json.js';
+import { TokenError, decodeToken } from '../report/token.js';
 import type { KnobValue, Scenario } from '../scenarios/api.js';
+import { UsageError } from '../scenarios/index.js';
 import { type ExplorationRequest, type ResultJson, runExploration } from './exploration.js';
 import { type CheckOptions, type CheckResult, runCheck } from './matrix.js';
-import { replayToken } from './replay.js';
+import { makeExecutor } from './executor.js';
+import { type ReplayOutcome, replayToken } from './replay.js';
+import { specForToken } from './tokens.js';
+import { hangFinding } from './watchdog.js';
 
 export {
   CheckCellJsonSchema,
@@ -27,11 +32,12 @@ export {
   StrategyNameSchema,
 } from '../report/json.js';
 export type { CheckCellJson, CheckJson, FindingJson, JsonOutput, ReplayJson, ResultJson } from '../report/json.js';
-export { TokenError } from '../report/token.js';
-export { UsageError } from '../scenarios/index.js';
+
 export { type CatalogJson, CatalogJsonSchema, catalog } from './catalog.js';
 export type { CellResult, CheckOptions, CheckResult } from './matrix.js';
 export { DEFAULTS, type StrategyName } from './options.js';
+export { TokenError, UsageError };
+export { WATCHDOG_KIND, WATCHDOG_MS_DEFAULT } from './watchdog.js';
 export { requestStop, resetStop, stopRequested } from './stop.js';
 
 /** explore()'s options: ExplorationRequest without the scenario, knobs also as a record. */
@@ -52,12 +58,44 @@ export async function explore(scenario: string | Scenario, opts: ExploreOptions 
   return ResultJsonSchema.parse(await runExploration({ ...rest, scenario, sets: setList(set) }));
 }
 
-/**
- * Replays a token on the current model: the run's report (null for a clean run). `scenario`: the
- * scenario to replay it on (a file path, or the object a token of an in-memory scenario needs).
- */
-export async function replay(token: string, opts: { readonly scenario?: string | Scenario } = {}): Promise<ReplayJson> {
-  const out = await replayToken(token, opts.scenario);
+/** replay()'s options. */
+export interface ReplayOptions {
+  /** The scenario to replay on (a file path, or the object a token of an in-memory scenario needs). */
+  readonly scenario?: string | Scenario | undefined;
+  /** Replay on a watched thread: a run that hangs is reported as the watchdog's finding. */
+  readonly watchdogMs?: number | undefined;
+}
+
+/** Replays a token on the current model: the run's report (null for a clean run). */
+export async function replay(token: string, opts: ReplayOptions = {}): Promise<ReplayJson> {
+  const sc = opts.scenario;
+  const watched = opts.watchdogMs !== undefined && typeof sc !== 'object';
+  let out: ReplayOutcome;
+  if (!watched) out = await replayToken(token, sc);
+  else {
+    // The token and its scenario are checked here (loading the file runs none of the model).
+    const spec = await specForToken(decodeToken(token), sc);
+    const ex = makeExecutor({ jobs: 1, watchdogMs: opts.watchdogMs });
+    try {
+      const r = await ex.run({ kind: 'replay', token, scenarioFile: sc as string | undefined });
+      if (r.ok) out = r.ok;
+      else {
+        const f = hangFinding(spec.scenario.name, r.hang, opts.watchdogMs as number);
+        return {
+          version: 1,
+          scenario: spec.scenarioRef,
+          variant: spec.variant?.name ?? null,
+          config: spec.configName,
+          steps: 0,
+          end: 'watchdog',
+          digest: '0000000000000000',
+          finding: { title: f.title, kind: f.kind, report: f.report.text },
+        };
+      }
+    } finally {
+      await ex.close();
+    }
+  }
   return {
     version: 1,
     scenario: out.scenario,

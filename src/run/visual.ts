@@ -22,6 +22,7 @@ import { Replay } from '../explore/replay.js';
 import type { Report } from '../sim/index.js';
 import { createSession, execute } from './session.js';
 import { specForToken } from './tokens.js';
+import { WATCHDOG_KIND } from './watchdog.js';
 
 export interface TracedRun {
   readonly trace: RunTrace;
@@ -101,6 +102,8 @@ export async function writeTokenVisuals(token: string, opts: VisualOptions): Pro
 }
 
 async function traceOrUndefined(f: CheckFinding): Promise<RunTrace | undefined> {
+  // A run the watchdog stopped would hang this thread: it has no timeline.
+  if (f.kind === WATCHDOG_KIND) return undefined;
   try {
     return (await traceToken(f.token)).trace;
   } catch {
@@ -131,7 +134,7 @@ export async function writeCheckHtml(
  */
 export async function writeExploreHtml(file: string, result: CheckResultEntry): Promise<void> {
   const first = result.findings[0];
-  if (result.findings.length === 1 && first) {
+  if (result.findings.length === 1 && first && first.kind !== WATCHDOG_KIND) {
     await writeTokenVisuals(first.token, { html: file, title: first.title });
     return;
   }
@@ -144,14 +147,16 @@ export async function writeExploreHtml(file: string, result: CheckResultEntry): 
 /** `kernsim explore … --trace F.json --html F.html`: the trace of the first finding and the HTML page. */
 export async function writeExploreVisuals(result: CheckResultEntry, opts: VisualOptions): Promise<string[]> {
   const written: string[] = [];
-  const first = result.findings[0];
+  const first = result.findings.find((f) => f.kind !== WATCHDOG_KIND);
   if (opts.trace && first)
     written.push(...(await writeTokenVisuals(first.token, { trace: opts.trace, title: first.title })));
   else if (opts.trace && opts.baseToken) {
     // No finding to picture: the scenario's run without preemptions or faults, and say so.
     written.push(...(await writeTokenVisuals(opts.baseToken, { trace: opts.trace })));
     opts.note?.(`no finding: ${opts.trace} has the scenario's run without preemptions or faults`);
-  } else if (opts.trace) opts.note?.(`no finding: ${opts.trace} not written (no run to show)`);
+  } else if (opts.trace && result.findings.length > 0)
+    opts.note?.(`the only finding is a run that hangs: ${opts.trace} not written (no run to show)`);
+  else if (opts.trace) opts.note?.(`no finding: ${opts.trace} not written (no run to show)`);
   if (opts.html) {
     await writeExploreHtml(opts.html, result);
     written.push(opts.html);
