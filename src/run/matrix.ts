@@ -79,7 +79,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       if (!vs.has(v)) continue;
       for (const c of s.configs) {
         if (!cs.has(c)) continue;
-        const exp = expected.get(cellKey(s.name, v, c));
+        const exp = expected.get(cellKey({ scenario: s.name, variant: v, config: c }));
         requests.push({
           exp,
           req: {

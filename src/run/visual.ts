@@ -5,11 +5,11 @@
  * verdict matrix page (`kernsim check --html`). All files are written
  * atomically.
  */
-import { TokenError, decodeToken } from '../report/token.js';
+import { TokenError } from '../report/token.js';
 import { type RunTrace, traceRecorder } from '../report/recorder.js';
 import {
   type CheckFinding,
-  type CheckResult,
+  type MatrixInput,
   type CheckResultEntry,
   type ExpectedVerdicts,
   matrixHtml,
@@ -18,10 +18,8 @@ import {
   writeRunHtml,
 } from '../report/html.js';
 import { writeFileAtomic, writeTraceJson } from '../report/trace.js';
-import { Replay } from '../explore/replay.js';
 import type { Report } from '../sim/index.js';
-import { createSession, execute } from './session.js';
-import { specForToken } from './tokens.js';
+import { runToken } from './replay.js';
 import { WATCHDOG_KIND } from './watchdog.js';
 
 export interface TracedRun {
@@ -37,12 +35,9 @@ export interface TracedRun {
 
 /** Replays a token (its prelude runs first, untraced) and records the final run with trace on. */
 export async function traceToken(token: string, scenarioFile?: string): Promise<TracedRun> {
-  const t = decodeToken(token);
-  const spec = await specForToken(t, scenarioFile);
-  const session = createSession(spec);
-  for (const pc of t.prelude) execute(session, new Replay(pc, { tail: 'complete' }));
   const rec = traceRecorder();
-  const r = execute(session, new Replay(t.choices, { tail: 'complete' }), { trace: true, observers: [rec.observer] });
+  const run = await runToken(token, { scenarioFile, tail: 'complete', trace: true, observers: [rec.observer] });
+  const { token: t, spec, result: r } = run;
   const trace = rec.finish();
   const report = t.reportIndex >= 0 ? (r.reports[t.reportIndex] ?? null) : null;
   if (t.reportIndex >= 0 && !report)
@@ -117,7 +112,7 @@ async function traceOrUndefined(f: CheckFinding): Promise<RunTrace | undefined> 
  */
 export async function writeCheckHtml(
   file: string,
-  check: CheckResult,
+  check: MatrixInput,
   expected?: ExpectedVerdicts,
   title?: string,
 ): Promise<void> {
