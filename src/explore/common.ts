@@ -3,7 +3,7 @@
  * run control signals, footprints (dependency sets) and the preemption/fault
  * meter. Everything here sees only sim/'s choice points.
  */
-import type { ChoicePoint, RunResult, StepRecord, Strategy } from '../sim/index.js';
+import type { ChoicePoint, HeldCpu, RunResult, StepRecord, Strategy } from '../sim/index.js';
 import {
   ACCESS_ACQUIRE,
   ACCESS_ACQUIRE_SHARED,
@@ -104,8 +104,8 @@ export class Meter implements Strategy {
   stepped(s: StepRecord): void {
     this.inner.stepped?.(s);
   }
-  ended(w: readonly StepRecord[]): void {
-    this.inner.ended?.(w);
+  ended(w: readonly StepRecord[], held?: readonly HeldCpu[]): void {
+    this.inner.ended?.(w, held);
   }
 }
 

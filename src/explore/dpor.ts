@@ -34,11 +34,18 @@
  * earlier point where it fits the bound. This is a heuristic, not the BPOR
  * proof: with a bound, "complete" means "the bounded search finished", and
  * traces that need more than P preemptions in every linearisation are not
- * explored. Dependencies the footprints do not show (a task made unrunnable
- * because another holds its CPU non-preemptibly, timer enabledness) are not
- * tracked; see docs/fidelity/explore.md.
+ * explored. A CPU held non-preemptibly is a lock on its run state (sim/machine.ts);
+ * a hold never released before the run ended races with every earlier step on its
+ * CPU (analyse); see docs/fidelity/explore.md.
  */
-import { type ChoicePoint, type RunResult, type StepRecord, type Strategy, isPreemption } from '../sim/index.js';
+import {
+  type ChoicePoint,
+  type HeldCpu,
+  type RunResult,
+  type StepRecord,
+  type Strategy,
+  isPreemption,
+} from '../sim/index.js';
 import {
   ChoiceMismatch,
   type Footprint,
@@ -129,6 +136,8 @@ interface Event {
   readonly fp: Footprint;
   /** Index of the schedule node that chose this step, or -1 when it was forced. */
   readonly node: number;
+  /** Run-state object id of the CPU the step ran on (StepRecord.cpu). */
+  readonly cpu?: number;
 }
 
 /**
@@ -191,7 +200,7 @@ export class Dpor implements SearchStrategy {
     const r = this.run;
     if (!r) return;
     if (r.stopped) this.blocked++;
-    this.analyse(r.events);
+    this.analyse(r.events, r.held);
     this.run = null;
   }
 
@@ -380,10 +389,24 @@ export class Dpor implements SearchStrategy {
 
   // ---- race analysis ----
 
-  private analyse(events: readonly Event[]): void {
+  private analyse(events: readonly Event[], held: readonly HeldCpu[] = []): void {
     const n = events.length;
     const replayed = this.analysedBelow;
     if (n === 0) return;
+    // Holds never released (the run ended with a task spinning or self-deadlocked with preemption
+    // off): the step that began each one races with every earlier step of another task on its CPU
+    // that it is not ordered after, since begun first it would have kept that step off the CPU for
+    // ever. A hold that is released does not need this: a step independent of the whole
+    // non-preemptible section commutes with it, and one it delayed records the shared acquisition.
+    const unreleased = new Map<number, number>();
+    for (const h of held)
+      for (let k = n - 1; k >= 0; k--) {
+        const e = events[k] as Event;
+        if (e.pid === h.pid && ((e.fp.get(h.cpu) ?? 0) & MASK.ACQ) !== 0) {
+          unreleased.set(k, h.cpu);
+          break;
+        }
+      }
     let maxPid = 0;
     for (const e of events) if (e.pid > maxPid) maxPid = e.pid;
     const width = maxPid + 1;
@@ -444,6 +467,14 @@ export class Dpor implements SearchStrategy {
         }
         if (!covered) this.race(events, clocks, c, i, pre);
       }
+      const heldCpu = unreleased.get(i);
+      if (heldCpu !== undefined)
+        for (let k = 0; k < i; k++) {
+          const ek = events[k] as Event;
+          if (ek.pid === e.pid || ek.cpu !== heldCpu) continue;
+          if (((clocks[k] as Int32Array)[ek.pid] as number) <= (pre[ek.pid] as number)) continue;
+          this.race(events, clocks, k, i, pre);
+        }
       // Join the incoming edges.
       const clk = new Int32Array(pre);
       clk[e.pid] = (pre[e.pid] as number) + 1;
@@ -669,7 +700,7 @@ class DporRun implements Strategy {
     const fp = footprintOf(s.accesses);
     const nodeIdx = this.stepNode;
     this.stepNode = -1;
-    this.events.push({ pid: s.pid, fp, node: nodeIdx });
+    this.events.push({ pid: s.pid, fp, node: nodeIdx, cpu: s.cpu });
     if (nodeIdx >= 0) {
       const n = this.d.nodeAt(nodeIdx) as Node;
       let u = n.fps.get(s.pid);
@@ -686,8 +717,12 @@ class DporRun implements Strategy {
     }
   }
 
+  /** CPUs still held non-preemptibly when the run ended (see analyse). */
+  held: readonly HeldCpu[] = [];
+
   /** Tasks left waiting for a lock: their pending acquisitions race with the holders' (deadlocks). */
-  ended(waiting: readonly StepRecord[]): void {
+  ended(waiting: readonly StepRecord[], held: readonly HeldCpu[] = []): void {
+    this.held = held;
     for (const w of waiting) this.events.push({ pid: w.pid, fp: footprintOf(w.accesses), node: -1 });
   }
 }

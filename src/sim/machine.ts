@@ -5,7 +5,7 @@
  * recorded; feeding the recorded choices back reproduces the run exactly.
  * Nothing here knows about Linux subsystems.
  */
-import type { ChoicePoint, StepRecord, Strategy } from './strategy.js';
+import type { ChoicePoint, HeldCpu, StepRecord, Strategy } from './strategy.js';
 import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_READ, ACCESS_RELEASE, ACCESS_WRITE } from './strategy.js';
 import { type Pending, type TaskBody, type Waitable, Task, TASK_RUNNING, TASK_DEAD } from './task.js';
 
@@ -560,7 +560,12 @@ export class Machine {
       }
       if (this.cancelledPending > 0)
         waiting.push({ index: this.stepIndex, pid: 0, accesses: [this.timerQId * 8 + ACCESS_WRITE] });
-      this.strategy.ended(waiting);
+      const held: HeldCpu[] = [];
+      for (let c = 0; c < this.nrCpus; c++) {
+        const h = this.cpuHolder[c];
+        if (h) held.push({ pid: h.pid, cpu: this.cpuIds[c] as number });
+      }
+      this.strategy.ended(waiting, held);
     }
     if (end === 'done')
       for (const h of this.endHooks) {

@@ -72,6 +72,12 @@ export interface StepRecord {
   readonly cpu?: number;
 }
 
+/** A CPU still held non-preemptibly at the end of a run: by `pid`; `cpu` is its run-state object id. */
+export interface HeldCpu {
+  readonly pid: number;
+  readonly cpu: number;
+}
+
 export interface Strategy {
   choose(point: ChoicePoint): number;
   /** Observes each executed step (dynamic partial-order reduction needs the footprints). */
@@ -80,8 +86,11 @@ export interface Strategy {
    * Called once when the run ends (before end-of-run hooks), with one record per
    * task still waiting to acquire something: its pending acquisition as an
    * access code. DPOR treats these as racing with the holder's acquisition.
+   * `held`: the CPUs still held non-preemptibly when the run ended (a task that spins or
+   * self-deadlocks with preemption off): the hold was never released, so every earlier step of
+   * another task on that CPU could have been kept off it for ever, had the hold begun first.
    */
-  ended?(waiting: readonly StepRecord[]): void;
+  ended?(waiting: readonly StepRecord[], held?: readonly HeldCpu[]): void;
 }
 
 /** Always the first option: keeps running the current task; no faults. */

@@ -6,8 +6,16 @@
  * them puts its files_struct after its own exit_mm(), and after every other thread's put.
  * Signals, exit_notify and release_task are not modelled.
  */
-import { type KGen, kfunc } from '../../../sim/index.js';
-import { PF_EXITING, current_ts, put_task_struct, task_lock, task_unlock } from '../include/linux/sched.js';
+import { ACCESS_WRITE, type KGen, kfunc } from '../../../sim/index.js';
+import {
+  PF_EXITING,
+  current_ts,
+  put_task_struct,
+  signal_footprint,
+  task_footprint,
+  task_lock,
+  task_unlock,
+} from '../include/linux/sched.js';
 import { mmput } from './fork.js';
 import { atomic_dec_and_test } from '../../../kernel/once.js';
 
@@ -37,7 +45,9 @@ const exit_files = kfunc(function* exit_files(): KGen {
 /** do_exit(code) */
 export const do_exit = kfunc(function* do_exit(_code: number): KGen {
   const tsk = current_ts();
+  task_footprint(tsk, ACCESS_WRITE);
   tsk.flags |= PF_EXITING;
+  signal_footprint(tsk.signal, ACCESS_WRITE);
   --tsk.signal.live; /* group_dead = atomic_dec_and_test(&tsk->signal->live) */
   yield* exit_mm();
   yield* exit_files();

@@ -10,7 +10,7 @@
  * __oom_kill_process(); v2 and v3 from __oom_reap_task_mm(). v3 also leaves
  * the memory alone while detached subscriptions still have cleanup in flight.
  */
-import { type KGen, kfunc } from '../../../sim/index.js';
+import { ACCESS_READ, ACCESS_WRITE, type KGen, kfunc } from '../../../sim/index.js';
 import { pr_err, pr_info } from '../../../kernel/bug.js';
 import { HZ, jiffies } from '../../../kernel/kernel.js';
 import { type mutex, mutex_init, mutex_trylock, mutex_unlock } from '../../../kernel/locking/mutex.js';
@@ -68,6 +68,8 @@ import {
   get_task_struct,
   processes,
   put_task_struct,
+  signal_footprint,
+  task_footprint,
   task_lock,
   task_unlock,
 } from '../include/linux/sched.js';
@@ -119,6 +121,8 @@ export const find_lock_task_mm = kfunc(function* find_lock_task_mm(p: task_struc
 
 /** __task_will_free_mem(): the whole group is exiting. */
 function __task_will_free_mem(task: task_struct): boolean {
+  signal_footprint(task.signal, ACCESS_READ);
+  task_footprint(task, ACCESS_READ);
   return task.signal.group_exit || (task.flags & PF_EXITING) !== 0;
 }
 
@@ -148,15 +152,18 @@ function is_global_init(tsk: task_struct): boolean {
 
 /** tsk_is_oom_victim() */
 function tsk_is_oom_victim(tsk: task_struct): boolean {
+  signal_footprint(tsk.signal, ACCESS_READ);
   return tsk.signal.oom_mm !== null;
 }
 
 /** mark_oom_victim(tsk): TIF_MEMDIE and signal->oom_mm (mmgrab'd once). */
 function mark_oom_victim(tsk: task_struct): void {
   const mm = tsk.mm as mm_struct;
+  task_footprint(tsk, ACCESS_WRITE); /* test_and_set_tsk_thread_flag(tsk, TIF_MEMDIE) */
   if (tsk.memdie) return;
   tsk.memdie = true;
   /* oom_mm is bound to the signal struct life time. */
+  signal_footprint(tsk.signal, ACCESS_WRITE); /* cmpxchg(&tsk->signal->oom_mm, NULL, mm) */
   if (!tsk.signal.oom_mm) {
     tsk.signal.oom_mm = mm;
     mmgrab(mm);

@@ -6,7 +6,8 @@
  *
  * The kernel-side state of a simulated task lives in `Task.data.ts`.
  */
-import { ACCESS_WRITE, type Task, current, machine } from '../../../../sim/index.js';
+import { ACCESS_READ, ACCESS_WRITE, type Task, current, machine } from '../../../../sim/index.js';
+import { assign_obj_id, obj_id } from '../../../../kernel/objid.js';
 import { ATOMIC_INIT, type atomic_t } from '../../../../kernel/once.js';
 import {
   type spinlock_t,
@@ -74,6 +75,21 @@ export interface task_struct {
   readonly oom_reaper_timer: timer_list;
 }
 
+/**
+ * Footprints of the shared words of a task_struct (flags such as PF_EXITING, TIF_MEMDIE, usage) and
+ * of a signal_struct (the SIGKILL state and SIGNAL_GROUP_EXIT, oom_mm, live, sigcnt): plain structs,
+ * so each has an object id (given at creation) that every read and write of those fields records,
+ * and DPOR sees, for example, a kill racing with fatal_signal_pending() or with
+ * __task_will_free_mem(), or two put_task_struct() deciding who frees. No scheduling point is
+ * added: each read sits where the kernel's does, after the scheduling point of the step it is in.
+ */
+export function task_footprint(p: task_struct, kind: typeof ACCESS_READ | typeof ACCESS_WRITE): void {
+  machine().access(obj_id(p), kind);
+}
+export function signal_footprint(sig: signal_struct, kind: typeof ACCESS_READ | typeof ACCESS_WRITE): void {
+  machine().access(obj_id(sig), kind);
+}
+
 /** The task_struct of a simulated task (created on first use for kthreads). */
 export function task_struct_of(t: Task): task_struct {
   let ts = t.data.ts as task_struct | undefined;
@@ -90,7 +106,7 @@ export function current_ts(): task_struct {
 }
 
 export function new_signal_struct(): signal_struct {
-  return {
+  return assign_obj_id({
     comm: '',
     threads: [],
     live: 0,
@@ -101,7 +117,7 @@ export function new_signal_struct(): signal_struct {
     files: [],
     files_count: ATOMIC_INIT(1),
     siglock: spin_lock_init('&sighand->siglock'),
-  };
+  });
 }
 
 /**
@@ -131,8 +147,10 @@ export function new_task_struct(t: Task, mm: mm_struct | null, signal: signal_st
     oom_reaper_timer: TIMER_INIT(),
   };
   set_container(ts.oom_reaper_timer, ts, 'oom_reaper_timer');
+  assign_obj_id(ts);
   if (!signal) processes().push(sig);
   sig.threads.push(ts);
+  signal_footprint(sig, ACCESS_WRITE);
   sig.live++;
   sig.sigcnt++;
   t.data.ts = ts;
@@ -165,6 +183,7 @@ export function* task_unlock(p: task_struct): KGen {
 }
 
 export function get_task_struct(p: task_struct): task_struct {
+  task_footprint(p, ACCESS_WRITE);
   p.usage++;
   return p;
 }
@@ -175,8 +194,10 @@ export function get_task_struct(p: task_struct): task_struct {
  * (kernel/fork.c). The mm reference is dropped through `mmdrop_fn` (kernel/fork.ts).
  */
 export function* put_task_struct(p: task_struct): KGen {
+  task_footprint(p, ACCESS_WRITE);
   if (--p.usage > 0) return;
   const sig = p.signal;
+  signal_footprint(sig, ACCESS_WRITE);
   if (--sig.sigcnt > 0) return;
   const mm = sig.oom_mm;
   if (mm && mmdrop_fn) yield* mmdrop_fn(mm);
@@ -190,6 +211,7 @@ export function set_mmdrop(fn: (mm: mm_struct) => KGen): void {
 
 /** fatal_signal_pending(p) */
 export function fatal_signal_pending(p: task_struct): boolean {
+  signal_footprint(p.signal, ACCESS_READ);
   return p.signal.sigkill;
 }
 
@@ -200,6 +222,7 @@ export function fatal_signal_pending(p: task_struct): boolean {
  */
 export function* do_send_sig_info_sigkill(p: task_struct): KGen {
   const flags = yield* spin_lock_irqsave_siglock(p.signal);
+  signal_footprint(p.signal, ACCESS_WRITE);
   p.signal.sigkill = true;
   p.signal.group_exit = true;
   for (const t of p.signal.threads) signal_wake_up(t, true);
