@@ -61,7 +61,8 @@ export function beating(s: Strategy): Strategy {
       s.stepped?.(r);
     },
   };
-  if (s.ended) w.ended = (waiting) => s.ended?.(waiting);
+  // Everything the machine tells the strategy at the end goes through unchanged.
+  if (s.ended) w.ended = (...end) => s.ended?.(...end);
   return w;
 }
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeToken } from '../../src/report/token.js';
+import { runExploration } from '../../src/run/exploration.js';
 import { KERNEL, SIM, cli, scenarioFile, tmp } from './helpers.js';
 
 const TITLE = 'kernsim: a task ran without a scheduling point in spin';
@@ -98,4 +99,17 @@ test('a model without a hang is not reported by the watchdog (the waiter never s
   const r = cli(['explore', '--scenario', file, '--watchdog-ms', '300'], { timeout: 90_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^OK: no findings in the whole bounded space/m);
+});
+
+test('the watched thread explores exactly what this thread does (same executions, same findings, byte for byte)', async () => {
+  for (const req of [
+    { scenario: 'selftest-abba' },
+    { scenario: 'selftest-mutex-counter' },
+    { scenario: 'mrelease', variant: 'upstream', config: 'rt', budget: 60 },
+  ]) {
+    const here = await runExploration({ ...req, jobs: 1 });
+    const watched = await runExploration({ ...req, jobs: 1, watchdogMs: 60_000 });
+    assert.equal(watched.executions, here.executions, req.scenario);
+    assert.deepEqual(watched.findings, here.findings, req.scenario);
+  }
 });
