@@ -1,5 +1,5 @@
 /**
- * What there is to run: the scenarios (built-in, or a user file's), the variants with their knobs
+ * What there is to run: the scenarios (built-in, or one: a user file's), the variants with their knobs
  * and the allowed values, and the configs with their options — `kernsim list` and
  * `kernsim list --json`. Every entry is an object, so fields can be added without breaking a
  * reader: a scenario's `params` (declared scenario parameters) is a list, empty until a scenario
@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import { makeConfig } from '../kernel/config.js';
-import { configs } from '../scenarios/configs.js';
+import { type NamedConfig, configs } from '../scenarios/configs.js';
 import { scenarios, variants } from '../scenarios/index.js';
-import type { Scenario } from '../scenarios/api.js';
-import { loadScenarioFile } from './load-scenario.js';
+import type { Scenario, VariantInfo } from '../scenarios/api.js';
+import { loadAnyScenario } from './load-scenario.js';
 import '../scenarios/builtin.js';
 
 const Value = z.union([z.string(), z.number(), z.boolean()]);
@@ -74,13 +74,48 @@ function paramsOf(s: Scenario): CatalogJson['scenarios'][number]['params'] {
   });
 }
 
-/** The catalog; `scenarioFile`: a user file to list (its scenario, and what it registers). */
-export async function catalog(scenarioFile?: string): Promise<CatalogJson> {
-  const user = scenarioFile !== undefined ? await loadScenarioFile(scenarioFile) : undefined;
-  const all: { s: Scenario; file: string | null }[] = [
-    ...(user ? [{ s: user.scenario, file: user.file?.path ?? null }] : []),
-    ...scenarios().map((s) => ({ s, file: null })),
+type VariantJson = CatalogJson['variants'][number];
+type ConfigJson = CatalogJson['configs'][number];
+
+function variantJson(v: VariantInfo): VariantJson {
+  return {
+    name: v.name,
+    description: v.description,
+    knobs: Object.entries(v.knobs).map(([name, d]) => {
+      const ch = v.choices && Object.hasOwn(v.choices, name) ? v.choices[name] : undefined;
+      return { name, type: typeof d, default: d, ...(ch ? { choices: [...ch] } : {}) };
+    }),
+  };
+}
+
+/** What a scenario may define for itself (variants, configs), read without depending on its shape. */
+function ownDefs(s: Scenario): { variants: VariantInfo[]; configs: NamedConfig[] } {
+  const o = s as { readonly variantDefs?: unknown; readonly configDefs?: unknown };
+  return {
+    variants: Array.isArray(o.variantDefs) ? (o.variantDefs as VariantInfo[]) : [],
+    configs: Array.isArray(o.configDefs) ? (o.configDefs as NamedConfig[]) : [],
+  };
+}
+
+/**
+ * The catalog. `scenario`: one scenario (a built-in name or a user file) instead of all of them,
+ * with the variants and configs it defines itself beside the built-in ones.
+ */
+export async function catalog(scenario?: string): Promise<CatalogJson> {
+  const one = scenario !== undefined ? await loadAnyScenario(scenario) : undefined;
+  const all: { s: Scenario; file: string | null }[] = one
+    ? [{ s: one.scenario, file: one.file?.path ?? null }]
+    : scenarios().map((s) => ({ s, file: null }));
+  const own = one ? ownDefs(one.scenario) : { variants: [], configs: [] };
+  const vs: VariantJson[] = variants().map(variantJson);
+  for (const v of own.variants) if (!vs.some((x) => x.name === v.name)) vs.push(variantJson(v));
+  const cs: ConfigJson[] = [
+    { name: 'default', description: 'all sanitizers, !PREEMPT_RT (self-tests)', options: { ...makeConfig() } },
+    ...configs.map((c) => ({ name: c.name, description: c.description, options: { ...c.config } })),
   ];
+  for (const c of own.configs)
+    if (!cs.some((x) => x.name === c.name))
+      cs.push({ name: c.name, description: c.description, options: { ...c.config } });
   return {
     version: 1,
     scenarios: all.map(({ s, file }) => ({
@@ -91,17 +126,7 @@ export async function catalog(scenarioFile?: string): Promise<CatalogJson> {
       configs: [...s.configs],
       params: paramsOf(s),
     })),
-    variants: variants().map((v) => ({
-      name: v.name,
-      description: v.description,
-      knobs: Object.entries(v.knobs).map(([name, d]) => {
-        const ch = v.choices && Object.hasOwn(v.choices, name) ? v.choices[name] : undefined;
-        return { name, type: typeof d, default: d, ...(ch ? { choices: [...ch] } : {}) };
-      }),
-    })),
-    configs: [
-      { name: 'default', description: 'all sanitizers, !PREEMPT_RT (self-tests)', options: { ...makeConfig() } },
-      ...configs.map((c) => ({ name: c.name, description: c.description, options: { ...c.config } })),
-    ],
+    variants: vs,
+    configs: cs,
   };
 }
