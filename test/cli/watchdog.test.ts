@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeToken } from '../../src/report/token.js';
 import { runExploration } from '../../src/run/exploration.js';
+import { exploreCells } from '../../src/run/matrix.js';
 import { KERNEL, SIM, cli, scenarioFile, tmp } from './helpers.js';
 
 const TITLE = 'kernsim: a task ran without a scheduling point in spin';
@@ -112,4 +113,25 @@ test('the watched thread explores exactly what this thread does (same executions
     assert.equal(watched.executions, here.executions, req.scenario);
     assert.deepEqual(watched.findings, here.findings, req.scenario);
   }
+});
+
+test('kernsim check: a cell whose run hangs is that cell’s finding, with its token; the other cells are explored', async () => {
+  const hang = spinScenario('v === 0');
+  const [hung, clean] = await exploreCells(
+    [
+      { scenario: hang, strategy: 'dpor' },
+      { scenario: 'selftest-mutex-counter', strategy: 'dpor' },
+    ],
+    { jobs: 1, watchdogMs: 300 },
+  );
+  assert.ok(hung && clean);
+  assert.equal(hung.complete, false);
+  assert.match(hung.incomplete_reason ?? '', /^a run was stopped by the watchdog/);
+  assert.deepEqual(
+    hung.findings.map((f) => f.title),
+    [TITLE],
+  );
+  assert.ok(decodeToken(hung.findings[0]?.token as string).choices.length > 0);
+  assert.equal(clean.complete, true);
+  assert.equal(clean.executions, 24);
 });
