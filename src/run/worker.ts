@@ -22,6 +22,22 @@ export interface WorkerSpec {
   readonly variant: string | undefined;
   readonly config: string | undefined;
   readonly sets: readonly string[];
+  /** specKey() of the spec it stands for: the thread checks that it resolves the same one. */
+  readonly key?: string;
+}
+
+/**
+ * What a spec resolved to, as a string: everything in it but the scenario object and how the
+ * scenario was named (so a field added to RunSpec, e.g. scenario parameters, is in it too).
+ */
+export function specKey(spec: RunSpec): string {
+  const { scenario, scenarioRef, file, variant, ...rest } = spec;
+  const plain = { ...rest, scenario: scenario.name, hash: file?.hash ?? null, variant: variant?.name ?? null };
+  return JSON.stringify(plain, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
 }
 
 export interface WorkerTask extends SearchOptions {
@@ -48,6 +64,7 @@ export function workerSpec(spec: RunSpec): WorkerSpec {
     variant: spec.variant?.name,
     config: spec.configName,
     sets: Object.entries(spec.overrides).map(([k, v]) => `${k}=${String(v)}`),
+    key: specKey(spec),
   };
 }
 
@@ -110,7 +127,7 @@ export interface WorkerResult {
 /** Explores one task; `resolved`: the spec when the task runs on the thread that resolved it. */
 export async function runTask(t: WorkerTask, resolved?: RunSpec): Promise<WorkerResult> {
   adoptStop(t.stop);
-  const spec = resolved ?? (await specFor(t.spec.scenario, t.spec.variant, t.spec.config, t.spec.sets));
+  const spec = await specOf(t.spec, resolved);
   const search = makeSearch(t, { root: t.root, splitting: true, first: t.first ?? 0, count: t.count ?? 1 });
   const dpor = search instanceof Dpor ? search : null;
   const limit = t.budget ?? t.split;
@@ -142,8 +159,15 @@ export async function runTask(t: WorkerTask, resolved?: RunSpec): Promise<Worker
   };
 }
 
-function specOf(w: WorkerSpec, resolved: RunSpec | undefined): Promise<RunSpec> {
-  return resolved ? Promise.resolve(resolved) : specFor(w.scenario, w.variant, w.config, w.sets);
+/** The spec of a job: the resolved one on its own thread, else resolved again (and checked to be the same). */
+async function specOf(w: WorkerSpec, resolved: RunSpec | undefined): Promise<RunSpec> {
+  if (resolved) return resolved;
+  const spec = await specFor(w.scenario, w.variant, w.config, w.sets);
+  if (w.key !== undefined && specKey(spec) !== w.key)
+    throw new Error(
+      `kernsim: a worker thread resolved a different spec than its caller (workerSpec() does not carry everything a RunSpec holds):\n  caller: ${w.key}\n  worker: ${specKey(spec)}`,
+    );
+  return spec;
 }
 
 /** The finishing work of an exploration (see FinishJob). */

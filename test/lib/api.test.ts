@@ -19,6 +19,9 @@ import {
 } from '../../src/kernel/index.js';
 import { defineScenario, inFrame, kfunc, spawn_user } from '../../src/index.js';
 import { ExploreJsonSchema, catalog, explore, replay } from '../../src/run/index.js';
+import { searchOptions } from '../../src/run/options.js';
+import { specFor } from '../../src/run/spec.js';
+import { runJob, specKey, workerSpec } from '../../src/run/worker.js';
 import { cli, tmp } from '../cli/helpers.js';
 
 /** Two tasks increment a counter, racing or under a mutex. */
@@ -119,3 +122,15 @@ for (const ext of ['ts', 'mts'])
     assert.match(r.stdout, /^== WARNING in counter_check$/m);
     assert.match(r.stdout, /^FOUND 1 finding: explored the whole bounded space/m);
   });
+
+test('a worker thread that resolves a different spec than its caller refuses the job (nothing is explored silently wrong)', async () => {
+  const spec = await specFor('selftest-lost-update', undefined, undefined, []);
+  const w = workerSpec(spec);
+  assert.equal(w.key, specKey(await specFor('selftest-lost-update', undefined, undefined, [])));
+  const task = { ...searchOptions({}), spec: w, split: 10 };
+  const ok = (await runJob(task)) as { executions: number };
+  assert.equal(ok.executions, 4);
+  // As if the caller's RunSpec held something (a scenario parameter, say) workerSpec() did not carry.
+  const drifted = { ...task, spec: { ...w, key: specKey({ ...spec, params: { n: 3 } } as typeof spec) } };
+  await assert.rejects(runJob(drifted), /a worker thread resolved a different spec than its caller/);
+});
