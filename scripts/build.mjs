@@ -87,6 +87,7 @@ const lazyPiscina = {
   },
 };
 
+/**
  * The build's entries (output path under dist/ → source under src/): the command, the pool's
  * worker threads, and the public entry points (package.json "exports"). They are built in one
  * esbuild call with code splitting, so a scenario file that imports 'kernsim/kernel' and the
