@@ -5,7 +5,7 @@ import { configs } from '../scenarios/configs.js';
 import { scenarioVariant, scenarios, variants } from '../scenarios/index.js';
 import { describeDecl } from '../scenarios/params.js';
 import { knobDecl } from '../models/variant.js';
-import { loadAnyScenario } from './load-scenario.js';
+import { loadAnyScenario } from '../run/load-scenario.js';
 import '../scenarios/builtin.js';
 
 function paramLines(s: Scenario, out: string[]): void {

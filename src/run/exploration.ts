@@ -25,6 +25,8 @@ export interface ExplorationRequest {
   readonly variant?: string | undefined;
   readonly config?: string | undefined;
   readonly sets?: readonly string[];
+  /** Scenario parameters (`name=value`, --param). */
+  readonly params?: readonly string[];
   readonly strategy?: StrategyName;
   /** Preemption bound (dpor); -1 for none. Default DEFAULTS.preemptions. */
   readonly preemptions?: number;
@@ -90,8 +92,9 @@ export async function baseRunToken(
   variant: string | undefined,
   config: string | undefined,
   sets: readonly string[],
+  params: readonly string[] = [],
 ): Promise<string> {
-  return tokenFor(await specFor(scenario, variant, config, sets), [], [], -1, '');
+  return tokenFor(await specFor(scenario, variant, config, sets, params), [], [], -1, '');
 }
 
 /** Turns explored findings into JSON findings (with tokens and, unless disabled, shrunk tokens). */
@@ -135,7 +138,7 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   checkRequest(req);
   const search = searchOptions(req);
   const { strategy } = search;
-  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
+  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? [], req.params ?? []);
   // A user scenario file explores on this thread: the pool's worker threads cannot import it (their
   // `--import tsx` hooks do not reach a file outside the checkout: "Unknown file extension .ts").
   const jobs = spec.file ? 1 : (req.jobs ?? availableParallelism());

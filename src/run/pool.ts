@@ -81,6 +81,7 @@ export async function exploreParallel(spec: RunSpec, req: PoolRequest, jobs: num
       variant: spec.variant?.name,
       config: spec.configName,
       sets: Object.entries(spec.overrides).map(([k, v]) => `${k}=${String(v)}`),
+      params: Object.entries(spec.paramOverrides).map(([k, v]) => `${k}=${String(v)}`),
     },
     ...(deadline !== undefined ? { deadline } : {}),
     stop: stopBuffer(),

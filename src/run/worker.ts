@@ -15,6 +15,7 @@ export interface WorkerSpec {
   readonly variant: string | undefined;
   readonly config: string | undefined;
   readonly sets: readonly string[];
+  readonly params?: readonly string[];
 }
 
 export interface WorkerTask extends SearchOptions {
@@ -55,7 +56,7 @@ export interface WorkerResult {
 
 export async function runTask(t: WorkerTask): Promise<WorkerResult> {
   adoptStop(t.stop);
-  const spec = await specFor(t.spec.scenario, t.spec.variant, t.spec.config, t.spec.sets);
+  const spec = await specFor(t.spec.scenario, t.spec.variant, t.spec.config, t.spec.sets, t.spec.params ?? []);
   const search = makeSearch(t, { root: t.root, splitting: true, first: t.first ?? 0, count: t.count ?? 1 });
   const dpor = search instanceof Dpor ? search : null;
   const limit = t.budget ?? t.split;
