@@ -10,7 +10,8 @@ import { boot } from '../../src/kernel/kernel.js';
 import { WARN_ON } from '../../src/kernel/bug.js';
 import { kthread_run } from '../../src/kernel/kthread.js';
 import { spawn_user } from '../../src/kernel/sched/core.js';
-import { createSession, execute, resolveSpec } from '../../src/cli/harness.js';
+import { createSession, execute } from '../../src/run/session.js';
+import { resolveSpec } from '../../src/run/spec.js';
 import {
   definePatch,
   defineScenario,

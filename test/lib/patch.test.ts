@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { scenarioListing } from '../../src/cli/list.js';
-import { loadScenarioFile } from '../../src/cli/load-scenario.js';
-import { TokenError, replayToken, runExploration } from '../../src/cli/run-exploration.js';
+import { loadScenarioFile } from '../../src/run/load-scenario.js';
+import { runExploration } from '../../src/run/exploration.js';
+import { TokenError, replayToken } from '../../src/run/replay.js';
 import { decodeToken } from '../../src/report/token.js';
 import { ROOT, cli, lastLine, tmp } from '../cli/helpers.js';
 
