@@ -2,9 +2,8 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { ParamDecl, Scenario, VariantInfo } from '../scenarios/api.js';
 import { configs } from '../scenarios/configs.js';
-import { scenarioVariant, scenarios, variants } from '../scenarios/index.js';
+import { knobDecl, scenarioVariant, scenarios, variants } from '../scenarios/index.js';
 import { describeDecl } from '../scenarios/params.js';
-import { knobDecl } from '../models/variant.js';
 import { loadAnyScenario } from '../run/load-scenario.js';
 import '../scenarios/builtin.js';
 

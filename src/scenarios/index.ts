@@ -20,6 +20,8 @@ import {
 import type { ConfigDefinition, Scenario } from './api.js';
 import { type NamedConfig, findConfig } from './configs.js';
 import { knobDecl } from '../models/variant.js';
+
+export { knobDecl };
 import { checkDecls, parseAssignments } from './params.js';
 
 const builtins: Scenario[] = [];
