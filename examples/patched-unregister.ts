@@ -7,9 +7,10 @@
  * The patch drops the synchronize_srcu() from mmu_notifier_unregister(): KVM's kvm_destroy_vm()
  * then frees struct kvm while the oom_reaper kthread may still be inside its notifier (an SRCU
  * reader). The scenario is the built-in destroy-race, run under the patched variant; upstream
- * (unpatched) is clean on nonrt.
+ * (unpatched) is clean on nonrt. A second patch, of v2, calls through: kvm_destroy_vm() skips
+ * mmu_notifier_barrier() while every other caller keeps it.
  */
-import { defineScenario, definePatch, defineVariant } from '../src/scenarios/api.js';
+import { caller, defineScenario, definePatch, defineVariant } from '../src/scenarios/api.js';
 import { destroyRace } from '../src/scenarios/destroy-race.js';
 import { spin_lock, spin_unlock } from '../src/kernel/locking/spinlock.js';
 import { hlist_del_init_rcu, hlist_unhashed } from '../src/kernel/lib/list.js';
@@ -50,10 +51,28 @@ export const upstreamNoSync = defineVariant({
   patches: [unregisterNoSync],
 });
 
+/** virt/kvm/kvm_main.c: kvm_destroy_vm() no longer waits in mmu_notifier_barrier() (v2's wait for the OOM callback). */
+export const destroySkipsBarrier = definePatch({
+  name: 'destroy-skips-barrier',
+  description: 'kvm_destroy_vm() does not wait for the OOM callback; every other caller still does',
+  function: 'mmu_notifier_barrier',
+  *body(original) {
+    if (caller() === 'kvm_destroy_vm') return;
+    yield* original();
+  },
+});
+
+export const v2NoBarrier = defineVariant({
+  name: 'v2-no-barrier',
+  description: 'v2 with kvm_destroy_vm() not waiting in mmu_notifier_barrier()',
+  base: 'v2',
+  patches: [destroySkipsBarrier],
+});
+
 export default defineScenario({
   ...destroyRace,
   name: 'destroy-race-nosync',
   description: 'destroy-race under upstream, with and without the synchronize_srcu() in mmu_notifier_unregister()',
-  variants: ['upstream', upstreamNoSync],
+  variants: ['upstream', upstreamNoSync, 'v2', v2NoBarrier],
   configs: ['nonrt', 'rt'],
 });

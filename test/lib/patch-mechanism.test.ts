@@ -13,6 +13,7 @@ import { spawn_user } from '../../src/kernel/sched/core.js';
 import { createSession, execute } from '../../src/run/session.js';
 import { resolveSpec } from '../../src/run/spec.js';
 import {
+  caller,
   definePatch,
   defineScenario,
   defineVariant,
@@ -30,11 +31,18 @@ const patch_caller_fn = kfunc(function* patch_caller_fn(x: number): KGen<number>
   return yield* patch_target_fn(x);
 });
 
-function runBoth(patched: boolean): { results: number[]; frames: string[][]; titles: string[]; reports: string[] } {
+function runBoth(patched: boolean): {
+  results: number[];
+  frames: string[][];
+  callers: string[];
+  titles: string[];
+  reports: string[];
+} {
   const k = boot(makeConfig(), { strategy: new FirstChoice(), maxSteps: 1000 });
   installCheckers(k.machine, makeConfig(), createCheckState());
   const results: number[] = [];
   const frames: string[][] = [];
+  const callers: string[] = [];
   if (patched)
     installPatches(
       k.machine,
@@ -47,6 +55,7 @@ function runBoth(patched: boolean): { results: number[]; frames: string[][]; tit
             function: 'patch_target_fn',
             *body(original, x) {
               frames.push([...current().frames]);
+              callers.push(caller() ?? '?');
               WARN_ON(x === 2, 'test.c:1');
               // call through, then change the result
               return (yield* original(x)) * 10;
@@ -64,7 +73,13 @@ function runBoth(patched: boolean): { results: number[]; frames: string[][]; tit
     })(),
   );
   const r = k.machine.run();
-  return { results, frames, titles: r.reports.map((x) => x.title), reports: r.reports.map((x) => x.text) };
+  return {
+    results,
+    frames,
+    callers,
+    titles: r.reports.map((x) => x.title),
+    reports: r.reports.map((x) => x.text),
+  };
 }
 
 test('a patch runs for every caller (a kernel thread and a user task), in the patched function frame', () => {
@@ -78,6 +93,7 @@ test('a patch runs for every caller (a kernel thread and a user task), in the pa
   );
   // The replaced function keeps its name: the frame stack is caller, then the patched name.
   for (const f of p.frames) assert.deepEqual(f.slice(-2), ['patch_caller_fn', 'patch_target_fn']);
+  assert.deepEqual(p.callers, ['patch_caller_fn', 'patch_caller_fn']);
   assert.deepEqual(p.titles, ['WARNING in patch_target_fn']);
   assert.match(p.reports[0] as string, /patch_target_fn\n patch_caller_fn/);
 });
