@@ -13,7 +13,7 @@ import { scenarioListing } from '../../src/cli/list.js';
 import { loadScenarioFile } from '../../src/run/load-scenario.js';
 import { runExploration } from '../../src/run/exploration.js';
 import { TokenError, replayToken } from '../../src/run/replay.js';
-import { decodeToken } from '../../src/report/token.js';
+import { decodeToken, encodeToken } from '../../src/report/token.js';
 import { ROOT, cli, lastLine, tmp } from '../cli/helpers.js';
 
 const src = (p: string) => pathToFileURL(join(ROOT, 'src', p)).href;
@@ -179,4 +179,25 @@ test('kernsim list --scenario FILE shows the file’s own variants with their ba
   assert.match(out, /based on upstream\n/);
   assert.match(out, /patch unregister-no-synchronize-srcu: replaces mmu_notifier_unregister\(\)/);
   assert.match(out, /upstream +mainline .* \(built-in\)\n/);
+});
+
+test('a token naming a user variant the scenario does not define is refused', async () => {
+  const token = encodeToken({
+    scenario: 'destroy-race',
+    variant: 'v2',
+    variantHash: 'a'.repeat(32),
+    config: 'nonrt',
+    overrides: {},
+    prelude: [],
+    choices: [],
+    reportIndex: -1,
+    digest: '0'.repeat(16),
+  });
+  await assert.rejects(
+    replayToken(token),
+    (e: unknown) =>
+      e instanceof TokenError &&
+      e.message ===
+        `the token was made under a user variant 'v2' (source ${'a'.repeat(32)}), which the scenario does not define: not replaying under different code`,
+  );
 });
