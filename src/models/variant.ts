@@ -23,7 +23,7 @@ export type ParamDecl =
   | { readonly type: 'bool'; readonly default: boolean; readonly description?: string }
   | {
       readonly type: 'enum';
-      readonly values: readonly string[];
+      readonly choices: readonly string[];
       readonly default: string;
       readonly description?: string;
     }
@@ -34,7 +34,7 @@ export type ParamValue<D extends ParamDecl> = D extends { type: 'int' }
   ? number
   : D extends { type: 'bool' }
     ? boolean
-    : D extends { type: 'enum'; values: readonly (infer E)[] }
+    : D extends { type: 'enum'; choices: readonly (infer E)[] }
       ? E
       : string;
 
@@ -84,7 +84,7 @@ export function knobDecl(v: VariantInfo, key: string): ParamDecl | undefined {
   if (declared) return declared;
   const d = v.knobs[key] as KnobValue;
   const ch = v.choices && Object.hasOwn(v.choices, key) ? v.choices[key] : undefined;
-  if (ch && typeof d === 'string') return { type: 'enum', values: ch.map(String), default: d };
+  if (ch && typeof d === 'string') return { type: 'enum', choices: ch.map(String), default: d };
   if (typeof d === 'boolean') return { type: 'bool', default: d };
   if (typeof d === 'number') return { type: 'int', default: d };
   return { type: 'string', default: d };

@@ -224,7 +224,7 @@ export function defineVariant<const K extends Readonly<Record<string, ParamDecl>
   for (const [k, c] of Object.entries(base?.choices ?? {})) if (!Object.hasOwn(knobTypes, k)) choices[k] = c;
   for (const [k, decl] of Object.entries(knobTypes)) {
     knobs[k] = decl.default;
-    if (decl.type === 'enum') choices[k] = decl.values;
+    if (decl.type === 'enum') choices[k] = decl.choices;
   }
   const info: VariantInfo = {
     name: d.name,

@@ -24,12 +24,12 @@ const declSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('enum'),
-      values: z.array(z.string().min(1)).min(1),
+      choices: z.array(z.string().min(1)).min(1),
       default: z.string(),
       description,
     })
     .strict()
-    .refine((d) => d.values.includes(d.default), { message: 'the default is not one of the values' }),
+    .refine((d) => d.choices.includes(d.default), { message: 'the default is not one of the choices' }),
   z.object({ type: z.literal('string'), default: z.string(), description }).strict(),
 ]);
 
@@ -75,7 +75,7 @@ export function describeDecl(d: ParamDecl): string {
     case 'bool':
       return 'true or false';
     case 'enum':
-      return `one of ${d.values.join(', ')}`;
+      return `one of ${d.choices.join(', ')}`;
     default:
       return 'a string';
   }
@@ -104,7 +104,7 @@ export function parseValue(d: ParamDecl, raw: string): { ok: true; value: KnobVa
       if (raw === 'true' || raw === 'false') return { ok: true, value: raw === 'true' };
       return { ok: false, message: `takes ${describeDecl(d)}` };
     case 'enum':
-      return d.values.includes(raw) ? { ok: true, value: raw } : { ok: false, message: `takes ${describeDecl(d)}` };
+      return d.choices.includes(raw) ? { ok: true, value: raw } : { ok: false, message: `takes ${describeDecl(d)}` };
     default:
       return { ok: true, value: raw };
   }

@@ -41,7 +41,7 @@ export default defineScenario({
   params: {
     n_incs: { type: 'int', default: 1, min: 1, max: 3, description: 'incrementing tasks' },
     check: { type: 'bool', default: true },
-    mode: { type: 'enum', values: ['plain', 'twice'], default: 'plain' },
+    mode: { type: 'enum', choices: ['plain', 'twice'], default: 'plain' },
   },
   setup(ctx) {
     const n: number = ctx.params.n_incs;

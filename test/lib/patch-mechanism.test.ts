@@ -169,8 +169,8 @@ test('defineVariant checks its definition: base, design fields and types, knob d
     /knob 'n': the default is above max/,
   );
   bad(
-    { name: 'x', description: 'd', knobs: { m: { type: 'enum', values: ['a'], default: 'b' } } },
-    /not one of the values/,
+    { name: 'x', description: 'd', knobs: { m: { type: 'enum', choices: ['a'], default: 'b' } } },
+    /not one of the choices/,
   );
   bad({ name: 'x', description: 'd', knobs: { 'bad-name': { type: 'bool', default: true } } }, /not an identifier/);
   // A good one inherits the base's knobs and design.
@@ -242,7 +242,7 @@ test('defineScenario checks parameter declarations and config definitions', () =
   // ctx.params is typed from the declarations.
   defineScenario({
     name: 'typed',
-    params: { n: { type: 'int', default: 1 }, mode: { type: 'enum', values: ['a', 'b'], default: 'a' } },
+    params: { n: { type: 'int', default: 1 }, mode: { type: 'enum', choices: ['a', 'b'], default: 'a' } },
     setup(ctx) {
       const n: number = ctx.params.n;
       const mode: 'a' | 'b' = ctx.params.mode;
