@@ -17,7 +17,7 @@ import {
   machine,
   setKfuncOverrides,
 } from '../sim/index.js';
-import type { ConfigDefinition, Scenario } from './api.js';
+import type { ConfigDefinition, Scenario } from './types.js';
 import { type NamedConfig, findConfig } from './configs.js';
 import { knobDecl } from '../models/variant.js';
 
