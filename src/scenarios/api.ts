@@ -12,7 +12,6 @@
  *   kernel configs of the scenario's own.
  */
 import { createHash } from 'node:crypto';
-import type { KernelConfig } from '../kernel/config.js';
 import { BASE_DESIGN } from '../models/linux/variants.js';
 import type { KernelPatch, KnobValue, ParamDecl, ParamValues, VariantInfo } from '../models/variant.js';
 import { type KGen, machine } from '../sim/index.js';
