@@ -121,7 +121,7 @@ export function decodeToken(token: string): TokenData {
     config: o.c,
     // Own entries only, in a fresh object (a '__proto__' key stays a key, never a prototype).
     overrides: Object.fromEntries(Object.entries(o.k ?? {})),
-    params: Object.fromEntries(Object.entries(o.q ?? {})),
+    ...(o.q !== undefined ? { params: Object.fromEntries(Object.entries(o.q)) } : {}),
     prelude: o.p ?? [],
     choices: o.x,
     reportIndex: o.r,
