@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { makeConfig } from '../kernel/config.js';
+import { type KernelConfig, makeConfig } from '../kernel/config.js';
 import { VARIANTS } from '../models/linux/variants.js';
 import type { KernelPatch, KnobValue, VariantInfo } from '../models/variant.js';
 import {
@@ -87,18 +87,19 @@ function configOf(c: ConfigDefinition | NamedConfig, where: string): NamedConfig
     if (!b) throw new UsageError(`${where}: config '${c.name}': unknown base config '${String(d.base)}'`);
     baseConfig = b.config;
   }
+  const known = baseConfig as unknown as Readonly<Record<string, unknown>>;
   for (const [k, v] of Object.entries(d.options)) {
-    if (!Object.hasOwn(baseConfig, k))
+    if (!Object.hasOwn(known, k))
       throw new UsageError(`${where}: config '${c.name}': '${k}' is not a Kconfig option (kernel/config.ts)`);
-    if (typeof v !== typeof baseConfig[k])
+    if (typeof v !== typeof known[k])
       throw new UsageError(
-        `${where}: config '${c.name}': ${k} takes a ${typeof baseConfig[k]}; got ${JSON.stringify(v)}`,
+        `${where}: config '${c.name}': ${k} takes a ${typeof known[k]}; got ${JSON.stringify(v)}`,
       );
   }
   return {
     name: c.name,
     description: c.description,
-    config: makeConfig({ ...baseConfig, ...(d.options as Record<string, boolean | number | string>) }),
+    config: makeConfig({ ...baseConfig, ...(d.options as Partial<KernelConfig>) }),
   };
 }
 

@@ -22,8 +22,8 @@ export interface ConfigDefinition {
   readonly description: string;
   /** The named config it starts from ('rt', 'nonrt', ...); absent: the defaults (`default`). */
   readonly base?: string;
-  /** Kconfig options over the base's. */
-  readonly options: Readonly<Partial<Record<string, boolean | number | string>>>;
+  /** Kconfig options over the base's (checked by name and type when the file loads). */
+  readonly options: Readonly<Partial<KernelConfig>>;
 }
 
 export interface Scenario {
