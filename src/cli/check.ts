@@ -10,7 +10,7 @@ import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { type CheckResult, DEFAULT_VERDICTS, runCheck } from '../run/matrix.js';
 import { DEFAULTS } from '../run/options.js';
-import { cellKey } from '../run/verdicts.js';
+import { cellKey } from '../report/json.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
 
@@ -190,12 +190,10 @@ export function registerCheck(program: Command): void {
       }
       if (o.html) {
         const { writeCheckHtml } = await import('../run/visual.js');
-        const byKey = new Map(
-          r.cells.map((c) => [cellKey(c.result.scenario, c.result.variant ?? '', c.result.config), c]),
-        );
+        const byKey = new Map(r.cells.map((c) => [cellKey(c.result), c]));
         await writing(o.html, () =>
           writeCheckHtml(o.html as string, r, (e) => {
-            const exp = byKey.get(cellKey(e.scenario, e.variant ?? '', e.config))?.expected;
+            const exp = byKey.get(cellKey(e))?.expected;
             if (!exp) return undefined;
             return exp.titles.length === 0 ? 'clean' : { verdict: 'found', titles: exp.titles };
           }),

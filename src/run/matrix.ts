@@ -12,6 +12,7 @@ import type { ResultJson } from '../report/json.js';
 import type { Scenario } from '../scenarios/api.js';
 import { configs } from '../scenarios/configs.js';
 import { UsageError, scenarios, variants } from '../scenarios/index.js';
+import { ownError } from './executor.js';
 import { type ExplorationRequest, runExploration } from './exploration.js';
 import { DEFAULTS } from './options.js';
 import { specFor } from './spec.js';
@@ -78,7 +79,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       if (!vs.has(v)) continue;
       for (const c of s.configs) {
         if (!cs.has(c)) continue;
-        const exp = expected.get(cellKey(s.name, v, c));
+        const exp = expected.get(cellKey({ scenario: s.name, variant: v, config: c }));
         requests.push({
           exp,
           req: {
@@ -123,9 +124,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
           try {
             res = (await pool.run({ ...r.req, stop: stopBuffer() })) as ResultJson;
           } catch (e) {
-            // A UsageError crosses the thread boundary as a plain Error with its name.
-            if (e instanceof Error && e.name === 'UsageError') throw new UsageError(e.message);
-            throw e;
+            throw ownError(e);
           }
           tick();
           return res;

@@ -11,6 +11,7 @@ import type { ScenarioContext } from '../scenarios/api.js';
 import { installVariant } from '../scenarios/index.js';
 import type { Observer, RunResult, Strategy } from '../sim/index.js';
 import type { Fingerprint } from './fingerprint.js';
+import { beating, runUnderWay } from './heartbeat.js';
 import { runHook } from './model-error.js';
 import type { RunSpec } from './spec.js';
 
@@ -34,8 +35,17 @@ export interface ExecuteOptions {
   readonly fingerprint?: Fingerprint;
 }
 
-/** One run of the scenario under a strategy. */
+/** One run of the scenario under a strategy (beating on the thread's heartbeat, if any: run/heartbeat.ts). */
 export function execute(session: Session, strategy: Strategy, opts: ExecuteOptions = {}): RunResult {
+  runUnderWay(true);
+  try {
+    return executeRun(session, beating(strategy), opts);
+  } finally {
+    runUnderWay(false);
+  }
+}
+
+function executeRun(session: Session, strategy: Strategy, opts: ExecuteOptions): RunResult {
   const { spec } = session;
   const maxSteps = opts.maxSteps ?? spec.scenario.maxSteps ?? 100_000;
   const k = boot(spec.config, { strategy, maxSteps, trace: opts.trace ?? false });

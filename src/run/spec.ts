@@ -87,13 +87,16 @@ export function resolveSpec(
   };
 }
 
+/** The RunSpec of a scenario given by name, by file path, or as a defineScenario() object. */
 export async function specFor(
-  scenario: string,
+  scenario: string | Scenario,
   variant: string | undefined,
   config: string | undefined,
   sets: readonly string[],
   params: readonly string[] = [],
 ): Promise<RunSpec> {
+  if (typeof scenario !== 'string')
+    return resolveSpec(scenario, scenario.name, variant, config, sets, undefined, params);
   const sc = await loadAnyScenario(scenario);
   return resolveSpec(sc.scenario, scenario, variant, config, sets, sc.file, params);
 }

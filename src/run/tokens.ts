@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import type { Finding } from '../explore/explorer.js';
 import { type TokenData, TokenError, encodeToken } from '../report/token.js';
+import type { Scenario } from '../scenarios/api.js';
 import { UsageError } from '../scenarios/index.js';
 import { type LoadedScenario, loadAnyScenario, loadScenarioFile, looksLikePath } from './load-scenario.js';
 import { type RunSpec, resolveSpec } from './spec.js';
@@ -38,11 +39,13 @@ export function tokenFor(
  * content hash: the file is loaded only when it is a regular scenario file with that content;
  * `scenarioFile` (replay --scenario FILE) loads the user's file instead.
  */
-export async function specForToken(t: TokenData, scenarioFile?: string): Promise<RunSpec> {
+export async function specForToken(t: TokenData, scenarioFile?: string | Scenario): Promise<RunSpec> {
   const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
   const params = Object.entries(t.params ?? {}).map(([k, v]) => `${k}=${String(v)}`);
   let loaded: LoadedScenario;
-  if (scenarioFile !== undefined) {
+  if (scenarioFile !== undefined && typeof scenarioFile !== 'string') {
+    loaded = { scenario: scenarioFile };
+  } else if (scenarioFile !== undefined) {
     loaded = looksLikePath(scenarioFile) ? await loadScenarioFile(scenarioFile) : await loadAnyScenario(scenarioFile);
   } else if (t.scenarioHash === undefined) {
     if (looksLikePath(t.scenario))
@@ -65,7 +68,15 @@ export async function specForToken(t: TokenData, scenarioFile?: string): Promise
       throw e;
     }
   }
-  const spec = resolveSpec(loaded.scenario, scenarioFile ?? t.scenario, t.variant, t.config, sets, loaded.file, params);
+  const spec = resolveSpec(
+    loaded.scenario,
+    typeof scenarioFile === 'string' ? scenarioFile : t.scenario,
+    t.variant,
+    t.config,
+    sets,
+    loaded.file,
+    params,
+  );
   // A user variant (defineVariant) replays only under the definition and patches it was made with.
   const have = spec.variant?.sourceHash;
   if (have !== t.variantHash)

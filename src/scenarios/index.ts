@@ -92,9 +92,7 @@ function configOf(c: ConfigDefinition | NamedConfig, where: string): NamedConfig
     if (!Object.hasOwn(known, k))
       throw new UsageError(`${where}: config '${c.name}': '${k}' is not a Kconfig option (kernel/config.ts)`);
     if (typeof v !== typeof known[k])
-      throw new UsageError(
-        `${where}: config '${c.name}': ${k} takes a ${typeof known[k]}; got ${JSON.stringify(v)}`,
-      );
+      throw new UsageError(`${where}: config '${c.name}': ${k} takes a ${typeof known[k]}; got ${JSON.stringify(v)}`);
   }
   return {
     name: c.name,

@@ -8,8 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { scenarioListing } from '../../src/cli/list.js';
-import { loadScenarioFile } from '../../src/run/load-scenario.js';
+import { catalog } from '../../src/run/catalog.js';
 import { runExploration } from '../../src/run/exploration.js';
 import { replayToken } from '../../src/run/replay.js';
 import { decodeToken } from '../../src/report/token.js';
@@ -121,11 +120,24 @@ test('a bad parameter: unknown name, bad value, out of range, given twice (one l
 });
 
 test('parameters and the scenario’s own configs are listed; its config runs', async () => {
-  const out = scenarioListing((await loadScenarioFile(file)).scenario);
-  assert.match(out, /--param n_incs=1 {3}\(an integer >= 1 and <= 3\) incrementing tasks\n/);
-  assert.match(out, /--param check=true {3}\(true or false\)\n/);
-  assert.match(out, /--param mode=plain {3}\(one of plain, twice\)\n/);
-  assert.match(out, /no-kcsan-rt +PREEMPT_RT, no KCSAN \(defined by the scenario\)\n/);
+  const c = await catalog(file);
+  const mine = c.scenarios[0];
+  assert.equal(mine?.name, 'counter');
+  assert.deepEqual(mine?.configs, ['default', 'no-kcsan-rt']);
+  assert.deepEqual(mine?.params, [
+    { name: 'n_incs', type: 'int', default: 1, min: 1, max: 3, description: 'incrementing tasks' },
+    { name: 'check', type: 'bool', default: true },
+    { name: 'mode', type: 'enum', default: 'plain', choices: ['plain', 'twice'] },
+  ]);
+  const own = c.configs.find((k) => k.name === 'no-kcsan-rt');
+  assert.equal(own?.scenario, 'counter');
+  assert.equal(own?.options.PREEMPT_RT, true);
+  assert.equal(own?.options.KCSAN, false);
+  // The text listing.
+  const out = cli(['list', '--scenario', file]).stdout;
+  assert.match(out, /\n {6}--param n_incs=1 {3}\(>= 1, <= 3\) {2}incrementing tasks\n/);
+  assert.match(out, /\n {6}--param mode=plain {3}\(plain \| twice\)\n/);
+  assert.match(out, /\n {2}no-kcsan-rt +PREEMPT_RT, no KCSAN {3}\(defined by counter\)\n/);
   const r = await run(['n_incs=2'], 'no-kcsan-rt');
   assert.equal(r.config, 'no-kcsan-rt');
   assert.deepEqual(

@@ -9,8 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { scenarioListing } from '../../src/cli/list.js';
-import { loadScenarioFile } from '../../src/run/load-scenario.js';
+import { catalog } from '../../src/run/catalog.js';
 import { runExploration } from '../../src/run/exploration.js';
 import { TokenError, replayToken } from '../../src/run/replay.js';
 import { decodeToken, encodeToken } from '../../src/report/token.js';
@@ -176,11 +175,31 @@ test('a token of a patched variant carries its source hash; a replay under a cha
 });
 
 test('kernsim list --scenario FILE shows the file’s own variants with their base and patches', async () => {
-  const out = scenarioListing((await loadScenarioFile(EXAMPLE)).scenario);
-  assert.match(out, /upstream-nosync +mainline with mmu_notifier_unregister\(\) not waiting for SRCU readers\n/);
-  assert.match(out, /based on upstream\n/);
-  assert.match(out, /patch unregister-no-synchronize-srcu: replaces mmu_notifier_unregister\(\)/);
-  assert.match(out, /upstream +mainline .* \(built-in\)\n/);
+  const c = await catalog(EXAMPLE);
+  assert.deepEqual(c.scenarios[0]?.variants, ['upstream', 'upstream-nosync', 'v2', 'v2-no-barrier']);
+  const v = c.variants.find((x) => x.name === 'upstream-nosync');
+  assert.deepEqual(v, {
+    name: 'upstream-nosync',
+    description: 'mainline with mmu_notifier_unregister() not waiting for SRCU readers',
+    knobs: [],
+    scenario: 'destroy-race-nosync',
+    base: 'upstream',
+    patches: [
+      {
+        name: 'unregister-no-synchronize-srcu',
+        function: 'mmu_notifier_unregister',
+        description: 'mmu_notifier_unregister() returns without waiting for SRCU readers',
+      },
+    ],
+  });
+  // Based on v2: v2's knobs and choices come with it.
+  const nb = c.variants.find((x) => x.name === 'v2-no-barrier');
+  assert.equal(nb?.base, 'v2');
+  assert.deepEqual(nb?.knobs.find((k) => k.name === 'alloc_fail')?.choices, [
+    'stale_oom_list',
+    'detach_no_cb',
+    'stay_attached',
+  ]);
 });
 
 test('a token naming a user variant the scenario does not define is refused', async () => {
