@@ -37,6 +37,11 @@ ${body}
 
 const explore = (scenario: string, variant: string, config = 'nonrt') =>
   runExploration({ scenario, variant, config, shrink: false, jobs: 1 });
+let upstream: ReturnType<typeof explore> | undefined;
+const exploreUpstream = () => {
+  upstream ??= explore(EXAMPLE, 'upstream');
+  return upstream;
+};
 /** The example's patched variant, explored once for the tests that read it. */
 let nosync: ReturnType<typeof explore> | undefined;
 const exploreNoSync = () => {
@@ -45,7 +50,7 @@ const exploreNoSync = () => {
 };
 
 test('dropping synchronize_srcu() from mmu_notifier_unregister: a use-after-free in the oom_reaper kthread, which the unpatched variant does not have', async () => {
-  const clean = await explore(EXAMPLE, 'upstream');
+  const clean = await exploreUpstream();
   assert.equal(clean.complete, true);
   assert.deepEqual(
     clean.findings.map((f) => f.title),
@@ -92,6 +97,33 @@ test("a patch on the oom_reaper kthread's path: found there, under the replaced 
     / __might_resched\n kvm_mmu_notifier_invalidate_range_start\n mn_hlist_invalidate_range_start\n[\s\S]* __oom_reap_task_mm\n[\s\S]* oom_reaper\n/,
   );
   // Unpatched, the same scenario and config are clean: the first test's destroy-race/upstream/nonrt.
+});
+
+const noopFile = userFile(
+  'noop.ts',
+  `const through = definePatch({
+  name: 'call-through',
+  function: 'mmu_notifier_unregister',
+  *body(original, ...args) {
+    return yield* original(...args);
+  },
+});
+export default defineScenario({
+  ...destroyRace,
+  name: 'noop',
+  variants: [defineVariant({ name: 'through', description: 'd', base: 'upstream', patches: [through] })],
+  configs: ['nonrt'],
+});`,
+);
+
+test('a patch adds no footprint: a call-through patch explores exactly the unpatched space', async () => {
+  const base = await exploreUpstream();
+  const r = await explore(noopFile, 'through');
+  assert.equal(r.complete, true);
+  assert.equal(r.executions, base.executions);
+  assert.equal(r.steps, base.steps);
+  assert.equal(r.abandoned, base.abandoned);
+  assert.deepEqual(r.findings, []);
 });
 
 const exitFile = userFile(
