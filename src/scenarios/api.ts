@@ -60,7 +60,8 @@ export function definePatch<A extends unknown[] = any[], R = any>(p: PatchDefini
     throw new UsageError(`${where}: name must be a word (letters, digits, '.', '_', '-')`);
   if (typeof p.function !== 'string' || !NAME_RE.test(p.function))
     throw new UsageError(`${where}: function must name a model function`);
-  if (typeof p.body !== 'function') throw new UsageError(`${where}: body must be a generator function`);
+  if (typeof p.body !== 'function' || /^Async/.test(p.body.constructor.name))
+    throw new UsageError(`${where}: body must be a generator function (function* or *body() {...})`);
   if (p.description !== undefined && typeof p.description !== 'string')
     throw new UsageError(`${where}: description must be a string`);
   return Object.freeze({

@@ -127,6 +127,17 @@ test('a patch naming a function that does not exist is a one-line UsageError', (
   );
 });
 
+test('definePatch refuses an async body and a bad function name', () => {
+  assert.throws(
+    () => definePatch({ name: 'a', function: 'patch_target_fn', body: (async () => {}) as never }),
+    (e: unknown) => e instanceof UsageError && /body must be a generator function/.test(e.message),
+  );
+  assert.throws(
+    () => definePatch({ name: 'a', function: 'not a name', *body() {} }),
+    (e: unknown) => e instanceof UsageError && /function must name a model function/.test(e.message),
+  );
+});
+
 test('two patches of one function compose: the later wraps the earlier', () => {
   const k = boot(makeConfig(), { strategy: new FirstChoice(), maxSteps: 1000 });
   const add = (n: number, name: string) =>
