@@ -10,6 +10,7 @@ import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { type CheckResult, DEFAULT_VERDICTS, runCheck } from '../run/matrix.js';
 import { DEFAULTS } from '../run/options.js';
+import { WATCHDOG_MS_DEFAULT } from '../run/watchdog.js';
 import { cellKey } from '../report/json.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
@@ -131,6 +132,12 @@ export function registerCheck(program: Command): void {
     .option('--jobs <n>', 'worker threads (default and at most: the machine’s cores)', intArg(1))
     .option('--force-jobs', 'run --jobs threads even beyond the machine’s cores')
     .option('--verdicts <file>', 'expected verdicts', DEFAULT_VERDICTS)
+    .option(
+      '--watchdog-ms <n>',
+      'stop a run whose task goes this long without a scheduling point, and report it',
+      intArg(1),
+      WATCHDOG_MS_DEFAULT,
+    )
     .option('--json', 'print one JSON object (the explore schema, plus per-cell comparison)')
     .option('--html <file>', 'write the verdict matrix as a self-contained HTML page')
     .option('--shrink', 'shrink every finding (slower; explore shrinks by default)')
@@ -160,6 +167,7 @@ export function registerCheck(program: Command): void {
         ...(o.faults !== undefined ? { faults: o.faults } : {}),
         ...(jobs !== undefined ? { jobs } : {}),
         verdicts: o.verdicts,
+        watchdogMs: o.watchdogMs,
         shrink: o.shrink ?? false,
         onCell: (done, total) => {
           if (!bar) return;

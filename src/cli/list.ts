@@ -40,7 +40,7 @@ export function registerList(program: Command): void {
   program
     .command('list')
     .description('list the scenarios, variants and configs')
-    .option('--scenario <file>', "also list a scenario file's scenario (and the variants it declares)")
+    .option('--scenario <name|file>', 'list one scenario: a built-in name or a user file')
     .option(
       '--json',
       'print one JSON object (scenarios with their parameters, variants with knobs and choices, configs)',

@@ -1,17 +1,17 @@
 /**
- * What there is to run: the scenarios (built-in, or a user file's), the variants with their knobs
+ * What there is to run: the scenarios (built-in, or one: a user file's), the variants with their knobs
  * and the allowed values, and the configs with their options — `kernsim list` and
  * `kernsim list --json`. Every entry is an object, so fields can be added without breaking a
  * reader: a scenario's `params` (declared scenario parameters) is a list, empty until a scenario
- * declares some. A user file's own variants (defineVariant: base, knobs, patches) and configs come
- * with the name of the scenario that defines them.
+ * declares some. A scenario's own variants (defineVariant: base, knobs, patches) and configs carry
+ * the name of the scenario that defines them.
  */
 import { z } from 'zod';
 import { makeConfig } from '../kernel/config.js';
-import { configs } from '../scenarios/configs.js';
+import { type NamedConfig, configs } from '../scenarios/configs.js';
 import { scenarios, variants } from '../scenarios/index.js';
 import type { ParamDecl, Scenario, VariantInfo } from '../scenarios/api.js';
-import { loadScenarioFile } from './load-scenario.js';
+import { loadAnyScenario } from './load-scenario.js';
 import '../scenarios/builtin.js';
 
 const Value = z.union([z.string(), z.number(), z.boolean()]);
@@ -56,7 +56,7 @@ export const CatalogJsonSchema = z
             description: z.string().optional(),
           }),
         ),
-        /** A user variant (defineVariant): the scenario that defines it; absent for a built-in one. */
+        /** A scenario's own variant (defineVariant): that scenario; absent for a built-in one. */
         scenario: z.string().optional(),
         /** The variant it is based on. */
         base: z.string().optional(),
@@ -97,7 +97,10 @@ function paramsOf(s: Scenario): Entry[] {
   return Object.entries(s.params ?? {}).map(([name, d]) => declEntry(name, d));
 }
 
-function variantEntry(v: VariantInfo, scenario?: string): CatalogJson['variants'][number] {
+type VariantJson = CatalogJson['variants'][number];
+type ConfigJson = CatalogJson['configs'][number];
+
+function variantJson(v: VariantInfo, scenario?: string): VariantJson {
   return {
     name: v.name,
     description: v.description,
@@ -115,13 +118,39 @@ function variantEntry(v: VariantInfo, scenario?: string): CatalogJson['variants'
   };
 }
 
-/** The catalog; `scenarioFile`: a user file to list (its scenario, and what it registers). */
-export async function catalog(scenarioFile?: string): Promise<CatalogJson> {
-  const user = scenarioFile !== undefined ? await loadScenarioFile(scenarioFile) : undefined;
-  const all: { s: Scenario; file: string | null }[] = [
-    ...(user ? [{ s: user.scenario, file: user.file?.path ?? null }] : []),
-    ...scenarios().map((s) => ({ s, file: null })),
+/** What a scenario may define for itself (variants, configs), read without depending on its shape. */
+function ownDefs(s: Scenario): { variants: VariantInfo[]; configs: NamedConfig[] } {
+  const o = s as { readonly variantDefs?: unknown; readonly configDefs?: unknown };
+  return {
+    variants: Array.isArray(o.variantDefs) ? (o.variantDefs as VariantInfo[]) : [],
+    configs: Array.isArray(o.configDefs) ? (o.configDefs as NamedConfig[]) : [],
+  };
+}
+
+/**
+ * The catalog. `scenario`: one scenario (a built-in name or a user file) instead of all of them,
+ * with the variants and configs it defines itself beside the built-in ones.
+ */
+export async function catalog(scenario?: string): Promise<CatalogJson> {
+  const one = scenario !== undefined ? await loadAnyScenario(scenario) : undefined;
+  const all: { s: Scenario; file: string | null }[] = one
+    ? [{ s: one.scenario, file: one.file?.path ?? null }]
+    : scenarios().map((s) => ({ s, file: null }));
+  const own = one ? ownDefs(one.scenario) : { variants: [], configs: [] };
+  const vs: VariantJson[] = variants().map((v) => variantJson(v));
+  for (const v of own.variants) if (!vs.some((x) => x.name === v.name)) vs.push(variantJson(v, one?.scenario.name));
+  const cs: ConfigJson[] = [
+    { name: 'default', description: 'all sanitizers, !PREEMPT_RT (self-tests)', options: { ...makeConfig() } },
+    ...configs.map((c) => ({ name: c.name, description: c.description, options: { ...c.config } })),
   ];
+  for (const c of own.configs)
+    if (!cs.some((x) => x.name === c.name))
+      cs.push({
+        name: c.name,
+        description: c.description,
+        options: { ...c.config },
+        scenario: one?.scenario.name ?? '',
+      });
   return {
     version: 1,
     scenarios: all.map(({ s, file }) => ({
@@ -132,21 +161,7 @@ export async function catalog(scenarioFile?: string): Promise<CatalogJson> {
       configs: [...s.configs],
       params: paramsOf(s),
     })),
-    variants: [
-      ...all.flatMap(({ s }) => (s.variantDefs ?? []).map((v) => variantEntry(v, s.name))),
-      ...variants().map((v) => variantEntry(v)),
-    ],
-    configs: [
-      { name: 'default', description: 'all sanitizers, !PREEMPT_RT (self-tests)', options: { ...makeConfig() } },
-      ...configs.map((c) => ({ name: c.name, description: c.description, options: { ...c.config } })),
-      ...all.flatMap(({ s }) =>
-        (s.configDefs ?? []).map((c) => ({
-          name: c.name,
-          description: c.description,
-          options: { ...c.config },
-          scenario: s.name,
-        })),
-      ),
-    ],
+    variants: vs,
+    configs: cs,
   };
 }

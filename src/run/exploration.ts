@@ -78,7 +78,10 @@ export function checkRequest(req: ExplorationRequest): void {
     throw new UsageError(`unknown strategy '${req.strategy}' (${STRATEGIES.join(', ')})`);
 }
 
-export function incompleteReason(r: PoolResult, strategy: StrategyName): string | undefined {
+export function incompleteReason(
+  r: Pick<PoolResult, 'complete' | 'stoppedBy' | 'executions' | 'elapsedMs' | 'cut'>,
+  strategy: StrategyName,
+): string | undefined {
   if (r.complete) return undefined;
   switch (r.stoppedBy) {
     case 'budget':

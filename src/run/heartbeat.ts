@@ -34,9 +34,18 @@ export function heartbeatChoices(hb: Int32Array): number[] | null {
 
 let beat: Int32Array | null = null;
 
-/** Makes this thread's runs beat on `b` (a pool task's buffer); none: no heartbeat. */
-export function adoptHeartbeat(b: SharedArrayBuffer | undefined): void {
-  beat = b ? new Int32Array(b) : null;
+/**
+ * Makes this thread's runs beat on `b` (a pool task's buffer) until the returned function
+ * restores what was there; none: the thread's heartbeat stays (a job run inline within a watched
+ * one beats on the outer one's).
+ */
+export function adoptHeartbeat(b: SharedArrayBuffer | undefined): () => void {
+  if (!b) return () => {};
+  const prev = beat;
+  beat = new Int32Array(b);
+  return () => {
+    beat = prev;
+  };
 }
 
 /** The strategy of a run, wrapped to beat at every step and record every choice (no heartbeat: itself). */
@@ -61,7 +70,8 @@ export function beating(s: Strategy): Strategy {
       s.stepped?.(r);
     },
   };
-  if (s.ended) w.ended = (waiting) => s.ended?.(waiting);
+  // Everything the machine tells the strategy at the end goes through unchanged.
+  if (s.ended) w.ended = (...end) => s.ended?.(...end);
   return w;
 }
 

@@ -159,13 +159,13 @@ export async function runFinish(j: FinishJob, resolved?: RunSpec): Promise<Finis
 
 /** Runs a job on this thread; `resolved`: the spec when it is the thread that resolved it. */
 export async function runJob(j: Posted, resolved?: RunSpec): Promise<unknown> {
-  adoptHeartbeat(j.heartbeat);
+  const restore = adoptHeartbeat(j.heartbeat);
   try {
     if (j.kind === 'finish') return await runFinish(j, resolved);
     if (j.kind === 'replay') return await replayToken(j.token, j.scenarioFile);
     return await runTask(j, resolved);
   } finally {
-    adoptHeartbeat(undefined);
+    restore();
   }
 }
 

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeToken } from '../../src/report/token.js';
+import { runExploration } from '../../src/run/exploration.js';
+import { exploreCells } from '../../src/run/matrix.js';
 import { KERNEL, SIM, cli, scenarioFile, tmp } from './helpers.js';
 
 const TITLE = 'kernsim: a task ran without a scheduling point in spin';
@@ -98,4 +100,38 @@ test('a model without a hang is not reported by the watchdog (the waiter never s
   const r = cli(['explore', '--scenario', file, '--watchdog-ms', '300'], { timeout: 90_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^OK: no findings in the whole bounded space/m);
+});
+
+test('the watched thread explores exactly what this thread does (same executions, same findings, byte for byte)', async () => {
+  for (const req of [
+    { scenario: 'selftest-abba' },
+    { scenario: 'selftest-mutex-counter' },
+    { scenario: 'mrelease', variant: 'upstream', config: 'rt', budget: 60 },
+  ]) {
+    const here = await runExploration({ ...req, jobs: 1 });
+    const watched = await runExploration({ ...req, jobs: 1, watchdogMs: 60_000 });
+    assert.equal(watched.executions, here.executions, req.scenario);
+    assert.deepEqual(watched.findings, here.findings, req.scenario);
+  }
+});
+
+test('kernsim check: a cell whose run hangs is that cell’s finding, with its token; the other cells are explored', async () => {
+  const hang = spinScenario('v === 0');
+  const [hung, clean] = await exploreCells(
+    [
+      { scenario: hang, strategy: 'dpor' },
+      { scenario: 'selftest-mutex-counter', strategy: 'dpor' },
+    ],
+    { jobs: 1, watchdogMs: 300 },
+  );
+  assert.ok(hung && clean);
+  assert.equal(hung.complete, false);
+  assert.match(hung.incomplete_reason ?? '', /^a run was stopped by the watchdog/);
+  assert.deepEqual(
+    hung.findings.map((f) => f.title),
+    [TITLE],
+  );
+  assert.ok(decodeToken(hung.findings[0]?.token as string).choices.length > 0);
+  assert.equal(clean.complete, true);
+  assert.equal(clean.executions, 24);
 });

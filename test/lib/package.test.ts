@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { type Installed, ROOT, installPackage, run } from './package.js';
@@ -74,6 +74,12 @@ test("a .ts and a .mts scenario in a directory without package.json import 'kern
   const locked = run('npx', ['kernsim', 'explore', '--scenario', './locked.mts'], dir);
   assert.equal(locked.status, 0, locked.stderr);
   assert.match(locked.stdout, /^OK: no findings in the whole bounded space/m);
+  // examples/my-scenario.ts builds on kernsim/linux (the OOM killer, KVM, the scenario helpers).
+  copyFileSync(join(ROOT, 'examples/my-scenario.ts'), join(dir, 'two-reapers.ts'));
+  const args = ['kernsim', 'explore', '--scenario', './two-reapers.ts', '--variant', 'v2', '--config', 'rt'];
+  const ex = run('npx', [...args, '--budget', '20'], dir);
+  assert.equal(ex.status, 3, ex.stderr);
+  assert.match(ex.stdout, /^INCOMPLETE: stopped by --budget after 20 executions; no findings in what was explored/m);
 });
 
 test('a plain Node script (no tsx) explores through kernsim/explore and gets the typed result', () => {
