@@ -118,6 +118,7 @@ export function registerExplore(program: Command): void {
     .option('--variant <name>', 'model variant')
     .option('--config <name>', 'kernel config')
     .option('--set <knob=value>', 'override a variant knob (repeatable)', collect, [] as string[])
+    .option('--param <name=value>', 'set a scenario parameter (repeatable)', collect, [] as string[])
     .addOption(new Option('--strategy <name>', 'exploration strategy').choices(STRATEGIES).default(DEFAULTS.strategy))
     .option('--preemptions <n>', 'dpor preemption bound (-1: none)', intArg(-1), DEFAULTS.preemptions)
     .option('--faults <n>', 'fault budget per run', intArg(0), DEFAULTS.faults)
@@ -148,6 +149,7 @@ export function registerExplore(program: Command): void {
           variant: o.variant,
           config: o.config,
           sets: o.set,
+          params: o.param,
           strategy: o.strategy as StrategyName,
           preemptions: o.preemptions,
           faults: o.faults,
@@ -172,7 +174,9 @@ export function registerExplore(program: Command): void {
         return;
       }
       const baseToken =
-        o.trace && r.findings.length === 0 ? await baseRunToken(o.scenario, o.variant, o.config, o.set) : undefined;
+        o.trace && r.findings.length === 0
+          ? await baseRunToken(o.scenario, o.variant, o.config, o.set, o.param)
+          : undefined;
       await writing('the pictures', () =>
         writeExploreVisuals(r, {
           trace: o.trace,

@@ -3,13 +3,14 @@
  * and the allowed values, and the configs with their options — `kernsim list` and
  * `kernsim list --json`. Every entry is an object, so fields can be added without breaking a
  * reader: a scenario's `params` (declared scenario parameters) is a list, empty until a scenario
- * declares some.
+ * declares some. A scenario's own variants (defineVariant: base, knobs, patches) and configs carry
+ * the name of the scenario that defines them.
  */
 import { z } from 'zod';
 import { makeConfig } from '../kernel/config.js';
 import { type NamedConfig, configs } from '../scenarios/configs.js';
 import { scenarios, variants } from '../scenarios/index.js';
-import type { Scenario, VariantInfo } from '../scenarios/api.js';
+import type { ParamDecl, Scenario, VariantInfo } from '../scenarios/api.js';
 import { loadAnyScenario } from './load-scenario.js';
 import '../scenarios/builtin.js';
 
@@ -33,6 +34,8 @@ export const CatalogJsonSchema = z
             type: z.string(),
             default: Value,
             choices: z.array(Value).optional(),
+            min: z.number().optional(),
+            max: z.number().optional(),
             description: z.string().optional(),
           }),
         ),
@@ -43,8 +46,22 @@ export const CatalogJsonSchema = z
         name: z.string(),
         description: z.string(),
         knobs: z.array(
-          z.object({ name: z.string(), type: z.string(), default: Value, choices: z.array(Value).optional() }),
+          z.object({
+            name: z.string(),
+            type: z.string(),
+            default: Value,
+            choices: z.array(Value).optional(),
+            min: z.number().optional(),
+            max: z.number().optional(),
+            description: z.string().optional(),
+          }),
         ),
+        /** A scenario's own variant (defineVariant): that scenario; absent for a built-in one. */
+        scenario: z.string().optional(),
+        /** The variant it is based on. */
+        base: z.string().optional(),
+        /** The model functions it replaces (definePatch). */
+        patches: z.array(z.object({ name: z.string(), function: z.string(), description: z.string() })).optional(),
       }),
     ),
     configs: z.array(
@@ -52,39 +69,52 @@ export const CatalogJsonSchema = z
         name: z.string(),
         description: z.string(),
         options: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])),
+        /** A config a scenario defines: that scenario; absent for a named one. */
+        scenario: z.string().optional(),
       }),
     ),
   })
   .readonly();
 export type CatalogJson = z.infer<typeof CatalogJsonSchema>;
 
-/** The parameters a scenario declares (none yet for a scenario without a `params` field). */
-function paramsOf(s: Scenario): CatalogJson['scenarios'][number]['params'] {
-  const declared = (s as { readonly params?: unknown }).params;
-  if (!declared || typeof declared !== 'object') return [];
-  return Object.entries(declared as Record<string, Record<string, unknown>>).map(([name, p]) => {
-    const dflt = p.default as z.infer<typeof Value>;
-    return {
-      name,
-      type: typeof p.type === 'string' ? p.type : typeof dflt,
-      default: dflt,
-      ...(Array.isArray(p.choices) ? { choices: p.choices as z.infer<typeof Value>[] } : {}),
-      ...(typeof p.description === 'string' ? { description: p.description } : {}),
-    };
-  });
+type Entry = CatalogJson['scenarios'][number]['params'][number];
+
+/** A declared parameter or knob (scenarios/params.ts' declarations) as a catalog entry. */
+function declEntry(name: string, d: ParamDecl): Entry {
+  return {
+    name,
+    type: d.type,
+    default: d.default,
+    ...(d.type === 'enum' ? { choices: [...d.choices] } : {}),
+    ...(d.type === 'int' && d.min !== undefined ? { min: d.min } : {}),
+    ...(d.type === 'int' && d.max !== undefined ? { max: d.max } : {}),
+    ...(d.description !== undefined ? { description: d.description } : {}),
+  };
+}
+
+/** The parameters a scenario declares. */
+function paramsOf(s: Scenario): Entry[] {
+  return Object.entries(s.params ?? {}).map(([name, d]) => declEntry(name, d));
 }
 
 type VariantJson = CatalogJson['variants'][number];
 type ConfigJson = CatalogJson['configs'][number];
 
-function variantJson(v: VariantInfo): VariantJson {
+function variantJson(v: VariantInfo, scenario?: string): VariantJson {
   return {
     name: v.name,
     description: v.description,
     knobs: Object.entries(v.knobs).map(([name, d]) => {
+      const declared = v.knobTypes && Object.hasOwn(v.knobTypes, name) ? v.knobTypes[name] : undefined;
+      if (declared) return declEntry(name, declared);
       const ch = v.choices && Object.hasOwn(v.choices, name) ? v.choices[name] : undefined;
       return { name, type: typeof d, default: d, ...(ch ? { choices: [...ch] } : {}) };
     }),
+    ...(scenario !== undefined ? { scenario } : {}),
+    ...(v.base !== undefined ? { base: v.base } : {}),
+    ...(v.patches && v.patches.length > 0
+      ? { patches: v.patches.map((p) => ({ name: p.name, function: p.function, description: p.description })) }
+      : {}),
   };
 }
 
@@ -107,15 +137,20 @@ export async function catalog(scenario?: string): Promise<CatalogJson> {
     ? [{ s: one.scenario, file: one.file?.path ?? null }]
     : scenarios().map((s) => ({ s, file: null }));
   const own = one ? ownDefs(one.scenario) : { variants: [], configs: [] };
-  const vs: VariantJson[] = variants().map(variantJson);
-  for (const v of own.variants) if (!vs.some((x) => x.name === v.name)) vs.push(variantJson(v));
+  const vs: VariantJson[] = variants().map((v) => variantJson(v));
+  for (const v of own.variants) if (!vs.some((x) => x.name === v.name)) vs.push(variantJson(v, one?.scenario.name));
   const cs: ConfigJson[] = [
     { name: 'default', description: 'all sanitizers, !PREEMPT_RT (self-tests)', options: { ...makeConfig() } },
     ...configs.map((c) => ({ name: c.name, description: c.description, options: { ...c.config } })),
   ];
   for (const c of own.configs)
     if (!cs.some((x) => x.name === c.name))
-      cs.push({ name: c.name, description: c.description, options: { ...c.config } });
+      cs.push({
+        name: c.name,
+        description: c.description,
+        options: { ...c.config },
+        scenario: one?.scenario.name ?? '',
+      });
   return {
     version: 1,
     scenarios: all.map(({ s, file }) => ({

@@ -28,6 +28,8 @@ export interface ExplorationRequest {
   readonly variant?: string | undefined;
   readonly config?: string | undefined;
   readonly sets?: readonly string[];
+  /** Scenario parameters (`name=value`, --param). */
+  readonly params?: readonly string[];
   readonly strategy?: StrategyName;
   /** Preemption bound (dpor); -1 for none. Default DEFAULTS.preemptions. */
   readonly preemptions?: number;
@@ -105,8 +107,9 @@ export async function baseRunToken(
   variant: string | undefined,
   config: string | undefined,
   sets: readonly string[],
+  params: readonly string[] = [],
 ): Promise<string> {
-  return tokenFor(await specFor(scenario, variant, config, sets), [], [], -1, '');
+  return tokenFor(await specFor(scenario, variant, config, sets, params), [], [], -1, '');
 }
 
 /** Runs one exploration and returns its result object (throws UsageError on bad input). */
@@ -115,7 +118,7 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   checkRequest(req);
   const search = searchOptions(req);
   const { strategy } = search;
-  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
+  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? [], req.params ?? []);
   // A defineScenario() object can only run on this thread (worker threads load a scenario by name or path).
   const inMemory = typeof req.scenario !== 'string';
   const jobs = inMemory ? 1 : (req.jobs ?? availableParallelism());

@@ -13,7 +13,7 @@ import { register } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Scenario } from '../scenarios/api.js';
-import { UsageError, loadScenario } from '../scenarios/index.js';
+import { UsageError, loadScenario, normalizeScenario } from '../scenarios/index.js';
 
 export const SCENARIO_EXTENSIONS: readonly string[] = ['.ts', '.js', '.mjs', '.mts'];
 
@@ -178,12 +178,9 @@ export async function loadScenarioFile(path: string, shown = path, expectHash?: 
   const s = (mod.default ?? mod) as Partial<Scenario> | null;
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function')
     throw new UsageError(`scenario file ${shown} has no default export made with defineScenario()`);
-  const variants = Array.isArray(s.variants) ? s.variants : [];
-  const configs = Array.isArray(s.configs) ? s.configs : [];
-  if (!variants.every((v) => typeof v === 'string') || !configs.every((c) => typeof c === 'string'))
-    throw new UsageError(`scenario file ${shown}: variants and configs must be lists of names`);
   return {
-    scenario: { description: '', ...s, variants, configs } as Scenario,
+    // defineScenario() has made it whole already; a plain object is checked the same way.
+    scenario: normalizeScenario(s, `scenario file ${shown}`),
     file: { path: file, hash },
   };
 }

@@ -23,8 +23,10 @@ export function tokenFor(
     scenario: spec.file ? spec.file.path : spec.scenarioRef,
     scenarioHash: spec.file?.hash,
     variant: spec.variant?.name,
+    variantHash: spec.variant?.sourceHash,
     config: spec.configName,
     overrides: spec.overrides,
+    params: spec.paramOverrides,
     prelude,
     choices,
     reportIndex: idx,
@@ -39,6 +41,7 @@ export function tokenFor(
  */
 export async function specForToken(t: TokenData, scenarioFile?: string | Scenario): Promise<RunSpec> {
   const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
+  const params = Object.entries(t.params ?? {}).map(([k, v]) => `${k}=${String(v)}`);
   let loaded: LoadedScenario;
   if (scenarioFile !== undefined && typeof scenarioFile !== 'string') {
     loaded = { scenario: scenarioFile };
@@ -65,12 +68,24 @@ export async function specForToken(t: TokenData, scenarioFile?: string | Scenari
       throw e;
     }
   }
-  return resolveSpec(
+  const spec = resolveSpec(
     loaded.scenario,
     typeof scenarioFile === 'string' ? scenarioFile : t.scenario,
     t.variant,
     t.config,
     sets,
     loaded.file,
+    params,
   );
+  // A user variant (defineVariant) replays only under the definition and patches it was made with.
+  const have = spec.variant?.sourceHash;
+  if (have !== t.variantHash)
+    throw new TokenError(
+      t.variantHash === undefined
+        ? `the token was made under the built-in variant '${t.variant}', but the scenario's '${t.variant}' is a user variant (defineVariant): not replaying under different code`
+        : have === undefined
+          ? `the token was made under a user variant '${t.variant}' (source ${t.variantHash}), which the scenario does not define: not replaying under different code`
+          : `variant '${t.variant}' changed since the token was made (its definition or patch source has hash ${have}, the token's is ${t.variantHash}): not replaying under different code`,
+    );
+  return spec;
 }

@@ -22,6 +22,7 @@ export interface WorkerSpec {
   readonly variant: string | undefined;
   readonly config: string | undefined;
   readonly sets: readonly string[];
+  readonly params?: readonly string[];
   /** specKey() of the spec it stands for: the thread checks that it resolves the same one. */
   readonly key?: string;
 }
@@ -64,6 +65,7 @@ export function workerSpec(spec: RunSpec): WorkerSpec {
     variant: spec.variant?.name,
     config: spec.configName,
     sets: Object.entries(spec.overrides).map(([k, v]) => `${k}=${String(v)}`),
+    params: Object.entries(spec.paramOverrides).map(([k, v]) => `${k}=${String(v)}`),
     key: specKey(spec),
   };
 }
@@ -162,7 +164,7 @@ export async function runTask(t: WorkerTask, resolved?: RunSpec): Promise<Worker
 /** The spec of a job: the resolved one on its own thread, else resolved again (and checked to be the same). */
 async function specOf(w: WorkerSpec, resolved: RunSpec | undefined): Promise<RunSpec> {
   if (resolved) return resolved;
-  const spec = await specFor(w.scenario, w.variant, w.config, w.sets);
+  const spec = await specFor(w.scenario, w.variant, w.config, w.sets, w.params ?? []);
   if (w.key !== undefined && specKey(spec) !== w.key)
     throw new Error(
       `kernsim: a worker thread resolved a different spec than its caller (workerSpec() does not carry everything a RunSpec holds):\n  caller: ${w.key}\n  worker: ${specKey(spec)}`,
