@@ -3,7 +3,7 @@
  * checked with zod when a file defines them, and `--set knob=value` / `--param name=value`
  * values are parsed against them. Every message is one line (a UsageError: exit status 2).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { KnobValue, ParamDecl } from '../models/variant.js';
 
 const description = z.string().max(500).optional();
