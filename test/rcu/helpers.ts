@@ -1,28 +1,14 @@
-/** Helpers for the RCU/SRCU litmus tests: a seeded random strategy, a checked run, an ordered log. */
-import { type CheckState, createCheckState, installCheckers } from '../../src/check/index.js';
-import { makeConfig } from '../../src/kernel/config.js';
-import { type Kernel, boot } from '../../src/kernel/kernel.js';
-import {
-  ACCESS_WRITE,
-  FirstChoice,
-  type RunResult,
-  type SimEvent,
-  type Strategy,
-  machine,
-} from '../../src/sim/index.js';
-import { SeededWalk } from '../../src/explore/random.js';
+/** The RCU/SRCU litmus tests' view of the one test harness (test/harness.ts), and their ordered log. */
+import type { CheckState } from '../../src/check/index.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
+import { ACCESS_WRITE, type Strategy, machine } from '../../src/sim/index.js';
+import { type CheckedRun, runChecked } from '../harness.js';
 
-/** A seeded random walk over schedule and data choices (xorshift32). */
-export { SeededWalk as Seeded };
-
-export interface Run {
-  readonly k: Kernel;
-  readonly r: RunResult;
-  readonly events: SimEvent[];
-}
+export { Seeded, ofType, titles } from '../harness.js';
+export type Run = CheckedRun;
 
 /**
- * Boots, installs every checker, runs `setup` (which spawns the program's
+ * Boots (2 CPUs), installs every checker, runs `setup` (which spawns the program's
  * tasks), runs the machine. Fails if task code threw.
  */
 export function run(
@@ -34,20 +20,7 @@ export function run(
     checkers?: boolean;
   } = {},
 ): Run {
-  const config = makeConfig({ NR_CPUS: 2, ...(opts.over ?? {}) });
-  const k = boot(config, { strategy: opts.strategy ?? new FirstChoice(), maxSteps: 20_000 });
-  const events: SimEvent[] = [];
-  k.machine.observers.push((ev) => events.push(ev));
-  if (opts.checkers !== false) installCheckers(k.machine, config, opts.state ?? createCheckState());
-  setup(k);
-  const r = k.machine.run();
-  const oops = r.reports.filter((x) => x.kind === 'oops');
-  if (oops.length) throw new Error(`task code threw: ${oops.map((o) => o.text).join('\n')}`);
-  return { k, r, events };
-}
-
-export function titles(r: RunResult): string[] {
-  return r.reports.map((x) => x.title);
+  return runChecked(setup, { ...opts, over: { NR_CPUS: 2, ...(opts.over ?? {}) }, maxSteps: 20_000, failOnOops: true });
 }
 
 /** An ordered log of labelled points; position = order of execution (steps are atomic). */
@@ -67,8 +40,4 @@ export class Log {
   has(label: string): boolean {
     return this.seq.includes(label);
   }
-}
-
-export function ofType<T>(events: SimEvent[], type: string): T[] {
-  return events.filter((e) => e.type === type) as T[];
 }
