@@ -125,6 +125,22 @@ export function* rcu_dereference_raw<T extends object, K extends keyof T>(obj: T
 }
 
 /**
+ * __rcu_dereference_check(p, local, c, space): the marked fetch, then
+ * RCU_LOCKDEP_WARN(!(c), "suspicious rcu_dereference_check() usage"), with `held` (c ||
+ * rcu_read_lock{,_bh,_sched}_held()) evaluated after the fetch, as the kernel's macro does.
+ */
+function* __rcu_dereference_check<T extends object, K extends keyof T>(
+  obj: T,
+  field: K,
+  held: () => boolean,
+  site: string,
+): KGen<T[K]> {
+  const v = yield* READ_ONCE(obj, field);
+  RCU_LOCKDEP_WARN(!held(), site, 'suspicious rcu_dereference_check() usage');
+  return v;
+}
+
+/**
  * rcu_dereference_check(p, c): the marked fetch, then (PROVE_RCU)
  * RCU_LOCKDEP_WARN(!(c || rcu_read_lock_held()), "suspicious rcu_dereference_check() usage").
  */
@@ -134,9 +150,7 @@ export function* rcu_dereference_check<T extends object, K extends keyof T>(
   c: boolean,
   site: string = RCUPDATE_H,
 ): KGen<T[K]> {
-  const v = yield* READ_ONCE(obj, field);
-  RCU_LOCKDEP_WARN(!(c || rcu_read_lock_held()), site, 'suspicious rcu_dereference_check() usage');
-  return v;
+  return yield* __rcu_dereference_check(obj, field, () => c || rcu_read_lock_held(), site);
 }
 
 /** rcu_dereference(p): rcu_dereference_check(p, 0). */
@@ -188,9 +202,7 @@ export function* rcu_dereference_bh_check<T extends object, K extends keyof T>(
   c: boolean,
   site: string = RCUPDATE_H,
 ): KGen<T[K]> {
-  const v = yield* READ_ONCE(obj, field);
-  RCU_LOCKDEP_WARN(!(c || rcu_read_lock_bh_held()), site, 'suspicious rcu_dereference_check() usage');
-  return v;
+  return yield* __rcu_dereference_check(obj, field, () => c || rcu_read_lock_bh_held(), site);
 }
 
 /** rcu_dereference_bh(p): rcu_dereference_bh_check(p, 0). */
@@ -212,9 +224,7 @@ export function* rcu_dereference_sched_check<T extends object, K extends keyof T
   c: boolean,
   site: string = RCUPDATE_H,
 ): KGen<T[K]> {
-  const v = yield* READ_ONCE(obj, field);
-  RCU_LOCKDEP_WARN(!(c || rcu_read_lock_sched_held()), site, 'suspicious rcu_dereference_check() usage');
-  return v;
+  return yield* __rcu_dereference_check(obj, field, () => c || rcu_read_lock_sched_held(), site);
 }
 
 /** rcu_dereference_sched(p): rcu_dereference_sched_check(p, 0). */
