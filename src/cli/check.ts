@@ -169,16 +169,7 @@ export function registerCheck(program: Command): void {
         },
       });
       if (o.json) {
-        const json = {
-          version: 1,
-          results: r.cells.map((c) => ({
-            ...c.result,
-            expected: c.expected ? (c.expected.titles.length ? c.expected.titles : 'clean') : null,
-            match: c.compared ? c.match : null,
-          })),
-          elapsed_ms: r.elapsed_ms,
-        };
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        process.stdout.write(checkJson(r));
       } else {
         process.stdout.write(formatCheck(r, pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)));
         if (o.printTable) process.stdout.write(`\n${verdictRows(r)}`);
@@ -201,12 +192,27 @@ export function registerCheck(program: Command): void {
           }),
         );
       }
-      const compared = r.cells.some((c) => c.compared);
-      const incomplete = r.cells.some((c) => !c.result.complete);
-      process.exitCode = (compared ? r.matched < r.cells.length : r.cells.some((c) => c.found.length > 0))
-        ? 1
-        : incomplete
-          ? 3
-          : 0;
+      process.exitCode = checkStatus(r);
     });
+}
+
+/** `kernsim check --json`'s text (also `kernsim merge`'s and `kernsim fleet run --check`'s). */
+export function checkJson(r: CheckResult): string {
+  const json = {
+    version: 1,
+    results: r.cells.map((c) => ({
+      ...c.result,
+      expected: c.expected ? (c.expected.titles.length ? c.expected.titles : 'clean') : null,
+      match: c.compared ? c.match : null,
+    })),
+    elapsed_ms: r.elapsed_ms,
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+/** 1 when a cell differs (with --set: when one has findings), else 3 when one is incomplete, else 0. */
+export function checkStatus(r: CheckResult): number {
+  const compared = r.cells.some((c) => c.compared);
+  const incomplete = r.cells.some((c) => !c.result.complete);
+  return (compared ? r.matched < r.cells.length : r.cells.some((c) => c.found.length > 0)) ? 1 : incomplete ? 3 : 0;
 }

@@ -141,7 +141,7 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   const jobs = spec.file ? 1 : (req.jobs ?? availableParallelism());
   const budget = req.budget ?? (strategy === 'dpor' ? undefined : DEFAULTS.samplingBudget);
   // The partitioned exploration (inline for jobs = 1), whose results do not depend on N.
-  let r = await exploreParallel(
+  const r = await exploreParallel(
     spec,
     {
       ...search,
@@ -152,6 +152,17 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
     },
     jobs,
   );
+  return resultJson(spec, req, r, jobs);
+}
+
+/**
+ * An exploration's result object from what was explored: the determinism check, tokens, shrinking
+ * (also used by src/fleet/ to finish a sharded or fleet exploration exactly as one machine does).
+ */
+export function resultJson(spec: RunSpec, req: ExplorationRequest, explored: ExploreResult, jobs: number): ResultJson {
+  let r = explored;
+  const search = searchOptions(req);
+  const { strategy } = search;
   if (r.stoppedBy !== 'interrupted' && r.stoppedBy !== 'nondeterminism') {
     // Every finding's run and a seeded sample of runs, each run twice, step by step.
     const nd = checkDeterminism(spec, r.findings, { seed: search.seed, faults: search.faults });

@@ -39,7 +39,8 @@ export const CHUNK = 100;
 
 type Exec = (t: WorkerTask) => Promise<WorkerResult>;
 
-function executor(jobs: number): { run: Exec; close(): Promise<void> } {
+/** Runs tasks inline (jobs = 1) or on a pool of `jobs` threads (also used by src/fleet/). */
+export function executor(jobs: number): { run: Exec; close(): Promise<void> } {
   if (jobs <= 1) {
     return {
       run: async (t) => runTask(t),
