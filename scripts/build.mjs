@@ -80,8 +80,13 @@ export async function build() {
   const out = join(tmp, 'cli');
   await esbuild.build({
     // The pool's workers (src/run/) are entries beside main.js: the bundled pool code asks for
-    // ./worker.js and ./check-worker.js next to the chunk it lives in.
-    entryPoints: [join(src, 'cli', 'main.ts'), join(src, 'run', 'worker.ts'), join(src, 'run', 'check-worker.ts')],
+    // ./worker.js and ./check-worker.js next to the chunk it lives in (and the fleet's, ./job-worker.js).
+    entryPoints: [
+      join(src, 'cli', 'main.ts'),
+      join(src, 'run', 'worker.ts'),
+      join(src, 'run', 'check-worker.ts'),
+      join(src, 'fleet', 'job-worker.ts'),
+    ],
     outdir: out,
     entryNames: '[name]',
     chunkNames: 'chunk-[hash]',

@@ -11,7 +11,8 @@ import { checkJson, checkStatus, formatCheck } from './check.js';
 import { exitStatus, formatResult } from './explore.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths } from './output.js';
-import type { JsonOutput, StrategyName } from './run-exploration.js';
+import type { JsonOutput } from '../report/json.js';
+import type { StrategyName } from '../run/options.js';
 
 function intArg(min: number) {
   return (v: string): number => {
@@ -95,7 +96,7 @@ export function registerFleet(program: Command): void {
       };
       const color = pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
       if (o.check) {
-        const { DEFAULT_VERDICTS } = await import('./check.js');
+        const { DEFAULT_VERDICTS } = await import('../run/matrix.js');
         const r = await fleetCheck(
           {
             scenarios: o.scenario,

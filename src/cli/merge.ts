@@ -5,7 +5,7 @@ import { mergeShards } from '../fleet/merge.js';
 import { checkJson, checkStatus, formatCheck } from './check.js';
 import { exitStatus, formatResult } from './explore.js';
 import { onInterrupt } from './interrupt.js';
-import type { JsonOutput } from './run-exploration.js';
+import type { JsonOutput } from '../report/json.js';
 
 function intArg(min: number) {
   return (v: string): number => {

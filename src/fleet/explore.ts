@@ -9,18 +9,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { CHUNK, SEQ_PHASE } from '../cli/parallel.js';
-import type { RunSpec } from '../cli/harness.js';
-import {
-  DEFAULT_FAULTS,
-  DEFAULT_PREEMPTIONS,
-  DEFAULT_SAMPLING_BUDGET,
-  type ExplorationRequest,
-  type ResultJson,
-  resultJson,
-  specFor,
-} from '../cli/run-exploration.js';
-import type { WorkerResult, WorkerTask } from '../cli/worker.js';
+import { CHUNK, SEQ_PHASE } from '../run/pool.js';
+import type { RunSpec } from '../run/spec.js';
+import type { ResultJson } from '../report/json.js';
+import { type ExplorationRequest, resultJson } from '../run/exploration.js';
+import { DEFAULTS } from '../run/options.js';
+import { specFor } from '../run/spec.js';
+import type { WorkerResult, WorkerTask } from '../run/worker.js';
 import { UsageError } from '../scenarios/index.js';
 import type { ExploreSpecJson } from './format.js';
 import { DporPlan, type StopReason, type TaskDone, type TaskRef, chunkTasks, totalResult } from './plan.js';
@@ -42,9 +37,9 @@ export function exploreSpecJson(req: ExplorationRequest, spec: RunSpec): Explore
     config: req.config ?? null,
     sets: [...(req.sets ?? [])],
     strategy,
-    preemptions: req.preemptions ?? DEFAULT_PREEMPTIONS,
-    faults: req.faults ?? DEFAULT_FAULTS,
-    budget: strategy === 'dpor' ? null : (req.budget ?? DEFAULT_SAMPLING_BUDGET),
+    preemptions: req.preemptions ?? DEFAULTS.preemptions,
+    faults: req.faults ?? DEFAULTS.faults,
+    budget: strategy === 'dpor' ? null : (req.budget ?? DEFAULTS.samplingBudget),
     time_s: req.timeSeconds ?? null,
     seed: req.seed ?? 1,
     depth: req.depth ?? 2,
@@ -114,7 +109,7 @@ export interface Walked {
  */
 export async function walk(s: ExploreSpecJson, get: GetResult, halted?: () => StopReason): Promise<Walked> {
   if (s.strategy !== 'dpor') {
-    const tasks = chunkTasks(s.budget ?? DEFAULT_SAMPLING_BUDGET, CHUNK);
+    const tasks = chunkTasks(s.budget ?? DEFAULTS.samplingBudget, CHUNK);
     const results: TaskDone[] = [];
     let stoppedBy: StopReason = null;
     let skipped = false;

@@ -22,10 +22,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type CheckOptions, type CheckResult, assembleCheck, checkRequests } from '../cli/check.js';
-import { stopRequested } from '../cli/interrupt.js';
-import { type ExplorationRequest, type ResultJson, specFor } from '../cli/run-exploration.js';
-import type { WorkerResult } from '../cli/worker.js';
+import { type CheckOptions, type CheckResult, assembleCheck, checkRequests } from '../run/matrix.js';
+import { stopRequested } from '../run/stop.js';
+import type { ResultJson } from '../report/json.js';
+import type { ExplorationRequest } from '../run/exploration.js';
+import { specFor } from '../run/spec.js';
+import type { WorkerResult } from '../run/worker.js';
 import { UsageError } from '../scenarios/index.js';
 import {
   type ExploreSpecJson,
@@ -40,7 +42,7 @@ import {
 } from './format.js';
 import { KERNSIM_VERSION, exploreSpecJson, finishExplore, jobsOf, specOf, taskFor, walk } from './explore.js';
 import { type StopReason, type TaskRef, idKey } from './plan.js';
-import type { PoolJob } from '../cli/fleet-worker.js';
+import type { PoolJob } from './job-worker.js';
 import { QUEUE, type RedisTarget, connectRedis, parseRedisUrl } from './redis.js';
 import { checkSpecJson } from './shard.js';
 
@@ -278,7 +280,7 @@ export interface FleetWorkOptions {
 function pool(jobs: number): { run(j: PoolJob): Promise<unknown>; close(): Promise<void> } {
   if (jobs <= 1)
     return {
-      run: async (j) => (await import('../cli/fleet-worker.js')).runJob(j),
+      run: async (j) => (await import('./job-worker.js')).runJob(j),
       close: async () => {},
     };
   let p: import('piscina').Piscina | null = null;
@@ -288,8 +290,8 @@ function pool(jobs: number): { run(j: PoolJob): Promise<unknown>; close(): Promi
         const { Piscina } = await import('piscina');
         const ts = import.meta.url.endsWith('.ts');
         p = new Piscina({
-          // Under tsx from src/fleet/; built, from the chunk beside dist/cli/fleet-worker.js.
-          filename: new URL(ts ? '../cli/fleet-worker.ts' : './fleet-worker.js', import.meta.url).href,
+          // Built: the chunk this code is bundled into sits beside dist/cli/job-worker.js.
+          filename: new URL(ts ? './job-worker.ts' : './job-worker.js', import.meta.url).href,
           maxThreads: jobs,
           minThreads: jobs,
           ...(ts ? { execArgv: ['--import', 'tsx'] } : {}),

@@ -8,9 +8,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { StrategyName, ResultJson } from '../cli/run-exploration.js';
-import type { WorkerResult } from '../cli/worker.js';
-import type { ExpectedCell } from '../cli/verdicts.js';
+import type { ResultJson } from '../report/json.js';
+import type { StrategyName } from '../run/options.js';
+import type { WorkerResult } from '../run/worker.js';
+import type { ExpectedCell } from '../run/verdicts.js';
 import { UsageError } from '../scenarios/index.js';
 import type { StopReason, TaskRef } from './plan.js';
 

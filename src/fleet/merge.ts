@@ -7,11 +7,11 @@
  * what `kernsim explore` / `kernsim check` print on one machine: the same
  * findings, first tokens, executions and completeness (the elapsed time aside).
  */
-import { type CheckRequest, type CheckResult, assembleCheck } from '../cli/check.js';
-import { executor } from '../cli/parallel.js';
-import type { ResultJson } from '../cli/run-exploration.js';
-import { stopBuffer, stopRequested } from '../cli/interrupt.js';
-import type { WorkerResult } from '../cli/worker.js';
+import { type CheckRequest, type CheckResult, assembleCheck } from '../run/matrix.js';
+import { executor } from '../run/pool.js';
+import type { ResultJson } from '../report/json.js';
+import { stopBuffer, stopRequested } from '../run/stop.js';
+import type { WorkerResult } from '../run/worker.js';
 import { UsageError } from '../scenarios/index.js';
 import { type ShardFile, type ShardHeader, type TaskLine, readShardFile } from './format.js';
 import { finishExplore, taskFor, walk } from './explore.js';

@@ -15,8 +15,8 @@
  */
 import { type DporRoot, SplitTree } from '../explore/dpor.js';
 import type { ExploreResult } from '../explore/explorer.js';
-import { Totals } from '../cli/yielding.js';
-import type { WorkerResult, WorkerTask } from '../cli/worker.js';
+import { Totals } from '../run/yielding.js';
+import type { WorkerResult, WorkerTask } from '../run/worker.js';
 
 /** A task of the tree: its id (its place in the merge order) and, for DPOR, its subtree root. */
 export interface TaskRef {

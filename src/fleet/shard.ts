@@ -20,11 +20,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { type CheckOptions, type CheckRequest, DEFAULT_VERDICTS, checkRequests, runCells } from '../cli/check.js';
-import type { WorkerResult } from '../cli/worker.js';
-import { executor } from '../cli/parallel.js';
-import { type ExplorationRequest, specFor } from '../cli/run-exploration.js';
-import { stopBuffer, stopRequested } from '../cli/interrupt.js';
+import { type CheckOptions, type CheckRequest, DEFAULT_VERDICTS, checkRequests, runCells } from '../run/matrix.js';
+import type { WorkerResult } from '../run/worker.js';
+import { executor } from '../run/pool.js';
+import type { ExplorationRequest } from '../run/exploration.js';
+import { specFor } from '../run/spec.js';
+import { stopBuffer, stopRequested } from '../run/stop.js';
 import { UsageError } from '../scenarios/index.js';
 import {
   type CellLine,
