@@ -13,6 +13,7 @@ import { DEFAULTS } from '../run/options.js';
 import { cellKey } from '../run/verdicts.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
+import { checkShard, sharded } from './shard.js';
 
 /** The verdict matrix as text. */
 export function formatCheck(r: CheckResult, c = pc.createColors(false)): string {
@@ -135,23 +136,17 @@ export function registerCheck(program: Command): void {
     .option('--html <file>', 'write the verdict matrix as a self-contained HTML page')
     .option('--shrink', 'shrink every finding (slower; explore shrinks by default)')
     .option('--print-table', 'also print the found verdicts as docs/verdicts.md table rows')
+    // --shard/--out (issue 14): this machine's cells of a sharded check, for kernsim merge (cli/shard.ts).
+    .option('--shard <i/N>', 'explore cell k (in matrix order) when k mod N = i - 1; merge with kernsim merge')
+    .option('--out <file.ndjson>', "write this shard's cells as NDJSON (default with --shard: stdout)")
     .action(async (o) => {
-      checkOutputPaths({ '--html': o.html });
       let jobs = o.jobs;
       if (jobs !== undefined) {
         const c = capJobs(jobs, o.forceJobs ?? false);
         if (c.note) process.stderr.write(`kernsim: ${c.note}\n`);
         jobs = c.jobs;
       }
-      onInterrupt();
-      const tty = Boolean(process.stderr.isTTY) && !o.json;
-      const bar = tty
-        ? new cliProgress.SingleBar(
-            { format: 'kernsim check [{bar}] {value}/{total} cells | {duration}s', hideCursor: true },
-            cliProgress.Presets.shades_classic,
-          )
-        : null;
-      const r = await runCheck({
+      const opts = {
         scenarios: o.scenario,
         variants: o.variant,
         configs: o.config,
@@ -161,6 +156,23 @@ export function registerCheck(program: Command): void {
         ...(jobs !== undefined ? { jobs } : {}),
         verdicts: o.verdicts,
         shrink: o.shrink ?? false,
+      };
+      if (sharded(o))
+        return checkShard(opts, {
+          ...o,
+          others: { '--html': o.html, '--print-table': o.printTable },
+        });
+      checkOutputPaths({ '--html': o.html });
+      onInterrupt();
+      const tty = Boolean(process.stderr.isTTY) && !o.json;
+      const bar = tty
+        ? new cliProgress.SingleBar(
+            { format: 'kernsim check [{bar}] {value}/{total} cells | {duration}s', hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      const r = await runCheck({
+        ...opts,
         onCell: (done, total) => {
           if (!bar) return;
           if (done === 1) bar.start(total, 0);
