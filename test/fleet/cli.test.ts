@@ -42,7 +42,8 @@ test('check --shard i/2, then merge: the unsharded check', () => {
   const dir = tmp('kernsim-shard-cli-');
   const cells = ['--scenario', 'simple-kvm-reap', '--variant', 'upstream', '--jobs', '1'];
   const files = [1, 2].map((i) => join(dir, `c${i}.ndjson`));
-  files.forEach((f, i) => assert.equal(cli(['check', ...cells, '--shard', `${i + 1}/2`, '--out', f]).status, 0));
+  for (const [i, f] of files.entries())
+    assert.equal(cli(['check', ...cells, '--shard', `${i + 1}/2`, '--out', f]).status, 0);
   const one = cli(['check', ...cells, '--json']);
   const merged = cli(['merge', ...files, '--json']);
   assert.equal(merged.status, one.status, merged.stderr);
