@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { cli, tmp } from '../cli/helpers.js';
 import { sameJson } from './helpers.js';
 
-const CELL = ['--scenario', 'simple-kvm-reap', '--variant', 'v2', '--config', 'rt', '--jobs', '1'];
+const CELL = ['--scenario', 'simple-kvm-reap', '--variant', 'v2', '--config', 'rt', '--jobs', '1', '--no-shrink'];
 const noTime = (s: string) => s.replace(/, [0-9.]+ s(;|$)/gm, '$1').replace(/executions in [0-9.]+ s/, 'executions');
 
 test('explore --shard i/3 --out, then merge: the unsharded text and JSON', () => {

@@ -106,9 +106,15 @@ test('a worker SIGKILLed mid-job: the job is run again after its lock expires, n
   let b: ReturnType<typeof worker> | undefined;
   try {
     const run = kernsim(['fleet', 'run', '--redis', redis.url, ...V2, '--json']);
-    await until('a job to be active on the first worker', async () => (await q.getActiveCount()) > 0);
+    // Frozen (SIGSTOP) while it holds a job, so that the job read is the one it dies with.
+    let killed: Awaited<ReturnType<Queue['getActive']>>[number] | undefined;
+    await until('the first worker to hold a job', async () => {
+      a.child.kill('SIGSTOP');
+      killed = (await q.getActive())[0];
+      if (!killed) a.child.kill('SIGCONT');
+      return killed !== undefined;
+    });
     a.child.kill('SIGKILL');
-    const killed = (await q.getActive())[0];
     assert.ok(killed?.id, 'the killed worker held a job');
     b = worker(redis.url, '--lock-ms', '1000');
     const [f, one] = await Promise.all([run, kernsim(['explore', ...V2, '--json'])]);
