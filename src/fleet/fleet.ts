@@ -46,8 +46,8 @@ import type { PoolJob } from './job-worker.js';
 import { QUEUE, type RedisTarget, connectRedis, parseRedisUrl } from './redis.js';
 import { checkSpecJson } from './shard.js';
 
-/** A fleet job's data. */
-export type JobData =
+/** A fleet job's data (`version`: the kernsim that started the run; a worker of another refuses it). */
+export type JobData = (
   | {
       readonly run: string;
       readonly kind: 'task';
@@ -55,7 +55,8 @@ export type JobData =
       readonly task: TaskRef;
       readonly deadline?: number;
     }
-  | { readonly run: string; readonly kind: 'cell'; readonly cell: number; readonly req: ExplorationRequest };
+  | { readonly run: string; readonly kind: 'cell'; readonly cell: number; readonly req: ExplorationRequest }
+) & { readonly version: string };
 
 export interface FleetProgress {
   readonly done: number;
@@ -191,6 +192,7 @@ export async function fleetExplore(req: ExplorationRequest, o: FleetRunOptions):
         pending++;
         const data: JobData = {
           run,
+          version: KERNSIM_VERSION,
           kind: 'task',
           spec: s,
           task: ref,
@@ -241,7 +243,7 @@ export async function fleetCheck(opts: CheckOptions, o: FleetRunOptions): Promis
       requests.map(async (r, k) => {
         const res = await runJob<ResultJson>(
           p,
-          { run, kind: 'cell', cell: k, req: r.req },
+          { run, version: KERNSIM_VERSION, kind: 'cell', cell: k, req: r.req },
           `${run}.cell-${k}`,
           o.attempts ?? 5,
         );
@@ -340,6 +342,8 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
     async (job) => {
       clearTimeout(idleTimer);
       const d = job.data;
+      if (d.version !== KERNSIM_VERSION)
+        throw new Error(`this worker runs kernsim ${KERNSIM_VERSION}, the run was started by kernsim ${d.version}`);
       if (d.kind === 'task') {
         // A user scenario file must be the one the run was started with.
         if (d.spec.file_hash !== null && !checked.has(d.run)) {
