@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs the precompiled CLI (dist/cli/main.js, built by scripts/build.mjs: `npm ci` runs it as the
 // `prepare` script, and it is rebuilt here whenever a file under src/ is newer than the build).
-// A user's scenario file (--scenario PATH, or a replay token that names one) imports src/ modules
-// itself, so then the CLI runs from src/ through tsx, in one module graph with the file.
+// A user's scenario file (--scenario PATH, or a replay token that names one) may import src/
+// modules itself (or 'kernsim', which run/load-scenario.ts resolves to src/ then), so then the CLI
+// runs from src/ through tsx, in one module graph with the file.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -35,11 +36,15 @@ async function fromSource() {
   await import('../src/cli/main.ts');
 }
 
-if (userScenarioFile() || process.env.KERNSIM_FROM_SOURCE === '1') await fromSource();
+// An installed package ships dist/ built (no scripts/): it is current by construction, and a user
+// file's 'kernsim' imports resolve to dist/ (run/load-scenario.ts).
+const checkout = existsSync(fileURLToPath(new URL('../scripts/build.mjs', import.meta.url)));
+
+if ((checkout && userScenarioFile()) || process.env.KERNSIM_FROM_SOURCE === '1') await fromSource();
 else {
   const dist = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-  let ready = existsSync(fileURLToPath(new URL('../scripts/build.mjs', import.meta.url)));
-  if (ready) {
+  let ready = true;
+  if (checkout) {
     const b = await import('../scripts/build.mjs');
     if (!b.isCurrent()) {
       try {

@@ -6,16 +6,18 @@
  * A VMM registers guest memory, then two reapers race on it: the seed's
  * debugfs oom_reap_task trigger and process_mrelease() after a SIGKILL.
  */
-import { defineScenario } from '../src/scenarios/api.js';
-import { find_task_by_vpid, do_send_sig_info_sigkill } from '../src/models/linux/include/linux/sched.js';
-import { oom_reap_task_write, process_mrelease } from '../src/models/linux/mm/oom_kill.js';
+import { defineScenario } from 'kernsim';
 import {
   VARIANT_NAMES,
+  do_send_sig_info_sigkill,
+  find_task_by_vpid,
   model_setup,
+  oom_reap_task_write,
+  process_mrelease,
   simple_kvm_setup,
   sleep_until_killed,
   spawn_process,
-} from '../src/scenarios/oom-kvm-lib.js';
+} from 'kernsim/linux';
 
 export default defineScenario({
   name: 'two-reapers',

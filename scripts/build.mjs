@@ -1,15 +1,30 @@
 #!/usr/bin/env node
 /**
- * Compiles the CLI to JavaScript with esbuild: dist/cli/main.js (the `kernsim` command) and the
- * worker threads' entries dist/cli/worker.js and dist/cli/check-worker.js (src/run/), bundled with their
- * dependencies into shared chunks (one module graph to load instead of ~200 files through tsx).
+ * Compiles kernsim to JavaScript with esbuild: dist/cli/main.js (the `kernsim` command), the
+ * worker threads' entries dist/run/worker.js and dist/run/check-worker.js, and the public entry
+ * points (dist/index.js, dist/kernel/index.js, dist/linux.js, dist/run/index.js: package.json
+ * "exports"), bundled with their dependencies into shared chunks (one module graph to load
+ * instead of ~200 files through tsx, and one copy of each module for all entries).
  * Run by `npm ci` / `npm install` (the `prepare` script); bin/kernsim.js rebuilds it when a file
  * under src/ is newer than the build, so the CLI always runs current code.
  *
  *   node scripts/build.mjs           build
+ *   node scripts/build.mjs --types   build, and the public entry points' declarations (dist/types/)
+ *   node scripts/build.mjs --if-stale   build unless dist/ is current
  *   node scripts/build.mjs --check   exit 1 when dist/ is not current (builds nothing)
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -72,24 +87,46 @@ const lazyPiscina = {
   },
 };
 
+/**
+ * The build's entries (output path under dist/ → source under src/): the command, the pool's
+ * worker threads, and the public entry points (package.json "exports"). They are built in one
+ * esbuild call with code splitting, so a scenario file that imports 'kernsim/kernel' and the
+ * command that runs it share one copy of every module (one simulated machine).
+ */
+export const ENTRIES = {
+  'cli/main': 'cli/main.ts',
+  'run/worker': 'run/worker.ts',
+  'run/check-worker': 'run/check-worker.ts',
+  // `kernsim fleet work`'s job threads (src/fleet/fleet.ts looks for them in dist/cli/).
+  'cli/job-worker': 'fleet/job-worker.ts',
+  index: 'index.ts',
+  'kernel/index': 'kernel/index.ts',
+  linux: 'linux.ts',
+  'run/index': 'run/index.ts',
+};
+
+/**
+ * Modules that find files next to themselves through import.meta.url must sit where their source
+ * does: shared code goes to chunks in dist/run/ (beside run/worker.js and run/check-worker.js);
+ * the HTML viewer's sources are copied beside every output that may hold report/html.ts.
+ */
+function checkLayout(out) {
+  for (const f of readdirSync(join(out, 'cli')).filter((n) => n.endsWith('.js'))) {
+    const text = readFileSync(join(out, 'cli', f), 'utf8');
+    if (text.includes('check-worker.js') || text.includes('"./worker.js"'))
+      throw new Error(`dist/cli/${f} holds the pool's code: its workers would be looked for in dist/cli/`);
+  }
+}
+
 /** Builds into a fresh directory and swaps it in, so a concurrent reader never sees half a build. */
-export async function build() {
+export async function build({ types = false } = {}) {
   const esbuild = await import('esbuild');
   const tmp = join(root, `dist.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  const out = join(tmp, 'cli');
   await esbuild.build({
-    // The pool's workers (src/run/) are entries beside main.js: the bundled pool code asks for
-    // ./worker.js and ./check-worker.js next to the chunk it lives in (and the fleet's, ./job-worker.js).
-    entryPoints: [
-      join(src, 'cli', 'main.ts'),
-      join(src, 'run', 'worker.ts'),
-      join(src, 'run', 'check-worker.ts'),
-      join(src, 'fleet', 'job-worker.ts'),
-    ],
-    outdir: out,
-    entryNames: '[name]',
-    chunkNames: 'chunk-[hash]',
+    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([o, i]) => [o, join(src, i)])),
+    outdir: tmp,
+    chunkNames: 'run/chunk-[hash]',
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -100,8 +137,9 @@ export async function build() {
     minifySyntax: true,
     minifyWhitespace: true,
     // Loaded at run time from node_modules: piscina (worker threads, at the first pool: see
-    // lazyPiscina), esbuild (native; the HTML viewer is bundled on demand), tsx (user scenario files).
-    external: ['esbuild', 'tsx', 'tsx/*'],
+    // lazyPiscina), esbuild (native; the HTML viewer is bundled on demand), tsx (user scenario files),
+    // zod (the public JSON schemas, so a user's zod and kernsim's are one).
+    external: ['esbuild', 'tsx', 'tsx/*', 'zod'],
     plugins: [lazyPiscina],
     // Some bundled CommonJS packages call require().
     banner: {
@@ -111,8 +149,10 @@ export async function build() {
     sourcesContent: false,
     logLevel: 'warning',
   });
+  checkLayout(tmp);
   // The HTML viewer's browser code, bundled at first use from next to the module that asks for it.
-  cpSync(join(src, 'report', 'viewer'), join(out, 'viewer'), { recursive: true });
+  for (const d of ['cli', 'run']) cpSync(join(src, 'report', 'viewer'), join(tmp, d, 'viewer'), { recursive: true });
+  if (types) buildTypes(tmp);
   writeFileSync(join(tmp, STAMP), `${new Date().toISOString()}\n`);
   const old = join(root, `dist.old-${process.pid}`);
   if (existsSync(dist)) renameSync(dist, old);
@@ -121,14 +161,36 @@ export async function build() {
   rmSync(old, { recursive: true, force: true });
 }
 
+/** The public entry points' declarations (dist/types/, package.json "exports" → "types"). */
+function buildTypes(out) {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(
+    process.execPath,
+    [
+      tsc,
+      '-p',
+      join(root, 'tsconfig.json'),
+      '--emitDeclarationOnly',
+      '--declarationMap',
+      'false',
+      '--outDir',
+      join(out, 'types'),
+    ],
+    { stdio: 'inherit' },
+  );
+  if (r.status !== 0) throw new Error('tsc could not write the declarations');
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes('--check')) {
     const ok = isCurrent();
     if (!ok) process.stderr.write('dist/ is not current: run `npm run build`\n');
     process.exitCode = ok ? 0 : 1;
+  } else if (process.argv.includes('--if-stale') && isCurrent()) {
+    // Current (`npm pack` runs `prepare` right after `prepack` built dist/ with its declarations).
   } else {
     const t0 = performance.now();
-    await build();
+    await build({ types: process.argv.includes('--types') });
     if (!process.argv.includes('--quiet'))
       process.stderr.write(`kernsim: built dist/ in ${Math.round(performance.now() - t0)} ms\n`);
   }

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { runExploration } from '../src/run/exploration.js';
 import { writeCheckHtml, writeTokenVisuals } from '../src/run/visual.js';
-import type { CheckResult, CheckResultEntry, Expected, Verdict } from '../src/report/html.js';
+import type { CheckResultEntry, Expected, MatrixInput, Verdict } from '../src/report/html.js';
 
 const root = resolve(import.meta.dirname, '..');
 const img = join(root, 'docs', 'img');
@@ -74,7 +74,7 @@ if (!finding) throw new Error('no finding to picture');
 const runHtml = join(work, 'timeline.html');
 const matrixHtml = join(work, 'matrix.html');
 await writeTokenVisuals(finding.token, { html: runHtml, title: finding.title });
-await writeCheckHtml(matrixHtml, check as CheckResult, expected);
+await writeCheckHtml(matrixHtml, check as MatrixInput, expected);
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',

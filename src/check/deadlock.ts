@@ -11,6 +11,7 @@
  */
 import { type Task, locationOf } from '../sim/index.js';
 import { type RunLog, taskTrace } from './format.js';
+import type { Checker } from './checker.js';
 
 interface Wait {
   readonly what: string;
@@ -29,7 +30,7 @@ function waitOf(t: Task): Wait | null {
   return null;
 }
 
-export function installDeadlock(log: RunLog): { atEnd(): void } {
+function installDeadlock(log: RunLog): { atEnd(): void } {
   const { m } = log;
   return {
     atEnd(): void {
@@ -85,3 +86,6 @@ export function installDeadlock(log: RunLog): { atEnd(): void } {
     },
   };
 }
+
+/** the wait-for graph at the end of a run: the checker (check/checker.ts). */
+export const deadlock: Checker = { name: 'deadlock', install: ({ log }) => installDeadlock(log) };

@@ -14,6 +14,7 @@ import { task_tgid_nr } from '../kernel/sched/core.js';
 import { utsRelease, utsVersion } from '../kernel/config.js';
 import { type Machine, type Task, locationOf } from '../sim/index.js';
 import { type RunLog, taskTrace } from './format.js';
+import type { Checker } from './checker.js';
 
 const TASK_UNINTERRUPTIBLE = 2;
 const TASK_WAKEKILL = 0x100;
@@ -53,7 +54,7 @@ export function schedShowTask(t: Task): string {
   return `${head}\nCall Trace:\n${taskTrace(t.frames, top)}`;
 }
 
-export function installHungTask(log: RunLog): { atEnd(): void } {
+function installHungTask(log: RunLog): { atEnd(): void } {
   const { m, config } = log;
   return {
     atEnd(): void {
@@ -79,3 +80,6 @@ export function installHungTask(log: RunLog): { atEnd(): void } {
     },
   };
 }
+
+/** DETECT_HUNG_TASK: the checker (check/checker.ts). */
+export const hung_task: Checker = { name: 'hung_task', install: ({ log }) => installHungTask(log) };

@@ -1,9 +1,11 @@
 /**
  * The sanitizers, installed on a machine as observers of kernel events.
  * They never drive the machine: they read events and task state and call
- * machine.report(). One file per checker:
+ * machine.report(). Each is a Checker (checker.ts: one install shape, an
+ * optional end-of-run check); CHECKERS below lists them. One file per checker:
  *   might_sleep.ts  __might_resched / scheduling while atomic (DEBUG_ATOMIC_SLEEP)
- *   lockdep.ts      recursive / circular locking, suspicious RCU (PROVE_LOCKING)
+ *   lockdep.ts      recursive / circular locking, suspicious RCU (PROVE_LOCKING): the validator;
+ *                   its graph is lockdep_graph.ts, its report printers lockdep_report.ts
  *   kasan.ts        use-after-free family, double/invalid free (KASAN)
  *   kcsan.ts        data races: plain accesses unordered by happens-before (KCSAN)
  *   kmemleak.ts     leaks at the end of a finished run (DEBUG_KMEMLEAK)
@@ -17,29 +19,43 @@
  */
 import type { KernelConfig } from '../kernel/config.js';
 import type { Machine, SimEvent } from '../sim/index.js';
-import { installDeadlock } from './deadlock.js';
+import type { CheckState, Checker } from './checker.js';
+import { deadlock } from './deadlock.js';
 import { RunLog } from './format.js';
-import { installHungTask } from './hung_task.js';
-import { installKasan } from './kasan.js';
-import { installKcsan } from './kcsan.js';
-import { installKmemleak } from './kmemleak.js';
-import { LockdepGraph, installLockdep } from './lockdep.js';
-import { installMightSleep } from './might_sleep.js';
-import { oopsHandler } from './oops.js';
-import { installWarn } from './warn.js';
-import { installLivelock } from './livelock.js';
-import { installRcuStall } from './rcu_stall.js';
+import { hung_task } from './hung_task.js';
+import { kasan } from './kasan.js';
+import { kcsan } from './kcsan.js';
+import { kmemleak } from './kmemleak.js';
+import { livelock } from './livelock.js';
+import { LockdepGraph, lockdep } from './lockdep.js';
+import { might_sleep } from './might_sleep.js';
+import { oops } from './oops.js';
+import { rcu_stall } from './rcu_stall.js';
+import { warn } from './warn.js';
 
 export { LockdepGraph, exportLockdepEdges, importLockdepEdges } from './lockdep.js';
 export type { LockdepEdgeExport, ClassKey, RunRef } from './lockdep.js';
+export type { CheckState, Checker, CheckerRun, InstalledChecker } from './checker.js';
 export { RunLog } from './format.js';
 
-/** Checker state that outlives one run (lockdep's dependency graph is kept across an exploration). */
-export interface CheckState {
-  /** Runs installed so far (the next run's index). */
-  runs: number;
-  readonly lockdep: LockdepGraph;
-}
+/**
+ * Every checker, in installation order: the order in which they see each event (and so which
+ * report comes first when two fire on one event). End-of-run checks run in the reverse order
+ * (the wait-for graph, then the hung-task pass, then kmemleak's scan).
+ */
+export const CHECKERS: readonly Checker[] = [
+  warn,
+  might_sleep,
+  lockdep,
+  kasan,
+  kcsan,
+  oops,
+  kmemleak,
+  hung_task,
+  deadlock,
+  rcu_stall,
+  livelock,
+];
 
 export function createCheckState(): CheckState {
   return { runs: 0, lockdep: new LockdepGraph() };
@@ -48,18 +64,12 @@ export function createCheckState(): CheckState {
 /** Installs every checker on a freshly booted machine, for one run. */
 export function installCheckers(m: Machine, config: KernelConfig, state: CheckState): void {
   const log = new RunLog(m, config);
-  const runIndex = state.runs++;
-  installWarn(log);
-  installMightSleep(log);
-  installLockdep(log, state.lockdep, runIndex);
-  installKasan(log);
-  installKcsan(log);
-  m.onException = oopsHandler(log);
-  const kmemleak = installKmemleak(log);
-  const hung = installHungTask(log);
-  const deadlock = installDeadlock(log);
-  installRcuStall(log);
-  installLivelock(log);
+  const run = { log, state, runIndex: state.runs++ };
+  const atEnd: (() => void)[] = [];
+  for (const c of CHECKERS) {
+    const installed = c.install(run);
+    if (installed?.atEnd) atEnd.unshift(installed.atEnd.bind(installed));
+  }
   // End-of-run checks need to know how the run ended: they run on the 'end'
   // event (after the endHooks, so a scenario's teardown has run), and only
   // when the run finished with nothing runnable (not a step limit or stop).
@@ -67,9 +77,7 @@ export function installCheckers(m: Machine, config: KernelConfig, state: CheckSt
     if (ev.end !== 'done') return;
     const idle = m.task(0);
     if (idle) m.current = idle;
-    deadlock.atEnd();
-    hung.atEnd();
-    kmemleak.atEnd();
+    for (const f of atEnd) f();
   });
   m.observers.push(log.observer());
 }

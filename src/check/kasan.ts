@@ -21,6 +21,7 @@
 import type { BadFreeEvent } from '../kernel/events.js';
 import { type Allocation, type Task, locationOf, setBadAccessHook } from '../sim/index.js';
 import { type RunLog, hexAddr, kmallocSize, plainTrace } from './format.js';
+import type { Checker } from './checker.js';
 
 const BANNER = '='.repeat(66);
 
@@ -48,7 +49,7 @@ function cacheName(a: Allocation): string {
   return typeof c === 'string' ? c : `kmalloc-${kmallocSize(a.size)}`;
 }
 
-export function installKasan(log: RunLog): void {
+function installKasan(log: RunLog): void {
   const { m, config } = log;
   if (!config.KASAN) return;
 
@@ -159,3 +160,6 @@ export function installKasan(log: RunLog): void {
   setBadAccessHook(m, access);
   log.on('bad_free', badFree);
 }
+
+/** KASAN: the checker (check/checker.ts). */
+export const kasan: Checker = { name: 'kasan', install: ({ log }) => installKasan(log) };

@@ -54,6 +54,7 @@ import {
   setAccessObserver,
 } from '../sim/index.js';
 import { type RunLog, hexAddr, plainTrace } from './format.js';
+import type { Checker } from './checker.js';
 
 const BANNER = '='.repeat(66);
 
@@ -142,7 +143,7 @@ function fnv64(s: string): bigint {
   return h;
 }
 
-export function installKcsan(log: RunLog): void {
+function installKcsan(log: RunLog): void {
   const { m, config } = log;
   if (!config.KCSAN) return;
 
@@ -462,3 +463,6 @@ export function installKcsan(log: RunLog): void {
   setAccessObserver(m, observe);
   m.stepHooks.push(onStep);
 }
+
+/** KCSAN: the checker (check/checker.ts). */
+export const kcsan: Checker = { name: 'kcsan', install: ({ log }) => installKcsan(log) };

@@ -28,6 +28,7 @@ import { is_poison } from '../kernel/lib/list.js';
 import { kmemleak_roots } from '../kernel/mm/kmemleak.js';
 import { type Allocation, Machine, Task, addressOf, allocationOf, isTracked, locationOf, rawOf } from '../sim/index.js';
 import { type RunLog, hexAddr } from './format.js';
+import type { Checker } from './checker.js';
 
 interface Leak {
   readonly jiffies: number;
@@ -142,7 +143,7 @@ function hexDump(obj: object | undefined, size: number): string[] {
   return lines;
 }
 
-export function installKmemleak(log: RunLog): { atEnd(): void } {
+function installKmemleak(log: RunLog): { atEnd(): void } {
   const { m, config } = log;
   const live = new Map<Allocation, Leak>();
   const hzNs = 1e9 / config.HZ;
@@ -176,3 +177,6 @@ export function installKmemleak(log: RunLog): { atEnd(): void } {
     },
   };
 }
+
+/** DEBUG_KMEMLEAK: the checker (check/checker.ts). */
+export const kmemleak: Checker = { name: 'kmemleak', install: ({ log }) => installKmemleak(log) };

@@ -18,8 +18,9 @@ import { utsRelease, utsVersion } from '../kernel/config.js';
 import { type StepLimitEvent, type Task, locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
 import { taskTrace } from './format.js';
+import type { Checker } from './checker.js';
 
-export function installLivelock(log: RunLog): void {
+function installLivelock(log: RunLog): void {
   const { m, config } = log;
   log.on<StepLimitEvent>('step_limit', (ev) => {
     if (ev.progress) return;
@@ -51,3 +52,6 @@ export function installLivelock(log: RunLog): void {
     m.report({ kind: 'livelock', title, text: lines.join('\n') });
   });
 }
+
+/** livelock at the step limit (ours): the checker (check/checker.ts). */
+export const livelock: Checker = { name: 'livelock', install: ({ log }) => installLivelock(log) };

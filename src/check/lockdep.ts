@@ -1,6 +1,7 @@
 /**
  * lockdep: the lock dependency validator (kernel/locking/lockdep.c), as an
  * observer of lock_acquire / lock_release events. Only with PROVE_LOCKING.
+ * The dependency graph is check/lockdep_graph.ts, the report printers check/lockdep_report.ts.
  *
  * - Classes are keyed by "type:name" (stable across runs and processes).
  * - On every non-trylock acquisition: check_deadlock() (same class already
@@ -33,195 +34,24 @@
  * already present keep their own witness). Imported witnesses get negative
  * run indices in import order, so they sort before local runs in a prelude.
  */
-import type { LockAcquireEvent, LockClass, LockReleaseEvent, RcuSuspiciousEvent } from '../kernel/events.js';
-import { type HeldLock, type Task, locationOf } from '../sim/index.js';
-import { type RunLog, plainTrace } from './format.js';
+import type { LockAcquireEvent, LockReleaseEvent, RcuSuspiciousEvent } from '../kernel/events.js';
+import { type Task, locationOf } from '../sim/index.js';
+import type { Checker } from './checker.js';
+import type { RunLog } from './format.js';
+import type { LockdepGraph, RunRef } from './lockdep_graph.js';
+import {
+  type Held,
+  type Splat,
+  lockdep_rcu_suspicious,
+  print_circular_bug,
+  print_deadlock_bug,
+  print_unlock_imbalance_bug,
+} from './lockdep_report.js';
 
-/** A run that witnessed edges: its index in the exploration and its (eventually complete) choices. */
-export interface RunRef {
-  readonly index: number;
-  readonly choices: readonly number[];
-}
+export { LockdepGraph, exportLockdepEdges, importLockdepEdges } from './lockdep_graph.js';
+export type { ClassKey, LockdepEdgeExport, RunRef } from './lockdep_graph.js';
 
-interface Witness {
-  readonly run: RunRef;
-  readonly comm: string;
-  readonly pid: number;
-  /** Frames (outermost first) when `to` was acquired with `from` held. */
-  readonly trace: readonly string[];
-}
-
-interface Edge {
-  readonly from: number;
-  readonly to: number;
-  /** Bit (prevShared ? 2 : 0) | (nextRecursive ? 1 : 0) set for each dependency type seen. */
-  mask: number;
-  readonly witness: Witness;
-}
-
-/** A lock class as exported: enough to re-create the key and print it. */
-export interface ClassKey {
-  readonly name: string;
-  readonly type: string;
-  readonly wait: string;
-}
-
-export interface LockdepEdgeExport {
-  readonly from: ClassKey;
-  readonly to: ClassKey;
-  readonly mask: number;
-  readonly witness: {
-    readonly choices: readonly number[];
-    readonly comm: string;
-    readonly pid: number;
-    readonly trace: readonly string[];
-  };
-}
-
-/** The dependency graph of one exploration. */
-export class LockdepGraph {
-  readonly classes: ClassKey[] = [];
-  private readonly byKey = new Map<string, number>();
-  private readonly byCls = new Map<LockClass, number>();
-  readonly out: Edge[][] = [];
-  readonly edges = new Map<number, Edge>();
-  private importSeq = -1;
-
-  classIndex(cls: LockClass): number {
-    let i = this.byCls.get(cls);
-    if (i === undefined) {
-      i = this.keyIndex(cls);
-      this.byCls.set(cls, i);
-    }
-    return i;
-  }
-
-  keyIndex(c: ClassKey): number {
-    const key = `${c.type}:${c.name}`;
-    let i = this.byKey.get(key);
-    if (i === undefined) {
-      i = this.classes.length;
-      this.classes.push({ name: c.name, type: c.type, wait: c.wait });
-      this.out.push([]);
-      this.byKey.set(key, i);
-    }
-    return i;
-  }
-
-  edge(from: number, to: number): Edge | undefined {
-    return this.edges.get(from * 0x100000 + to);
-  }
-
-  addEdge(from: number, to: number, bit: number, witness: Witness): void {
-    const e = this.edge(from, to);
-    if (e) {
-      e.mask |= bit;
-      return;
-    }
-    const n: Edge = { from, to, mask: bit, witness };
-    this.edges.set(from * 0x100000 + to, n);
-    (this.out[from] as Edge[]).push(n);
-  }
-
-  get size(): number {
-    return this.edges.size;
-  }
-
-  /**
-   * A strong path from `start` to `goal` for a new edge goal -> start of type
-   * `newType`, or null. Returns the edges of the path in order.
-   */
-  findCycle(start: number, goal: number, newType: number): Edge[] | null {
-    // BFS over (class, arrived-via-recursive-read) states.
-    const startR = (newType & 1) !== 0;
-    const visited = new Set<number>([start * 2 + (startR ? 1 : 0)]);
-    const queue: { node: number; viaR: boolean; edge: Edge | null; parent: number }[] = [
-      { node: start, viaR: startR, edge: null, parent: -1 },
-    ];
-    for (let qi = 0; qi < queue.length; qi++) {
-      const cur = queue[qi] as (typeof queue)[number];
-      for (const e of this.out[cur.node] as Edge[]) {
-        let allowed = false;
-        let anyN = false;
-        for (let t = 0; t < 4; t++) {
-          if ((e.mask & (1 << t)) === 0) continue;
-          if (cur.viaR && (t & 2) !== 0) continue;
-          allowed = true;
-          if ((t & 1) === 0) anyN = true;
-        }
-        if (!allowed) continue;
-        const viaR = !anyN;
-        if (e.to === goal && !(viaR && (newType & 2) !== 0)) {
-          const path = [e];
-          for (let p = qi; p > 0; p = (queue[p] as (typeof queue)[number]).parent)
-            path.unshift((queue[p] as (typeof queue)[number]).edge as Edge);
-          return path;
-        }
-        const key = e.to * 2 + (viaR ? 1 : 0);
-        if (visited.has(key)) continue;
-        visited.add(key);
-        queue.push({ node: e.to, viaR, edge: e, parent: qi });
-      }
-    }
-    return null;
-  }
-
-  nextImportIndex(): number {
-    return this.importSeq--;
-  }
-}
-
-export function exportLockdepEdges(g: LockdepGraph): LockdepEdgeExport[] {
-  const res: LockdepEdgeExport[] = [];
-  for (const e of g.edges.values()) {
-    res.push({
-      from: g.classes[e.from] as ClassKey,
-      to: g.classes[e.to] as ClassKey,
-      mask: e.mask,
-      witness: {
-        choices: e.witness.run.choices.slice(),
-        comm: e.witness.comm,
-        pid: e.witness.pid,
-        trace: e.witness.trace.slice(),
-      },
-    });
-  }
-  return res;
-}
-
-/** Merges exported edges; returns how many (edge, type) pairs were new. */
-export function importLockdepEdges(g: LockdepGraph, edges: readonly LockdepEdgeExport[]): number {
-  let added = 0;
-  const runs = new Map<readonly number[], RunRef>();
-  for (const x of edges) {
-    const from = g.keyIndex(x.from);
-    const to = g.keyIndex(x.to);
-    const old = g.edge(from, to);
-    if (old && (old.mask & x.mask) === x.mask) continue;
-    added++;
-    let run = runs.get(x.witness.choices);
-    if (!run) runs.set(x.witness.choices, (run = { index: g.nextImportIndex(), choices: x.witness.choices }));
-    g.addEdge(from, to, x.mask, { run, comm: x.witness.comm, pid: x.witness.pid, trace: x.witness.trace });
-  }
-  return added;
-}
-
-interface Held extends HeldLock {
-  readonly ci: number;
-  readonly readMode: 0 | 1 | 2;
-  readonly trylock: boolean;
-}
-
-const BAN_CIRC = '='.repeat(54);
-const DASH_CIRC = '-'.repeat(54);
-const BAN_REC = '='.repeat(44);
-const DASH_REC = '-'.repeat(44);
-const BAN_RCU = '='.repeat(29);
-const BAN_UNLOCK = '='.repeat(37);
-const DASH_UNLOCK = '-'.repeat(37);
-const DASH_RCU = '-'.repeat(29);
-
-export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): void {
+function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): void {
   const { m, config } = log;
   if (!config.PROVE_LOCKING) return;
   const run: RunRef = { index: runIndex, choices: m.choices };
@@ -234,110 +64,12 @@ export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: numbe
     return s;
   }
 
-  function lockLine(lock: object, cls: ClassKey, at: string): string {
-    return `${log.lockAddr(lock)} (${cls.name}){....}-${cls.wait}, at: ${at}`;
-  }
-
-  function splat(t: Task, kind: string, headline: string, text: string, prelude?: number[][]): void {
+  /** debug_locks_off() and the report. */
+  function splat(t: Task, s: Splat): void {
     log.debugLocks = false;
-    const title = `${headline} in ${locationOf(t.frames)}`;
-    if (prelude && prelude.length > 0) m.report({ kind, title, text, prelude });
-    else m.report({ kind, title, text });
-  }
-
-  function recursive(ev: LockAcquireEvent, h: Held, stack: Held[]): void {
-    const t = ev.task;
-    const cls = graph.classes[h.ci] as ClassKey;
-    const lines = [
-      BAN_REC,
-      'WARNING: possible recursive locking detected',
-      log.ident(),
-      DASH_REC,
-      `${t.comm}/${t.pid} is trying to acquire lock:`,
-      lockLine(ev.lock, cls, ev.at),
-      '',
-      'but task is already holding lock:',
-      lockLine(h.lock, cls, h.at),
-      '',
-      'other info that might help us debug this:',
-      ' Possible unsafe locking scenario:',
-      '',
-      '       CPU0',
-      '       ----',
-      `  ${h.readMode ? 'rlock' : 'lock'}(${cls.name});`,
-      `  ${ev.sync ? 'sync' : ev.read ? 'rlock' : 'lock'}(${cls.name});`,
-      '',
-      ' *** DEADLOCK ***',
-      '',
-      ' May be due to missing lock nesting notation',
-      '',
-      log.heldLocks(t, stack),
-      '',
-      'stack backtrace:',
-      log.dumpStack(t, ['dump_stack_lvl']),
-    ];
-    splat(t, 'lockdep', 'WARNING: possible recursive locking detected', lines.join('\n'));
-  }
-
-  function circular(ev: LockAcquireEvent, h: Held, next: number, path: Edge[], stack: Held[]): void {
-    const t = ev.task;
-    const to = graph.classes[next] as ClassKey;
-    const from = graph.classes[h.ci] as ClassKey;
-    const lines = [
-      BAN_CIRC,
-      'WARNING: possible circular locking dependency detected',
-      log.ident(),
-      DASH_CIRC,
-      `${t.comm}/${t.pid} is trying to acquire lock:`,
-      lockLine(ev.lock, to, ev.at),
-      '',
-      'but task is already holding lock:',
-      lockLine(h.lock, from, h.at),
-      '',
-      'which lock already depends on the new lock.',
-      '',
-      '',
-      'the existing dependency chain (in reverse order) is:',
-    ];
-    // path: next=L0 -> L1 -> ... -> Lk=prev; entry #j shows Lj with the trace of the edge into it.
-    for (let j = path.length; j >= 1; j--) {
-      const e = path[j - 1] as Edge;
-      const c = graph.classes[e.to] as ClassKey;
-      lines.push('', `-> #${j} (${c.name}){....}-${c.wait}:`, plainTrace(e.witness.trace, '       ', ['lock_acquire']));
-    }
-    lines.push(
-      '',
-      `-> #0 (${to.name}){....}-${to.wait}:`,
-      plainTrace(t.frames, '       ', ['check_prev_add', 'validate_chain', '__lock_acquire', 'lock_acquire']),
-      '',
-      'other info that might help us debug this:',
-      '',
-    );
-    const parentIdx = (path[path.length - 1] as Edge).from;
-    const parent = graph.classes[parentIdx] as ClassKey;
-    if (parentIdx !== next) lines.push('Chain exists of:', `  ${to.name} --> ${parent.name} --> ${from.name}`, '');
-    const acq = ev.sync ? 'sync' : ev.read ? 'rlock' : 'lock';
-    lines.push(
-      ' Possible unsafe locking scenario:',
-      '',
-      '       CPU0                    CPU1',
-      '       ----                    ----',
-      `  ${h.readMode ? 'rlock' : 'lock'}(${from.name});`,
-      `                               lock(${parent.name});`,
-      `                               lock(${from.name});`,
-      `  ${acq}(${to.name});`,
-      '',
-      ' *** DEADLOCK ***',
-      '',
-      log.heldLocks(t, stack),
-      '',
-      'stack backtrace:',
-      log.dumpStack(t, ['dump_stack_lvl']),
-    );
-    const earlier = new Map<number, RunRef>();
-    for (const e of path) if (e.witness.run !== run) earlier.set(e.witness.run.index, e.witness.run);
-    const prelude = [...earlier.keys()].sort((a, b) => a - b).map((i) => (earlier.get(i) as RunRef).choices.slice());
-    splat(t, 'lockdep', 'WARNING: possible circular locking dependency detected', lines.join('\n'), prelude);
+    const title = `${s.headline} in ${locationOf(t.frames)}`;
+    if (s.prelude && s.prelude.length > 0) m.report({ kind: 'lockdep', title, text: s.text, prelude: s.prelude });
+    else m.report({ kind: 'lockdep', title, text: s.text });
   }
 
   function acquire(ev: LockAcquireEvent): void {
@@ -350,7 +82,7 @@ export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: numbe
         const h = stack[i] as Held;
         if (h.ci !== next) continue;
         if (ev.read === 2 && h.readMode !== 0) continue;
-        recursive(ev, h, stack);
+        splat(t, print_deadlock_bug(log, graph, ev, h, stack));
         return;
       }
       for (let i = stack.length - 1; i >= 0; i--) {
@@ -361,7 +93,7 @@ export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: numbe
           if (!old || (old.mask & (1 << type)) === 0) {
             const path = graph.findCycle(next, h.ci, type);
             if (path) {
-              circular(ev, h, next, path, stack);
+              splat(t, print_circular_bug(log, graph, run, ev, h, next, path, stack));
               return;
             }
             graph.addEdge(h.ci, next, 1 << type, { run, comm: t.comm, pid: t.pid, trace: t.frames.slice() });
@@ -392,28 +124,7 @@ export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: numbe
         return;
       }
     }
-    unbalanced(ev, stack);
-  }
-
-  /** print_unlock_imbalance_bug(): a release of a lock the task does not hold. */
-  function unbalanced(ev: LockReleaseEvent, stack: Held[]): void {
-    const t = ev.task;
-    const lines = [
-      BAN_UNLOCK,
-      'WARNING: bad unlock balance detected!',
-      log.ident(),
-      DASH_UNLOCK,
-      `${t.comm}/${t.pid} is trying to release lock (${ev.cls.name}) at:`,
-      `[<0000000000000000>] ${locationOf(t.frames)}`,
-      'but there are no more locks to release!',
-      '',
-      'other info that might help us debug this:',
-      log.heldLocks(t, stack),
-      '',
-      'stack backtrace:',
-      log.dumpStack(t, ['dump_stack_lvl']),
-    ];
-    splat(t, 'lockdep', 'WARNING: bad unlock balance', lines.join('\n'));
+    splat(ev.task, print_unlock_imbalance_bug(log, ev, stack));
   }
 
   function rcuSuspicious(ev: RcuSuspiciousEvent): void {
@@ -421,31 +132,18 @@ export function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: numbe
     const site = `${ev.file}:${ev.line}`;
     if (rcuWarned.has(site)) return;
     rcuWarned.add(site);
-    const t = ev.task;
-    const lines = [
-      BAN_RCU,
-      'WARNING: suspicious RCU usage',
-      log.ident(),
-      DASH_RCU,
-      `${site} ${ev.message}!`,
-      '',
-      'other info that might help us debug this:',
-      '',
-      '',
-      'rcu_scheduler_active = 2, debug_locks = 1',
-      log.heldLocks(t),
-      '',
-      'stack backtrace:',
-      log.dumpStack(t, ['dump_stack_lvl', 'lockdep_rcu_suspicious']),
-    ];
-    m.report({
-      kind: 'lockdep',
-      title: `WARNING: suspicious RCU usage in ${locationOf(t.frames)}`,
-      text: lines.join('\n'),
-    });
+    // RCU_LOCKDEP_WARN does not turn lockdep off.
+    const s = lockdep_rcu_suspicious(log, ev, site);
+    m.report({ kind: 'lockdep', title: `${s.headline} in ${locationOf(ev.task.frames)}`, text: s.text });
   }
 
   log.on('lock_acquire', acquire);
   log.on('lock_release', release);
   log.on('rcu_suspicious', rcuSuspicious);
 }
+
+/** PROVE_LOCKING / PROVE_RCU: the validator on one run, against the exploration's graph. */
+export const lockdep: Checker = {
+  name: 'lockdep',
+  install: ({ log, state, runIndex }) => installLockdep(log, state.lockdep, runIndex),
+};

@@ -12,6 +12,7 @@
 import type { MightReschedEvent, ScheduleEvent } from '../kernel/events.js';
 import { locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
+import type { Checker } from './checker.js';
 
 const MIGHT_RESCHED_RCU_SHIFT = 8;
 const MIGHT_RESCHED_PREEMPT_MASK = (1 << MIGHT_RESCHED_RCU_SHIFT) - 1;
@@ -20,7 +21,7 @@ function hex(n: number): string {
   return n.toString(16);
 }
 
-export function installMightSleep(log: RunLog): void {
+function installMightSleep(log: RunLog): void {
   const { m, config } = log;
   const hzNs = 1e9 / config.HZ;
   let prevJiffy = Number.NEGATIVE_INFINITY;
@@ -77,3 +78,6 @@ export function installMightSleep(log: RunLog): void {
   log.on('might_resched', mightResched);
   log.on('schedule', schedule);
 }
+
+/** DEBUG_ATOMIC_SLEEP: the checker (check/checker.ts). */
+export const might_sleep: Checker = { name: 'might_sleep', install: ({ log }) => installMightSleep(log) };

@@ -12,6 +12,7 @@
 import { type Machine, type Report, type Task, locationOf } from '../sim/index.js';
 import { GeneralProtectionFault } from '../kernel/lib/list.js';
 import { type RunLog, taskTrace } from './format.js';
+import type { Checker } from './checker.js';
 
 const NULL_READ = /^Cannot read propert(y|ies) of (null|undefined)/;
 const NULL_WRITE = /^Cannot set propert(y|ies) of (null|undefined)/;
@@ -21,7 +22,7 @@ function scrub(msg: string): string {
   return msg.replace(/(?:file:\/\/)?(?:[A-Za-z]:)?(?:[\\/][\w.@+-]+){2,}/g, '<path>');
 }
 
-export function oopsHandler(log: RunLog): (t: Task, err: unknown) => Report {
+function oopsHandler(log: RunLog): (t: Task, err: unknown) => Report {
   const m: Machine = log.m;
   return (t: Task, err: unknown): Report => {
     const name = err instanceof Error ? err.name : 'Error';
@@ -58,3 +59,11 @@ export function oopsHandler(log: RunLog): (t: Task, err: unknown) => Report {
     return { kind: 'oops', title, text: lines.join('\n'), step: m.stepIndex, pid: t.pid };
   };
 }
+
+/** Oops: exceptions thrown by model code are reported through machine.onException. */
+export const oops: Checker = {
+  name: 'oops',
+  install: ({ log }) => {
+    log.m.onException = oopsHandler(log);
+  },
+};

@@ -12,11 +12,12 @@ import type { RcuStallEvent } from '../kernel/rcu/events.js';
 import { locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
 import { taskTrace } from './format.js';
+import type { Checker } from './checker.js';
 
 /** CONFIG_RCU_CPU_STALL_TIMEOUT (seconds). */
 const RCU_CPU_STALL_TIMEOUT = 21;
 
-export function installRcuStall(log: RunLog): void {
+function installRcuStall(log: RunLog): void {
   const { m, config } = log;
   log.on<RcuStallEvent>('rcu_stall', (ev) => {
     const first = ev.tasks[0];
@@ -45,3 +46,6 @@ export function installRcuStall(log: RunLog): void {
     m.report({ kind: 'rcu_stall', title, text: lines.join('\n') });
   });
 }
+
+/** RCU CPU stall warnings: the checker (check/checker.ts). */
+export const rcu_stall: Checker = { name: 'rcu_stall', install: ({ log }) => installRcuStall(log) };

@@ -16,11 +16,12 @@
 import type { BugEvent, WarnEvent } from '../kernel/events.js';
 import { locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
+import type { Checker } from './checker.js';
 
 const CUT_HERE = '------------[ cut here ]------------';
 const END_TRACE = '---[ end trace 0000000000000000 ]---';
 
-export function installWarn(log: RunLog): void {
+function installWarn(log: RunLog): void {
   const { m } = log;
 
   function warn(ev: WarnEvent): void {
@@ -66,3 +67,6 @@ function traceOf(frames: readonly string[]): string {
   lines.push(' </TASK>');
   return lines.join('\n');
 }
+
+/** WARN_ON / BUG_ON: the checker (check/checker.ts). */
+export const warn: Checker = { name: 'warn', install: ({ log }) => installWarn(log) };

@@ -10,7 +10,8 @@ import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { type CheckResult, DEFAULT_VERDICTS, runCheck } from '../run/matrix.js';
 import { DEFAULTS } from '../run/options.js';
-import { cellKey } from '../run/verdicts.js';
+import { WATCHDOG_MS_DEFAULT } from '../run/watchdog.js';
+import { cellKey } from '../report/json.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
 import { checkShard, sharded } from './shard.js';
@@ -132,6 +133,12 @@ export function registerCheck(program: Command): void {
     .option('--jobs <n>', 'worker threads (default and at most: the machine’s cores)', intArg(1))
     .option('--force-jobs', 'run --jobs threads even beyond the machine’s cores')
     .option('--verdicts <file>', 'expected verdicts', DEFAULT_VERDICTS)
+    .option(
+      '--watchdog-ms <n>',
+      'stop a run whose task goes this long without a scheduling point, and report it',
+      intArg(1),
+      WATCHDOG_MS_DEFAULT,
+    )
     .option('--json', 'print one JSON object (the explore schema, plus per-cell comparison)')
     .option('--html <file>', 'write the verdict matrix as a self-contained HTML page')
     .option('--shrink', 'shrink every finding (slower; explore shrinks by default)')
@@ -155,6 +162,7 @@ export function registerCheck(program: Command): void {
         ...(o.faults !== undefined ? { faults: o.faults } : {}),
         ...(jobs !== undefined ? { jobs } : {}),
         verdicts: o.verdicts,
+        watchdogMs: o.watchdogMs,
         shrink: o.shrink ?? false,
       };
       if (sharded(o))
@@ -193,12 +201,10 @@ export function registerCheck(program: Command): void {
       }
       if (o.html) {
         const { writeCheckHtml } = await import('../run/visual.js');
-        const byKey = new Map(
-          r.cells.map((c) => [cellKey(c.result.scenario, c.result.variant ?? '', c.result.config), c]),
-        );
+        const byKey = new Map(r.cells.map((c) => [cellKey(c.result), c]));
         await writing(o.html, () =>
           writeCheckHtml(o.html as string, r, (e) => {
-            const exp = byKey.get(cellKey(e.scenario, e.variant ?? '', e.config))?.expected;
+            const exp = byKey.get(cellKey(e))?.expected;
             if (!exp) return undefined;
             return exp.titles.length === 0 ? 'clean' : { verdict: 'found', titles: exp.titles };
           }),

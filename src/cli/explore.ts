@@ -4,11 +4,11 @@ import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import type { Progress } from '../explore/explorer.js';
 import { UsageError } from '../scenarios/index.js';
-import type { JsonOutput, ResultJson } from '../report/json.js';
+import type { JsonOutput, ReplayJson, ResultJson } from '../report/json.js';
 import { TokenError } from '../report/token.js';
 import { baseRunToken, runExploration } from '../run/exploration.js';
 import { DEFAULTS, STRATEGIES, type StrategyName } from '../run/options.js';
-import { replayToken } from '../run/replay.js';
+import { WATCHDOG_KIND, WATCHDOG_MS_DEFAULT, replay } from '../run/index.js';
 import { writeExploreVisuals, writeTokenVisuals } from '../run/visual.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
@@ -119,6 +119,7 @@ export function registerExplore(program: Command): void {
     .option('--variant <name>', 'model variant')
     .option('--config <name>', 'kernel config')
     .option('--set <knob=value>', 'override a variant knob (repeatable)', collect, [] as string[])
+    .option('--param <name=value>', 'set a scenario parameter (repeatable)', collect, [] as string[])
     .addOption(new Option('--strategy <name>', 'exploration strategy').choices(STRATEGIES).default(DEFAULTS.strategy))
     .option('--preemptions <n>', 'dpor preemption bound (-1: none)', intArg(-1), DEFAULTS.preemptions)
     .option('--faults <n>', 'fault budget per run', intArg(0), DEFAULTS.faults)
@@ -127,6 +128,12 @@ export function registerExplore(program: Command): void {
     .option('--seed <n>', 'seed for pct/random', intArg(0), DEFAULTS.seed)
     .option('--jobs <n>', 'worker threads (default: the number of cores)', intArg(1))
     .option('--depth <d>', 'pct bug depth', intArg(1), DEFAULTS.depth)
+    .option(
+      '--watchdog-ms <n>',
+      'stop a run whose task goes this long without a scheduling point, and report it',
+      intArg(1),
+      WATCHDOG_MS_DEFAULT,
+    )
     .option('--no-shrink', 'do not shrink findings')
     .option('--json', 'print one JSON object')
     // --trace/--html (report/, issue 6): pictures of the findings, written by run/visual.ts.
@@ -141,14 +148,16 @@ export function registerExplore(program: Command): void {
         variant: o.variant,
         config: o.config,
         sets: o.set,
+        params: o.param,
         strategy: o.strategy as StrategyName,
         preemptions: o.preemptions,
         faults: o.faults,
         budget: o.budget,
-        timeSeconds: o.time,
+        timeLimitS: o.time,
         seed: o.seed,
         ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
         depth: o.depth,
+        watchdogMs: o.watchdogMs,
         shrink: o.shrink,
       };
       if (sharded(o)) return exploreShard(req, { ...o, others: { '--trace': o.trace, '--html': o.html } });
@@ -170,7 +179,9 @@ export function registerExplore(program: Command): void {
         return;
       }
       const baseToken =
-        o.trace && r.findings.length === 0 ? await baseRunToken(o.scenario, o.variant, o.config, o.set) : undefined;
+        o.trace && r.findings.length === 0
+          ? await baseRunToken(o.scenario, o.variant, o.config, o.set, o.param)
+          : undefined;
       await writing('the pictures', () =>
         writeExploreVisuals(r, {
           trace: o.trace,
@@ -191,39 +202,35 @@ export function registerExplore(program: Command): void {
       "the scenario file to replay the token on (a token of a user scenario needs it when the token's file is not there or has changed)",
     )
     .option('--json', 'print one JSON object')
+    .option(
+      '--watchdog-ms <n>',
+      'stop the run if a task goes this long without a scheduling point, and report it',
+      intArg(1),
+      WATCHDOG_MS_DEFAULT,
+    )
     // --trace/--html (report/, issue 6): the replayed run as a picture, written by run/visual.ts.
     .option('--trace <file.json>', 'write the run as Chrome Trace Event JSON')
     .option('--html <file.html>', 'write a self-contained HTML timeline of the run')
     .action(async (token, o) => {
       checkOutputPaths({ '--trace': o.trace, '--html': o.html });
-      let out: Awaited<ReturnType<typeof replayToken>>;
+      let out: ReplayJson;
       try {
-        out = await replayToken(token, o.scenario);
+        out = await replay(token, { scenario: o.scenario, watchdogMs: o.watchdogMs });
       } catch (e) {
         if (e instanceof TokenError) throw new UsageError(e.message);
         throw e;
       }
-      if (o.json) {
-        const j = {
-          version: 1,
-          scenario: out.scenario,
-          variant: out.variant,
-          config: out.config,
-          steps: out.steps,
-          end: out.end,
-          digest: out.digest,
-          finding: out.report ? { title: out.report.title, kind: out.report.kind, report: out.report.text } : null,
-        };
-        process.stdout.write(`${JSON.stringify(j, null, 2)}\n`);
-      } else if (out.report) {
-        process.stdout.write(`${out.report.text.replace(/\n$/, '')}\n`);
-      } else {
-        process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
+      if (o.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else if (out.finding) process.stdout.write(`${out.finding.report.replace(/\n$/, '')}\n`);
+      else process.stdout.write(`no finding: the run ended (${out.end}) after ${out.steps} steps\n`);
+      process.exitCode = out.finding ? 1 : 0;
+      if (out.finding?.kind === WATCHDOG_KIND) {
+        if (o.trace || o.html) process.stderr.write('kernsim: the run hangs: --trace/--html not written\n');
+        return;
       }
-      process.exitCode = out.report ? 1 : 0;
       await writing('the pictures', () =>
         writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }),
       ); // issue 6
-      process.exitCode = out.report ? 1 : 0;
+      process.exitCode = out.finding ? 1 : 0;
     });
 }

@@ -127,7 +127,7 @@ export function registerFleet(program: Command): void {
           ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
           ...(o.faults !== undefined ? { faults: o.faults } : {}),
           budget: o.budget,
-          timeSeconds: o.time,
+          timeLimitS: o.time,
           seed: o.seed,
           depth: o.depth,
           shrink: o.shrink ?? true,

@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { CHUNK, SEQ_PHASE } from '../run/pool.js';
 import type { RunSpec } from '../run/spec.js';
 import type { ResultJson } from '../report/json.js';
-import { type ExplorationRequest, resultJson } from '../run/exploration.js';
+import { type ExplorationRequest, finishExploration } from '../run/exploration.js';
+import { makeExecutor } from '../run/executor.js';
 import { DEFAULTS } from '../run/options.js';
 import { specFor } from '../run/spec.js';
 import type { WorkerResult, WorkerTask } from '../run/worker.js';
@@ -27,6 +28,8 @@ export const KERNSIM_VERSION: string = (
 /** The request as plain data, defaults filled in (refuses what cannot be spread). */
 export function exploreSpecJson(req: ExplorationRequest, spec: RunSpec): ExploreSpecJson {
   const strategy = req.strategy ?? 'dpor';
+  if (typeof req.scenario !== 'string')
+    throw new UsageError('a defineScenario() object runs on one thread: it is not spread over shards or a fleet');
   if (strategy === 'dpor' && req.budget !== undefined)
     throw new UsageError(
       '--budget with dpor explores one task (its first N executions), which is not spread over shards or a fleet: drop --budget, or use pct/random',
@@ -36,11 +39,13 @@ export function exploreSpecJson(req: ExplorationRequest, spec: RunSpec): Explore
     variant: req.variant ?? null,
     config: req.config ?? null,
     sets: [...(req.sets ?? [])],
+    params: [...(req.params ?? [])],
     strategy,
     preemptions: req.preemptions ?? DEFAULTS.preemptions,
     faults: req.faults ?? DEFAULTS.faults,
     budget: strategy === 'dpor' ? null : (req.budget ?? DEFAULTS.samplingBudget),
-    time_s: req.timeSeconds ?? null,
+    time_s: req.timeLimitS ?? null,
+    watchdog_ms: req.watchdogMs ?? null,
     seed: req.seed ?? 1,
     depth: req.depth ?? 2,
     shrink: req.shrink ?? true,
@@ -49,18 +54,20 @@ export function exploreSpecJson(req: ExplorationRequest, spec: RunSpec): Explore
   };
 }
 
-/** The request back (for specFor and resultJson). */
+/** The request back (for specFor and finishExploration). */
 export function requestOf(s: ExploreSpecJson): ExplorationRequest {
   return {
     scenario: s.scenario,
     variant: s.variant ?? undefined,
     config: s.config ?? undefined,
     sets: s.sets,
+    params: s.params,
     strategy: s.strategy,
     preemptions: s.preemptions,
     faults: s.faults,
     budget: s.budget ?? undefined,
-    timeSeconds: s.time_s ?? undefined,
+    timeLimitS: s.time_s ?? undefined,
+    watchdogMs: s.watchdog_ms ?? undefined,
     seed: s.seed,
     depth: s.depth,
     shrink: s.shrink,
@@ -70,7 +77,7 @@ export function requestOf(s: ExploreSpecJson): ExplorationRequest {
 
 /** Loads the spec a request names, checking a user file is the one the run was started with. */
 export async function specOf(s: ExploreSpecJson): Promise<RunSpec> {
-  const spec = await specFor(s.scenario, s.variant ?? undefined, s.config ?? undefined, s.sets);
+  const spec = await specFor(s.scenario, s.variant ?? undefined, s.config ?? undefined, s.sets, s.params);
   if ((spec.file?.hash ?? null) !== s.file_hash)
     throw new UsageError(
       `the scenario file ${s.scenario} is not the one this run was started with (its content differs)`,
@@ -81,7 +88,13 @@ export async function specOf(s: ExploreSpecJson): Promise<RunSpec> {
 /** The task of one tree node, as plain data (no stop buffer: what a fleet job carries). */
 export function taskFor(s: ExploreSpecJson, ref: TaskRef, deadline?: number): WorkerTask {
   return {
-    spec: { scenario: s.scenario, variant: s.variant ?? undefined, config: s.config ?? undefined, sets: s.sets },
+    spec: {
+      scenario: s.scenario,
+      variant: s.variant ?? undefined,
+      config: s.config ?? undefined,
+      sets: s.sets,
+      params: s.params,
+    },
     strategy: s.strategy,
     preemptions: s.preemptions,
     faults: s.faults,
@@ -89,7 +102,7 @@ export function taskFor(s: ExploreSpecJson, ref: TaskRef, deadline?: number): Wo
     depth: s.depth,
     ...(ref.root ? { root: ref.root } : {}),
     ...(s.strategy === 'dpor' ? { split: s.split } : { first: ref.first ?? 0, count: ref.count ?? 1 }),
-    ...(deadline !== undefined ? { deadline } : {}),
+    ...(deadline !== undefined ? { deadlineMs: deadline } : {}),
   };
 }
 
@@ -156,10 +169,16 @@ export async function finishExplore(
 ): Promise<ResultJson> {
   const spec = await specOf(s);
   const r = totalResult(s.strategy, w.results, w.stoppedBy, elapsedMs);
-  return resultJson(spec, requestOf(s), r, jobs);
+  // The finishing job as runExploration runs it (on a watched thread with --watchdog-ms).
+  const ex = makeExecutor({ jobs: 1, watchdogMs: s.watchdog_ms ?? undefined, spec });
+  try {
+    return await finishExploration(spec, requestOf(s), r, jobs, ex);
+  } finally {
+    await ex.close();
+  }
 }
 
-/** `jobs` as the single-machine run reports it. */
-export function jobsOf(spec: RunSpec, jobs: number | undefined): number {
-  return spec.file ? 1 : (jobs ?? availableParallelism());
+/** `jobs` as the single-machine run reports it (a scenario named by a string: any file too). */
+export function jobsOf(jobs: number | undefined): number {
+  return jobs ?? availableParallelism();
 }

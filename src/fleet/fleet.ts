@@ -145,10 +145,10 @@ async function runJob<T>(p: Producer, data: JobData, jobId: string, attempts: nu
 export async function fleetExplore(req: ExplorationRequest, o: FleetRunOptions): Promise<ResultJson> {
   const t0 = performance.now();
   const target = parseRedisUrl(o.redis);
-  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
+  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? [], req.params ?? []);
   const s = exploreSpecJson(req, spec);
   const run = runId('explore', s, KERNSIM_VERSION);
-  const jobs = jobsOf(spec, req.jobs);
+  const jobs = jobsOf(req.jobs);
   const stored = new Map<string, TaskLine>();
   if (o.state !== undefined && existsSync(o.state)) {
     const f = readShardFile(o.state, 'fleet');
@@ -292,8 +292,9 @@ function pool(jobs: number): { run(j: PoolJob): Promise<unknown>; close(): Promi
         const { Piscina } = await import('piscina');
         const ts = import.meta.url.endsWith('.ts');
         p = new Piscina({
-          // Built: the chunk this code is bundled into sits beside dist/cli/job-worker.js.
-          filename: new URL(ts ? './job-worker.ts' : './job-worker.js', import.meta.url).href,
+          // Built: this code is in a shared chunk in dist/run/; the job worker is dist/cli/job-worker.js
+          // (scripts/build.mjs ENTRIES).
+          filename: new URL(ts ? './job-worker.ts' : '../cli/job-worker.js', import.meta.url).href,
           maxThreads: jobs,
           minThreads: jobs,
           ...(ts ? { execArgv: ['--import', 'tsx'] } : {}),

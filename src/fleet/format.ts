@@ -24,11 +24,15 @@ export interface ExploreSpecJson {
   readonly variant: string | null;
   readonly config: string | null;
   readonly sets: readonly string[];
+  /** Scenario parameters (`name=value`, --param). */
+  readonly params: readonly string[];
   readonly strategy: StrategyName;
   readonly preemptions: number;
   readonly faults: number;
   readonly budget: number | null;
   readonly time_s: number | null;
+  /** The watchdog's limit (--watchdog-ms), or null: none. */
+  readonly watchdog_ms: number | null;
   readonly seed: number;
   readonly depth: number;
   readonly shrink: boolean;

@@ -8,13 +8,14 @@
  * findings, first tokens, executions and completeness (the elapsed time aside).
  */
 import { type CheckRequest, type CheckResult, assembleCheck } from '../run/matrix.js';
-import { executor } from '../run/pool.js';
+import { makeExecutor } from '../run/executor.js';
+import { runWatched } from '../run/pool.js';
 import type { ResultJson } from '../report/json.js';
 import { stopBuffer, stopRequested } from '../run/stop.js';
 import type { WorkerResult } from '../run/worker.js';
 import { UsageError } from '../scenarios/index.js';
 import { type ShardFile, type ShardHeader, type TaskLine, readShardFile } from './format.js';
-import { finishExplore, taskFor, walk } from './explore.js';
+import { finishExplore, specOf, taskFor, walk } from './explore.js';
 import { type StopReason, type TaskRef, idKey } from './plan.js';
 
 export type Merged =
@@ -92,7 +93,8 @@ export async function mergeShards(paths: readonly string[], opts: { readonly job
   // A shard that stopped early (a time limit, Ctrl-C): the merged result stops there too.
   const stoppedShard = files.map((f) => f.header.stopped_by).find((x): x is Exclude<StopReason, null> => x !== null);
   const used = new Set<string>();
-  const ex = executor(opts.jobs ?? 1);
+  const spec = await specOf(s);
+  const ex = makeExecutor({ jobs: opts.jobs ?? 1, watchdogMs: s.watchdog_ms ?? undefined, spec });
   let ranTasks = 0;
   let ranExecutions = 0;
   let w: Awaited<ReturnType<typeof walk>>;
@@ -109,7 +111,7 @@ export async function mergeShards(paths: readonly string[], opts: { readonly job
           return line.result;
         }
         if (stoppedShard !== undefined) return null;
-        const r = await ex.run({ ...taskFor(s, ref), stop: stopBuffer() });
+        const r = await runWatched(ex, spec.scenario.name, { ...taskFor(s, ref), stop: stopBuffer() });
         ranTasks++;
         ranExecutions += r.executions;
         return r;

@@ -14,7 +14,7 @@
  * or when. random/pct: fixed chunks of run indices, chunk c being task [c].
  */
 import { type DporRoot, SplitTree } from '../explore/dpor.js';
-import type { ExploreResult } from '../explore/explorer.js';
+import type { PoolResult } from '../run/pool.js';
 import { Totals } from '../run/yielding.js';
 import type { WorkerResult, WorkerTask } from '../run/worker.js';
 
@@ -29,7 +29,8 @@ export interface TaskRef {
 
 export interface TaskDone {
   readonly ref: TaskRef;
-  readonly result: WorkerResult;
+  /** `hung`: the watchdog stopped one of its runs (run/pool.ts runWatched). */
+  readonly result: WorkerResult & { readonly hung?: true };
 }
 
 /** Task ids in the order their results are merged: round, then the split tree's preorder. */
@@ -43,7 +44,7 @@ export function idKey(id: readonly number[]): string {
   return id.join('.');
 }
 
-export type StopReason = ExploreResult['stoppedBy'];
+export type StopReason = PoolResult['stoppedBy'];
 
 /** What parallel.ts makes of one task's result: its stop reason, if it halts the exploration. */
 function haltOf(r: WorkerResult, prev: StopReason): StopReason {
@@ -129,7 +130,7 @@ export function totalResult(
   results: readonly TaskDone[],
   stoppedBy: StopReason,
   elapsedMs: number,
-): ExploreResult {
+): PoolResult {
   const sorted = [...results].sort((a, b) => compareIds(a.ref.id, b.ref.id));
   const totals = new Totals();
   let stats: Record<string, number | string> = {};
@@ -137,8 +138,11 @@ export function totalResult(
     totals.add(x.result);
     if (strategy !== 'dpor') stats = x.result.stats;
   }
+  // As run/pool.ts: a task the watchdog stopped lost its part of the space.
+  const hung = sorted.some((x) => x.result.hung === true);
   let stop = stoppedBy;
-  if (strategy !== 'dpor' && stop === null) stop = 'budget';
+  if (strategy !== 'dpor' && stop === null) stop = hung ? 'watchdog' : 'budget';
+  if (strategy === 'dpor' && stop === null && hung) stop = 'watchdog';
   if (strategy === 'dpor' && stop === null && totals.cut > 0) stop = 'cut-runs';
   const complete = strategy === 'dpor' && stop === null;
   return {

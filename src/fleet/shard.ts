@@ -22,7 +22,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { type CheckOptions, type CheckRequest, DEFAULT_VERDICTS, checkRequests, runCells } from '../run/matrix.js';
 import type { WorkerResult } from '../run/worker.js';
-import { executor } from '../run/pool.js';
+import { makeExecutor } from '../run/executor.js';
+import { runWatched } from '../run/pool.js';
 import type { ExplorationRequest } from '../run/exploration.js';
 import { specFor } from '../run/spec.js';
 import { stopBuffer, stopRequested } from '../run/stop.js';
@@ -76,11 +77,11 @@ export interface ShardOutput {
 /** Runs one shard of an exploration on this machine (`jobs` threads) and returns its file. */
 export async function shardExplore(req: ExplorationRequest, shard: Shard): Promise<ShardOutput> {
   const t0 = performance.now();
-  const spec0 = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
+  const spec0 = await specFor(req.scenario, req.variant, req.config, req.sets ?? [], req.params ?? []);
   const s = exploreSpecJson(req, spec0);
-  const jobs = jobsOf(spec0, req.jobs);
+  const jobs = jobsOf(req.jobs);
   const deadline = s.time_s !== null ? Date.now() + s.time_s * 1000 : undefined;
-  const ex = executor(jobs);
+  const ex = makeExecutor({ jobs, watchdogMs: s.watchdog_ms ?? undefined, spec: spec0 });
   const tasks: TaskLine[] = [];
   let stoppedBy: ShardHeader['stopped_by'] = null;
   try {
@@ -89,7 +90,7 @@ export async function shardExplore(req: ExplorationRequest, shard: Shard): Promi
       async (ref: TaskRef): Promise<WorkerResult | null> => {
         const o = owns(shard, s.strategy, ref.id);
         if (!o.run) return null;
-        const r = await ex.run({ ...taskFor(s, ref, deadline), stop: stopBuffer() });
+        const r = await runWatched(ex, spec0.scenario.name, { ...taskFor(s, ref, deadline), stop: stopBuffer() });
         if (o.record) tasks.push({ task: ref, result: r });
         return r;
       },

@@ -1,6 +1,7 @@
 /**
- * Kconfig-like options, one typed object per run. Models may add options of
- * their own (e.g. MMU_NOTIFIER); they live beside these under the index signature.
+ * Kconfig-like options, one typed object per run. The type is exact: every option is declared
+ * here (a model's too, e.g. MMU_NOTIFIER), so a misspelt option such as
+ * `makeConfig({ PREEMT_RT: true })` does not compile instead of booting a non-RT kernel.
  */
 export interface KernelConfig {
   readonly PREEMPT_RT: boolean;
@@ -23,6 +24,10 @@ export interface KernelConfig {
   readonly DEBUG_OBJECTS_RCU_HEAD: boolean;
   /** Injected allocation failures (failslab) become explored choices. */
   readonly FAULT_INJECTION: boolean;
+  /** failslab's ignore-gfp-wait=N: sleeping (__GFP_DIRECT_RECLAIM) allocations fail too. */
+  readonly FAIL_GFP_WAIT: boolean;
+  /** CONFIG_MMU_NOTIFIER (selected by KVM): off, the OOM path runs through the !MMU_NOTIFIER stubs. */
+  readonly MMU_NOTIFIER: boolean;
   readonly DETECT_HUNG_TASK: boolean;
   readonly NR_CPUS: number;
   readonly HZ: number;
@@ -37,7 +42,6 @@ export interface KernelConfig {
   readonly srcutree_convert_to_big: number;
   /** srcutree.big_cpu_lim: the CPU count from which SRCU_SIZING_AUTO makes domains big. */
   readonly srcutree_big_cpu_lim: number;
-  readonly [option: string]: boolean | number | string;
 }
 
 export const defaultConfig: KernelConfig = {
@@ -51,6 +55,8 @@ export const defaultConfig: KernelConfig = {
   DEBUG_KMEMLEAK: true,
   DEBUG_OBJECTS_RCU_HEAD: true,
   FAULT_INJECTION: true,
+  FAIL_GFP_WAIT: false,
+  MMU_NOTIFIER: false,
   DETECT_HUNG_TASK: true,
   NR_CPUS: 2,
   HZ: 1000,
@@ -59,9 +65,12 @@ export const defaultConfig: KernelConfig = {
   srcutree_big_cpu_lim: 128,
 };
 
-export function makeConfig(over: Partial<Record<string, boolean | number | string>> = {}): KernelConfig {
-  return { ...defaultConfig, ...over } as KernelConfig;
+export function makeConfig(over: Partial<KernelConfig> = {}): KernelConfig {
+  return { ...defaultConfig, ...over };
 }
+
+/** A config option's name. */
+export type KernelOption = keyof KernelConfig;
 
 /** The kernel release string printed in reports. */
 export function utsRelease(c: KernelConfig): string {

@@ -3,7 +3,7 @@
  * One kernel runs per thread at a time, so the state is module-level (like the kernel's own globals).
  */
 import { Machine, type MachineOptions, SOFTIRQ_OFFSET, current, type Task } from '../sim/index.js';
-import type { KernelConfig } from './config.js';
+import type { KernelConfig, KernelOption } from './config.js';
 
 export interface Kernel {
   readonly config: KernelConfig;
@@ -41,7 +41,7 @@ export function kconfig(): KernelConfig {
   return kernel().config;
 }
 
-export function IS_ENABLED(option: string): boolean {
+export function IS_ENABLED(option: KernelOption): boolean {
   return Boolean(kernel().config[option]);
 }
 

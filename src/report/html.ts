@@ -7,6 +7,7 @@
  * function names, reports) only ever reaches the page as data and is put in
  * the DOM with textContent, never as markup.
  */
+import { cellKey } from './json.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type TrackKind, layoutTrace } from './layout.js';
@@ -222,7 +223,8 @@ export interface CheckResultEntry {
   readonly findings: readonly CheckFinding[];
 }
 
-export interface CheckResult {
+/** What a verdict matrix page is drawn from: a check result (run/matrix.ts) or an exploration's. */
+export interface MatrixInput {
   readonly version: 1;
   readonly results: readonly CheckResultEntry[];
 }
@@ -241,9 +243,7 @@ export type ExpectedVerdicts =
   | ((r: CheckResultEntry) => Expected | Verdict | undefined)
   | Readonly<Record<string, Expected | Verdict>>;
 
-export function cellKey(r: { scenario: string; variant: string | null; config: string }): string {
-  return `${r.scenario}/${r.variant ?? '-'}/${r.config}`;
-}
+export { cellKey };
 
 export interface MatrixData {
   readonly version: number;
@@ -280,7 +280,7 @@ function expectationOf(expected: ExpectedVerdicts | undefined, r: CheckResultEnt
 }
 
 export function toMatrixData(
-  check: CheckResult,
+  check: MatrixInput,
   expected: ExpectedVerdicts | undefined,
   traceOf: (f: CheckFinding, r: CheckResultEntry) => RunTrace | undefined,
   title = 'kernsim check: verdicts',
@@ -412,7 +412,7 @@ export function writeRunHtml(file: string, p: RunPage): void {
  */
 export function writeMatrixHtml(
   file: string,
-  check: CheckResult,
+  check: MatrixInput,
   expected: ExpectedVerdicts | undefined,
   traceOf: (f: CheckFinding, r: CheckResultEntry) => RunTrace | undefined = () => undefined,
 ): void {

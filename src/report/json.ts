@@ -90,3 +90,12 @@ export const ReplayJsonSchema = z
   })
   .readonly();
 export type ReplayJson = z.infer<typeof ReplayJsonSchema>;
+
+/** The one key of a scenario × variant × config cell (`scenario/variant/config`; no variant: `-`). */
+export function cellKey(c: {
+  readonly scenario: string;
+  readonly variant: string | null;
+  readonly config: string;
+}): string {
+  return `${c.scenario}/${c.variant ?? '-'}/${c.config}`;
+}

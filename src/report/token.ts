@@ -1,7 +1,8 @@
 /**
  * Replay tokens: one shell-safe string, `ks1-` + base64url(JSON), carrying
- * everything needed to reproduce one run: scenario reference, variant, config,
- * knob overrides, prelude runs (earlier runs a cross-run finding depends on),
+ * everything needed to reproduce one run: scenario reference, variant (and a
+ * user variant's source hash: its definition and its patches' source text),
+ * config, knob overrides, scenario parameters, prelude runs (earlier runs a cross-run finding depends on),
  * the choices, the index of the report it stands for, and the run's digest so
  * that a token that no longer fits the model is rejected instead of being
  * replayed wrongly.
@@ -25,10 +26,17 @@ const schema = z
       .optional(),
     /** Variant (absent: the scenario's default). */
     v: z.string().optional(),
+    /** A user variant's source hash (defineVariant: its definition and patches' source; 32 hex digits). */
+    vh: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .optional(),
     /** Config name. */
     c: z.string().min(1),
     /** Knob overrides (--set). */
     k: z.record(z.string(), knob).optional(),
+    /** Scenario parameters given (--param). */
+    q: z.record(z.string(), knob).optional(),
     /** Prelude runs' choices. */
     p: z.array(z.array(choice)).optional(),
     /** Choices. */
@@ -45,8 +53,12 @@ export interface TokenData {
   /** Content hash of a user scenario file (absent for a built-in scenario). */
   readonly scenarioHash?: string | undefined;
   readonly variant: string | undefined;
+  /** Source hash of a user variant (absent for a built-in one). */
+  readonly variantHash?: string | undefined;
   readonly config: string;
   readonly overrides: Readonly<Record<string, string | number | boolean>>;
+  /** Scenario parameters given with --param (absent or empty: the defaults). */
+  readonly params?: Readonly<Record<string, string | number | boolean>> | undefined;
   readonly prelude: readonly (readonly number[])[];
   readonly choices: readonly number[];
   readonly reportIndex: number;
@@ -62,7 +74,9 @@ export function encodeToken(t: TokenData): string {
   const o: z.infer<typeof schema> = { s: t.scenario, c: t.config, x: [...t.choices], r: t.reportIndex, d: t.digest };
   if (t.scenarioHash !== undefined) o.h = t.scenarioHash;
   if (t.variant !== undefined) o.v = t.variant;
+  if (t.variantHash !== undefined) o.vh = t.variantHash;
   if (Object.keys(t.overrides).length > 0) o.k = { ...t.overrides };
+  if (t.params && Object.keys(t.params).length > 0) o.q = { ...t.params };
   if (t.prelude.length > 0) o.p = t.prelude.map((p) => [...p]);
   return PREFIX + Buffer.from(JSON.stringify(o), 'utf8').toString('base64url');
 }
@@ -88,19 +102,26 @@ export function decodeToken(token: string): TokenData {
   }
   const o = r.data;
   // A key such as '__proto__' is dropped by the record parse: refuse it rather than replay without it.
-  const rawK = (json as { k?: unknown }).k;
-  if (rawK && typeof rawK === 'object') {
-    const kept = Object.keys(o.k ?? {});
-    const lost = Object.keys(rawK).find((key) => !kept.includes(key));
-    if (lost !== undefined) throw new TokenError(`malformed token: k: knob name '${lost}' is not allowed`);
+  for (const [field, what] of [
+    ['k', 'knob'],
+    ['q', 'param'],
+  ] as const) {
+    const raw = (json as Record<string, unknown>)[field];
+    if (raw && typeof raw === 'object') {
+      const kept = Object.keys(o[field] ?? {});
+      const lost = Object.keys(raw).find((key) => !kept.includes(key));
+      if (lost !== undefined) throw new TokenError(`malformed token: ${field}: ${what} name '${lost}' is not allowed`);
+    }
   }
   return {
     scenario: o.s,
     ...(o.h !== undefined ? { scenarioHash: o.h } : {}),
     variant: o.v,
+    ...(o.vh !== undefined ? { variantHash: o.vh } : {}),
     config: o.c,
     // Own entries only, in a fresh object (a '__proto__' key stays a key, never a prototype).
     overrides: Object.fromEntries(Object.entries(o.k ?? {})),
+    ...(o.q !== undefined ? { params: Object.fromEntries(Object.entries(o.q)) } : {}),
     prelude: o.p ?? [],
     choices: o.x,
     reportIndex: o.r,

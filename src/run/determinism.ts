@@ -17,6 +17,7 @@ import type { Strategy } from '../sim/index.js';
 import { Fingerprint, firstDifference } from './fingerprint.js';
 import { DEFAULTS } from './options.js';
 import { createSession, execute } from './session.js';
+import { WATCHDOG_KIND } from './watchdog.js';
 import type { RunSpec } from './spec.js';
 
 /** Runs prelude + choices (or a strategy) on a fresh session with a fingerprint. */
@@ -83,6 +84,8 @@ export function checkDeterminism(
   findings: readonly Finding[],
   opts: DeterminismOptions = {},
 ): Finding | null {
+  // A run the watchdog stopped would hang again here: neither it nor a sampled run is re-run.
+  if (findings.some((f) => f.kind === WATCHDOG_KIND)) return null;
   for (const f of findings) {
     if (f.kind === NONDET_KIND) return null;
     const a = printRun(spec, f.prelude, new Replay(f.choices));

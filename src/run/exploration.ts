@@ -5,26 +5,31 @@
  * ever sees a `(strategy) => RunResult` function.
  */
 import { availableParallelism } from 'node:os';
-import type { ExploreResult, Finding, Progress } from '../explore/explorer.js';
-import { shrink } from '../explore/shrink.js';
+import type { Progress } from '../explore/explorer.js';
 import type { FindingJson, ResultJson } from '../report/json.js';
+import type { Scenario } from '../scenarios/api.js';
 import { UsageError } from '../scenarios/index.js';
-import { checkDeterminism } from './determinism.js';
+import { type Executor, makeExecutor } from './executor.js';
+import { findingsJson } from './findings.js';
 import { DEFAULTS, STRATEGIES, type StrategyName, searchOptions } from './options.js';
-import { exploreParallel } from './pool.js';
-import { runnerFor } from './session.js';
+import { type PoolResult, exploreParallel } from './pool.js';
 import { type RunSpec, specFor } from './spec.js';
 import { adoptStop } from './stop.js';
 import { tokenFor } from './tokens.js';
+import { hangFinding } from './watchdog.js';
+import { workerSpec } from './worker.js';
 
 export type { FindingJson, JsonOutput, ResultJson } from '../report/json.js';
 export type { StrategyName } from './options.js';
 
 export interface ExplorationRequest {
-  readonly scenario: string;
+  /** A built-in scenario's name, a scenario file's path, or a defineScenario() object (explored on this thread). */
+  readonly scenario: string | Scenario;
   readonly variant?: string | undefined;
   readonly config?: string | undefined;
   readonly sets?: readonly string[];
+  /** Scenario parameters (`name=value`, --param). */
+  readonly params?: readonly string[];
   readonly strategy?: StrategyName;
   /** Preemption bound (dpor); -1 for none. Default DEFAULTS.preemptions. */
   readonly preemptions?: number;
@@ -32,7 +37,7 @@ export interface ExplorationRequest {
   readonly faults?: number;
   /** Executions budget (default: none for dpor, DEFAULTS.samplingBudget for pct/random). */
   readonly budget?: number | undefined;
-  readonly timeSeconds?: number | undefined;
+  readonly timeLimitS?: number | undefined;
   readonly seed?: number;
   /** Worker threads (default: os.availableParallelism()). */
   readonly jobs?: number;
@@ -45,6 +50,12 @@ export interface ExplorationRequest {
   readonly stop?: SharedArrayBuffer;
   /** DPOR executions per subtree task before it splits (default run/pool.ts SEQ_PHASE; for tests). */
   readonly seqPhase?: number;
+  /**
+   * Stop a run that goes this long without a scheduling point and report it (run/watchdog.ts):
+   * the exploration then runs in worker threads, also for jobs 1. Default: none (the command's
+   * default is WATCHDOG_MS_DEFAULT). Not for a defineScenario() object (it runs on this thread).
+   */
+  readonly watchdogMs?: number | undefined;
 }
 
 function checkInt(name: string, v: number | undefined, min: number): void {
@@ -60,13 +71,17 @@ export function checkRequest(req: ExplorationRequest): void {
   checkInt('--jobs', req.jobs, 1);
   checkInt('--depth', req.depth, 1);
   checkInt('--seed', req.seed, 0);
-  if (req.timeSeconds !== undefined && !(req.timeSeconds > 0))
+  checkInt('--watchdog-ms', req.watchdogMs, 1);
+  if (req.timeLimitS !== undefined && !(req.timeLimitS > 0))
     throw new UsageError('--time must be a positive number of seconds');
   if (req.strategy !== undefined && !STRATEGIES.includes(req.strategy))
     throw new UsageError(`unknown strategy '${req.strategy}' (${STRATEGIES.join(', ')})`);
 }
 
-export function incompleteReason(r: ExploreResult, strategy: StrategyName): string | undefined {
+export function incompleteReason(
+  r: Pick<PoolResult, 'complete' | 'stoppedBy' | 'executions' | 'elapsedMs' | 'cut'>,
+  strategy: StrategyName,
+): string | undefined {
   if (r.complete) return undefined;
   switch (r.stoppedBy) {
     case 'budget':
@@ -77,6 +92,8 @@ export function incompleteReason(r: ExploreResult, strategy: StrategyName): stri
       return 'stopped: the model is not deterministic';
     case 'interrupted':
       return `interrupted after ${r.executions} executions (${(r.elapsedMs / 1000).toFixed(1)} s)`;
+    case 'watchdog':
+      return 'a run was stopped by the watchdog (a task ran without a scheduling point): the rest of its part of the space was not explored';
     case 'cut-runs':
       return `${r.cut} run${r.cut === 1 ? '' : 's'} reached the step limit without ending (neither a livelock nor an RCU stall: raise the scenario's maxSteps)`;
     default:
@@ -86,47 +103,13 @@ export function incompleteReason(r: ExploreResult, strategy: StrategyName): stri
 
 /** The token of a scenario's run without preemptions or faults (its choices are filled in on replay). */
 export async function baseRunToken(
-  scenario: string,
+  scenario: string | Scenario,
   variant: string | undefined,
   config: string | undefined,
   sets: readonly string[],
+  params: readonly string[] = [],
 ): Promise<string> {
-  return tokenFor(await specFor(scenario, variant, config, sets), [], [], -1, '');
-}
-
-/** Turns explored findings into JSON findings (with tokens and, unless disabled, shrunk tokens). */
-export function findingsJson(spec: RunSpec, fs: readonly Finding[], doShrink: boolean): FindingJson[] {
-  const fresh = () => runnerFor(spec);
-  return fs.map((f) => {
-    const token = tokenFor(spec, f.choices, f.prelude, f.reportIndex, f.digest);
-    let shrunkToken = token;
-    let sh = { preemptions: f.preemptions, faults: f.faults, steps: f.steps };
-    if (
-      doShrink &&
-      f.reportIndex >= 0 &&
-      f.prelude.length === 0 &&
-      (f.preemptions > 0 || f.faults > 0 || f.steps > 1)
-    ) {
-      const s = shrink(f, fresh);
-      const better = s && (s.preemptions - f.preemptions || s.faults - f.faults || s.steps - f.steps) < 0 ? s : null;
-      if (better) {
-        shrunkToken = tokenFor(spec, better.choices, [], better.reportIndex, better.digest);
-        sh = { preemptions: better.preemptions, faults: better.faults, steps: better.steps };
-      }
-    }
-    return {
-      title: f.title,
-      kind: f.kind,
-      token,
-      report: f.report.text,
-      shrunk_token: shrunkToken,
-      execution: f.execution,
-      preemptions: f.preemptions,
-      faults: f.faults,
-      steps: f.steps,
-      shrunk: sh,
-    };
-  });
+  return tokenFor(await specFor(scenario, variant, config, sets, params), [], [], -1, '');
 }
 
 /** Runs one exploration and returns its result object (throws UsageError on bad input). */
@@ -135,44 +118,69 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   checkRequest(req);
   const search = searchOptions(req);
   const { strategy } = search;
-  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
-  // A user scenario file explores on this thread: the pool's worker threads cannot import it (their
-  // `--import tsx` hooks do not reach a file outside the checkout: "Unknown file extension .ts").
-  const jobs = spec.file ? 1 : (req.jobs ?? availableParallelism());
+  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? [], req.params ?? []);
+  // A defineScenario() object can only run on this thread (worker threads load a scenario by name or path).
+  const inMemory = typeof req.scenario !== 'string';
+  const jobs = inMemory ? 1 : (req.jobs ?? availableParallelism());
+  const watchdogMs = inMemory ? undefined : req.watchdogMs;
   const budget = req.budget ?? (strategy === 'dpor' ? undefined : DEFAULTS.samplingBudget);
-  // The partitioned exploration (inline for jobs = 1), whose results do not depend on N.
-  const r = await exploreParallel(
-    spec,
-    {
-      ...search,
-      budget,
-      timeSeconds: req.timeSeconds,
-      onProgress: req.onProgress,
-      seqPhase: req.seqPhase,
-    },
-    jobs,
-  );
-  return resultJson(spec, req, r, jobs);
+  const ex = makeExecutor({ jobs, watchdogMs, spec });
+  try {
+    // The partitioned exploration (on this thread for jobs 1 without a watchdog), whose results
+    // do not depend on N.
+    const r = await exploreParallel(
+      spec,
+      { ...search, budget, timeLimitS: req.timeLimitS, onProgress: req.onProgress, seqPhase: req.seqPhase },
+      ex,
+    );
+    return await finishExploration(spec, req, r, jobs, ex);
+  } finally {
+    await ex.close();
+  }
 }
 
 /**
- * An exploration's result object from what was explored: the determinism check, tokens, shrinking
- * (also used by src/fleet/ to finish a sharded or fleet exploration exactly as one machine does).
+ * An exploration's result object from what was explored: the finishing job (the determinism check,
+ * the findings' tokens, shrinking) run on `ex`, then the result fields. runExploration ends here,
+ * and so do src/fleet/'s sharded, merged and fleet explorations, so their output is the same.
  */
-export function resultJson(spec: RunSpec, req: ExplorationRequest, explored: ExploreResult, jobs: number): ResultJson {
-  let r = explored;
+export async function finishExploration(
+  spec: RunSpec,
+  req: ExplorationRequest,
+  explored: PoolResult,
+  jobs: number,
+  ex: Executor,
+): Promise<ResultJson> {
   const search = searchOptions(req);
   const { strategy } = search;
-  if (r.stoppedBy !== 'interrupted' && r.stoppedBy !== 'nondeterminism') {
-    // Every finding's run and a seeded sample of runs, each run twice, step by step.
-    const nd = checkDeterminism(spec, r.findings, { seed: search.seed, faults: search.faults });
-    if (nd)
-      r = {
-        ...r,
-        findings: [...r.findings, { ...nd, execution: r.executions }],
-        complete: false,
-        stoppedBy: 'nondeterminism',
-      };
+  const watchdogMs = ex.watchdogMs;
+  let r = explored;
+  // Every finding's run and a seeded sample of runs, each run twice, step by step; then the
+  // findings' tokens, shrunk (interrupted: not shrunk; the user asked to stop).
+  const interrupted = r.stoppedBy === 'interrupted';
+  const fin = await ex.run({
+    kind: 'finish',
+    spec: workerSpec(spec),
+    findings: r.findings,
+    seed: search.seed,
+    faults: search.faults,
+    determinism: !interrupted && r.stoppedBy !== 'nondeterminism',
+    shrink: (req.shrink ?? DEFAULTS.shrink) && !interrupted,
+    executions: r.executions,
+  });
+  let findings: readonly FindingJson[];
+  if (fin.ok) {
+    findings = fin.ok.findings;
+    if (fin.ok.nondeterministic) r = { ...r, complete: false, stoppedBy: 'nondeterminism' };
+  } else {
+    // The finishing work's runs hung (a determinism re-run or a shrinking step): the findings
+    // unshrunk, and the hang.
+    const all = [
+      ...r.findings,
+      { ...hangFinding(spec.scenario.name, fin.hang, watchdogMs ?? 0), execution: r.executions },
+    ];
+    findings = findingsJson(spec, all, false).filter((f, i, xs) => xs.findIndex((g) => g.title === f.title) === i);
+    r = { ...r, complete: false, stoppedBy: r.stoppedBy ?? 'watchdog' };
   }
   const reason = incompleteReason(r, strategy);
   return {
@@ -193,7 +201,6 @@ export function resultJson(spec: RunSpec, req: ExplorationRequest, explored: Exp
     elapsed_ms: Math.round(r.elapsedMs),
     jobs,
     stats: r.stats,
-    // Interrupted: no shrinking (the user asked to stop; the tokens replay as they are).
-    findings: findingsJson(spec, r.findings, (req.shrink ?? DEFAULTS.shrink) && r.stoppedBy !== 'interrupted'),
+    findings,
   };
 }

@@ -13,7 +13,7 @@ import { register } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Scenario } from '../scenarios/api.js';
-import { UsageError, loadScenario } from '../scenarios/index.js';
+import { UsageError, loadScenario, normalizeScenario } from '../scenarios/index.js';
 
 export const SCENARIO_EXTENSIONS: readonly string[] = ['.ts', '.js', '.mjs', '.mts'];
 
@@ -33,15 +33,56 @@ export function contentHash(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex').slice(0, 32);
 }
 
+/** The public entry points (package.json "exports"), relative to src/ (or dist/ in the build). */
+export const ENTRY_POINTS: Readonly<Record<string, string>> = {
+  kernsim: 'index',
+  'kernsim/kernel': 'kernel/index',
+  'kernsim/linux': 'linux',
+  'kernsim/explore': 'run/index',
+};
+
+/**
+ * The files of the running installation that 'kernsim' and 'kernsim/…' name: src/*.ts when this
+ * module runs from source (through tsx), dist/*.js in the build (whose modules and chunks sit in
+ * dist/ as they do in src/: this module is bundled into a chunk in dist/run/).
+ */
+export function entryUrls(from = import.meta.url): Record<string, string> {
+  const ext = from.endsWith('.ts') ? '.ts' : '.js';
+  const root = new URL('../', from);
+  return Object.fromEntries(Object.entries(ENTRY_POINTS).map(([k, v]) => [k, new URL(`${v}${ext}`, root).href]));
+}
+
 let hooked = false;
 
-/** Makes files imported with `?kernsim-esm=…` load as ES modules (a .ts beside a CommonJS package.json). */
+/**
+ * A module resolve hook for user scenario files: 'kernsim' and 'kernsim/…' resolve to the
+ * installation that is running (one module graph, one simulated machine), whether or not the file
+ * sits in a package that depends on kernsim; a file imported with `?kernsim-esm=…` loads as an ES
+ * module (a .ts beside a CommonJS package.json, or none).
+ */
 function ensureEsmHook(): void {
   if (hooked) return;
   hooked = true;
-  const src =
-    "export async function resolve(s, c, next) { const r = await next(s, c); return r.url.includes('kernsim-esm=') ? { ...r, format: 'module' } : r; }";
-  register(`data:text/javascript,${encodeURIComponent(src)}`);
+  const src = [
+    'let map = {};',
+    'export function initialize(d) { map = d.map; }',
+    'export async function resolve(s, c, next) {',
+    '  const to = Object.hasOwn(map, s) ? map[s] : undefined;',
+    '  const r = await next(to ?? s, c);',
+    "  return r.url.includes('kernsim-esm=') ? { ...r, format: 'module' } : r;",
+    '}',
+  ].join('\n');
+  register(`data:text/javascript,${encodeURIComponent(src)}`, { data: { map: entryUrls() } });
+}
+
+let tsxRegistered = false;
+
+/** A .ts/.mts file loaded by the built library (not running under tsx): tsx's hooks, once. */
+async function ensureTypeScript(file: string): Promise<void> {
+  if (tsxRegistered || import.meta.url.endsWith('.ts') || !['.ts', '.mts'].includes(extname(file))) return;
+  tsxRegistered = true;
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
 }
 
 /** Checks that `file` is a regular scenario file and reads it (never opens a FIFO, device or directory). */
@@ -123,6 +164,7 @@ export async function loadScenarioFile(path: string, shown = path, expectHash?: 
     throw new UsageError(
       `refusing to run ${file}: its content (sha256 ${hash}) is not the file the token was made from (${expectHash}); give the scenario with --scenario FILE`,
     );
+  await ensureTypeScript(file);
   ensureEsmHook();
   let mod: { default?: unknown };
   try {
@@ -136,12 +178,9 @@ export async function loadScenarioFile(path: string, shown = path, expectHash?: 
   const s = (mod.default ?? mod) as Partial<Scenario> | null;
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.setup !== 'function')
     throw new UsageError(`scenario file ${shown} has no default export made with defineScenario()`);
-  const variants = Array.isArray(s.variants) ? s.variants : [];
-  const configs = Array.isArray(s.configs) ? s.configs : [];
-  if (!variants.every((v) => typeof v === 'string') || !configs.every((c) => typeof c === 'string'))
-    throw new UsageError(`scenario file ${shown}: variants and configs must be lists of names`);
   return {
-    scenario: { description: '', ...s, variants, configs } as Scenario,
+    // defineScenario() has made it whole already; a plain object is checked the same way.
+    scenario: normalizeScenario(s, `scenario file ${shown}`),
     file: { path: file, hash },
   };
 }

@@ -12,10 +12,14 @@ import type { ResultJson } from '../report/json.js';
 import type { Scenario } from '../scenarios/api.js';
 import { configs } from '../scenarios/configs.js';
 import { UsageError, scenarios, variants } from '../scenarios/index.js';
-import { type ExplorationRequest, runExploration } from './exploration.js';
+import { ownError } from './executor.js';
+import { type ExplorationRequest, incompleteReason, runExploration } from './exploration.js';
+import { findingsJson } from './findings.js';
+import { heartbeatBuffer } from './heartbeat.js';
 import { DEFAULTS } from './options.js';
 import { specFor } from './spec.js';
 import { stopBuffer } from './stop.js';
+import { type Hang, hangFinding, watch } from './watchdog.js';
 import { type ExpectedCell, cellKey, loadVerdicts } from './verdicts.js';
 import '../scenarios/builtin.js';
 
@@ -34,6 +38,8 @@ export interface CheckOptions {
   /** Shrink findings (slow: each finding is re-explored at lower bounds). Default false. */
   readonly shrink?: boolean;
   readonly onCell?: (done: number, total: number) => void;
+  /** Stop a run that goes this long without a scheduling point (cells then run in threads, also for jobs 1). */
+  readonly watchdogMs?: number | undefined;
 }
 
 export interface CellResult {
@@ -51,6 +57,85 @@ export interface CheckResult {
   readonly cells: readonly CellResult[];
   readonly elapsed_ms: number;
   readonly matched: number;
+}
+
+/** A cell the watchdog stopped: its run as the cell's finding (with its token), nothing else. */
+async function hungCell(req: ExplorationRequest, h: Hang, limitMs: number, elapsedMs: number): Promise<ResultJson> {
+  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
+  const pre = req.preemptions ?? DEFAULTS.preemptions;
+  return {
+    scenario: spec.scenarioRef,
+    variant: spec.variant?.name ?? null,
+    config: spec.configName,
+    strategy: 'dpor',
+    executions: h.runs,
+    complete: false,
+    incomplete_reason: incompleteReason(
+      { complete: false, stoppedBy: 'watchdog', executions: h.runs, elapsedMs, cut: 0 },
+      'dpor',
+    ) as string,
+    bounds: { preemptions: pre >= 0 ? pre : null, faults: req.faults ?? DEFAULTS.faults },
+    steps: 0,
+    abandoned: 0,
+    cut_runs: 0,
+    elapsed_ms: Math.round(elapsedMs),
+    jobs: 1,
+    stats: {},
+    findings: findingsJson(spec, [hangFinding(spec.scenario.name, h, limitMs)], false),
+  };
+}
+
+/**
+ * Explores cells: on this thread one after the other (jobs 1 without a watchdog), else in a pool
+ * of `jobs` threads (run/check-worker.ts), each cell watched when `watchdogMs` is given.
+ */
+export async function exploreCells(
+  reqs: readonly ExplorationRequest[],
+  o: { readonly jobs: number; readonly watchdogMs?: number | undefined; readonly onCell?: () => void },
+): Promise<ResultJson[]> {
+  if ((o.jobs === 1 || reqs.length === 1) && o.watchdogMs === undefined) {
+    const results: ResultJson[] = [];
+    for (const r of reqs) {
+      results.push(await runExploration({ ...r, jobs: 1 }));
+      o.onCell?.();
+    }
+    return results;
+  }
+  const ts = import.meta.url.endsWith('.ts');
+  const threads = Math.max(1, Math.min(o.jobs, reqs.length));
+  const pool = new Piscina({
+    filename: new URL(ts ? './check-worker-boot.mjs' : './check-worker.js', import.meta.url).href,
+    maxThreads: threads,
+    minThreads: threads,
+  });
+  const ms = o.watchdogMs;
+  const cell = async (r: ExplorationRequest): Promise<ResultJson> => {
+    const t0 = performance.now();
+    const heartbeat = ms !== undefined ? heartbeatBuffer() : undefined;
+    const abort = new AbortController();
+    let hang: Hang | null = null;
+    const unwatch =
+      heartbeat && ms !== undefined
+        ? watch(heartbeat, ms, (h) => {
+            hang = h;
+            abort.abort();
+          })
+        : () => {};
+    try {
+      return (await pool.run({ ...r, stop: stopBuffer(), heartbeat }, { signal: abort.signal })) as ResultJson;
+    } catch (e) {
+      if (hang) return hungCell(r, hang, ms ?? 0, performance.now() - t0);
+      throw ownError(e);
+    } finally {
+      unwatch();
+      o.onCell?.();
+    }
+  };
+  try {
+    return await Promise.all(reqs.map(cell));
+  } finally {
+    await pool.close();
+  }
 }
 
 /** The model scenarios (those that run under variants), in registry order. */
@@ -85,13 +170,13 @@ export async function checkRequests(opts: CheckOptions): Promise<CheckRequest[]>
   const cs = new Set(pick(configs, opts.configs, 'config').map((c) => c.name));
   const expected = loadVerdicts(opts.verdicts ?? DEFAULT_VERDICTS);
   const sets = opts.sets ?? [];
-  const requests: { req: ExplorationRequest; exp: ExpectedCell | undefined }[] = [];
+  const requests: CheckRequest[] = [];
   for (const s of scs)
     for (const v of s.variants) {
       if (!vs.has(v)) continue;
       for (const c of s.configs) {
         if (!cs.has(c)) continue;
-        const exp = expected.get(cellKey(s.name, v, c));
+        const exp = expected.get(cellKey({ scenario: s.name, variant: v, config: c }));
         requests.push({
           exp,
           req: {
@@ -114,46 +199,14 @@ export async function checkRequests(opts: CheckOptions): Promise<CheckRequest[]>
   return requests;
 }
 
-/** Explores cells on `opts.jobs` threads; the results in the cells' order. */
+/** Explores cells on `opts.jobs` threads (watched with `opts.watchdogMs`); the results in the cells' order. */
 export async function runCells(requests: readonly CheckRequest[], opts: CheckOptions): Promise<ResultJson[]> {
   const jobs = Math.max(1, opts.jobs ?? availableParallelism());
   let done = 0;
-  const tick = () => opts.onCell?.(++done, requests.length);
-  let results: ResultJson[];
-  if (jobs === 1 || requests.length === 1) {
-    results = [];
-    for (const r of requests) {
-      results.push(await runExploration({ ...r.req, jobs: 1 }));
-      tick();
-    }
-  } else {
-    const ts = import.meta.url.endsWith('.ts');
-    const pool = new Piscina({
-      filename: new URL(ts ? './check-worker.ts' : './check-worker.js', import.meta.url).href,
-      maxThreads: jobs,
-      minThreads: Math.min(jobs, requests.length),
-      ...(ts ? { execArgv: ['--import', 'tsx'] } : {}),
-    });
-    try {
-      results = await Promise.all(
-        requests.map(async (r) => {
-          let res: ResultJson;
-          try {
-            res = (await pool.run({ ...r.req, stop: stopBuffer() })) as ResultJson;
-          } catch (e) {
-            // A UsageError crosses the thread boundary as a plain Error with its name.
-            if (e instanceof Error && e.name === 'UsageError') throw new UsageError(e.message);
-            throw e;
-          }
-          tick();
-          return res;
-        }),
-      );
-    } finally {
-      await pool.close();
-    }
-  }
-  return results;
+  return exploreCells(
+    requests.map((r) => r.req),
+    { jobs, watchdogMs: opts.watchdogMs, onCell: () => opts.onCell?.(++done, requests.length) },
+  );
 }
 
 /** The check's result from its cells' results (elapsed: the wall time, in ms). */

@@ -8,8 +8,10 @@ import type { RunFn } from '../explore/common.js';
 import { type CheckState, createCheckState, installCheckers } from '../check/index.js';
 import { boot } from '../kernel/kernel.js';
 import type { ScenarioContext } from '../scenarios/api.js';
+import { installVariant } from '../scenarios/index.js';
 import type { Observer, RunResult, Strategy } from '../sim/index.js';
 import type { Fingerprint } from './fingerprint.js';
+import { beating, runUnderWay } from './heartbeat.js';
 import { runHook } from './model-error.js';
 import type { RunSpec } from './spec.js';
 
@@ -33,16 +35,27 @@ export interface ExecuteOptions {
   readonly fingerprint?: Fingerprint;
 }
 
-/** One run of the scenario under a strategy. */
+/** One run of the scenario under a strategy (beating on the thread's heartbeat, if any: run/heartbeat.ts). */
 export function execute(session: Session, strategy: Strategy, opts: ExecuteOptions = {}): RunResult {
+  runUnderWay(true);
+  try {
+    return executeRun(session, beating(strategy), opts);
+  } finally {
+    runUnderWay(false);
+  }
+}
+
+function executeRun(session: Session, strategy: Strategy, opts: ExecuteOptions): RunResult {
   const { spec } = session;
   const maxSteps = opts.maxSteps ?? spec.scenario.maxSteps ?? 100_000;
   const k = boot(spec.config, { strategy, maxSteps, trace: opts.trace ?? false });
   const m = k.machine;
   for (const o of opts.observers ?? []) m.observers.push(o);
   installCheckers(m, spec.config, session.checks);
+  // The variant's patches replace model functions by name on this machine, for every task.
+  installVariant(m, spec.variant, spec.knobs);
   if (opts.fingerprint) opts.fingerprint.install(m);
-  const ctx: ScenarioContext = { config: spec.config, variant: spec.variant, knobs: spec.knobs };
+  const ctx: ScenarioContext = { config: spec.config, variant: spec.variant, knobs: spec.knobs, params: spec.params };
   const sc = spec.scenario;
   const finish = sc.finish;
   if (finish) m.endHooks.unshift(() => void runHook(m, sc.name, 'finish', () => finish.call(sc, ctx)));

@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import type { Finding } from '../explore/explorer.js';
 import { type TokenData, TokenError, encodeToken } from '../report/token.js';
+import type { Scenario } from '../scenarios/api.js';
 import { UsageError } from '../scenarios/index.js';
 import { type LoadedScenario, loadAnyScenario, loadScenarioFile, looksLikePath } from './load-scenario.js';
 import { type RunSpec, resolveSpec } from './spec.js';
@@ -22,8 +23,10 @@ export function tokenFor(
     scenario: spec.file ? spec.file.path : spec.scenarioRef,
     scenarioHash: spec.file?.hash,
     variant: spec.variant?.name,
+    variantHash: spec.variant?.sourceHash,
     config: spec.configName,
     overrides: spec.overrides,
+    params: spec.paramOverrides,
     prelude,
     choices,
     reportIndex: idx,
@@ -36,10 +39,13 @@ export function tokenFor(
  * content hash: the file is loaded only when it is a regular scenario file with that content;
  * `scenarioFile` (replay --scenario FILE) loads the user's file instead.
  */
-export async function specForToken(t: TokenData, scenarioFile?: string): Promise<RunSpec> {
+export async function specForToken(t: TokenData, scenarioFile?: string | Scenario): Promise<RunSpec> {
   const sets = Object.entries(t.overrides).map(([k, v]) => `${k}=${String(v)}`);
+  const params = Object.entries(t.params ?? {}).map(([k, v]) => `${k}=${String(v)}`);
   let loaded: LoadedScenario;
-  if (scenarioFile !== undefined) {
+  if (scenarioFile !== undefined && typeof scenarioFile !== 'string') {
+    loaded = { scenario: scenarioFile };
+  } else if (scenarioFile !== undefined) {
     loaded = looksLikePath(scenarioFile) ? await loadScenarioFile(scenarioFile) : await loadAnyScenario(scenarioFile);
   } else if (t.scenarioHash === undefined) {
     if (looksLikePath(t.scenario))
@@ -62,5 +68,24 @@ export async function specForToken(t: TokenData, scenarioFile?: string): Promise
       throw e;
     }
   }
-  return resolveSpec(loaded.scenario, scenarioFile ?? t.scenario, t.variant, t.config, sets, loaded.file);
+  const spec = resolveSpec(
+    loaded.scenario,
+    typeof scenarioFile === 'string' ? scenarioFile : t.scenario,
+    t.variant,
+    t.config,
+    sets,
+    loaded.file,
+    params,
+  );
+  // A user variant (defineVariant) replays only under the definition and patches it was made with.
+  const have = spec.variant?.sourceHash;
+  if (have !== t.variantHash)
+    throw new TokenError(
+      t.variantHash === undefined
+        ? `the token was made under the built-in variant '${t.variant}', but the scenario's '${t.variant}' is a user variant (defineVariant): not replaying under different code`
+        : have === undefined
+          ? `the token was made under a user variant '${t.variant}' (source ${t.variantHash}), which the scenario does not define: not replaying under different code`
+          : `variant '${t.variant}' changed since the token was made (its definition or patch source has hash ${have}, the token's is ${t.variantHash}): not replaying under different code`,
+    );
+  return spec;
 }

@@ -9,6 +9,7 @@
  * Everything else in the file (reasoning, failure-mode references, tokens) is prose.
  */
 import { readFileSync } from 'node:fs';
+import { cellKey } from '../report/json.js';
 import { UsageError } from '../scenarios/index.js';
 
 export interface ExpectedCell {
@@ -28,9 +29,7 @@ export interface ExpectedCell {
   readonly titles: readonly string[];
 }
 
-export function cellKey(scenario: string, variant: string, config: string): string {
-  return `${scenario}/${variant}/${config}`;
-}
+export { cellKey };
 
 export function parseVerdicts(text: string, file = 'docs/verdicts.md'): Map<string, ExpectedCell> {
   const cells = new Map<string, ExpectedCell>();
@@ -86,7 +85,7 @@ export function parseVerdicts(text: string, file = 'docs/verdicts.md'): Map<stri
       budget,
       titles,
     };
-    cells.set(cellKey(cell.scenario, cell.variant, cell.config), cell);
+    cells.set(cellKey(cell), cell);
   }
   if (cells.size === 0) throw new UsageError(`${file}: the verdict matrix is empty`);
   return cells;

@@ -5,11 +5,11 @@
  * verdict matrix page (`kernsim check --html`). All files are written
  * atomically.
  */
-import { TokenError, decodeToken } from '../report/token.js';
+import { TokenError } from '../report/token.js';
 import { type RunTrace, traceRecorder } from '../report/recorder.js';
 import {
   type CheckFinding,
-  type CheckResult,
+  type MatrixInput,
   type CheckResultEntry,
   type ExpectedVerdicts,
   matrixHtml,
@@ -18,10 +18,9 @@ import {
   writeRunHtml,
 } from '../report/html.js';
 import { writeFileAtomic, writeTraceJson } from '../report/trace.js';
-import { Replay } from '../explore/replay.js';
 import type { Report } from '../sim/index.js';
-import { createSession, execute } from './session.js';
-import { specForToken } from './tokens.js';
+import { runToken } from './replay.js';
+import { WATCHDOG_KIND } from './watchdog.js';
 
 export interface TracedRun {
   readonly trace: RunTrace;
@@ -36,12 +35,9 @@ export interface TracedRun {
 
 /** Replays a token (its prelude runs first, untraced) and records the final run with trace on. */
 export async function traceToken(token: string, scenarioFile?: string): Promise<TracedRun> {
-  const t = decodeToken(token);
-  const spec = await specForToken(t, scenarioFile);
-  const session = createSession(spec);
-  for (const pc of t.prelude) execute(session, new Replay(pc, { tail: 'complete' }));
   const rec = traceRecorder();
-  const r = execute(session, new Replay(t.choices, { tail: 'complete' }), { trace: true, observers: [rec.observer] });
+  const run = await runToken(token, { scenarioFile, tail: 'complete', trace: true, observers: [rec.observer] });
+  const { token: t, spec, result: r } = run;
   const trace = rec.finish();
   const report = t.reportIndex >= 0 ? (r.reports[t.reportIndex] ?? null) : null;
   if (t.reportIndex >= 0 && !report)
@@ -101,6 +97,8 @@ export async function writeTokenVisuals(token: string, opts: VisualOptions): Pro
 }
 
 async function traceOrUndefined(f: CheckFinding): Promise<RunTrace | undefined> {
+  // A run the watchdog stopped would hang this thread: it has no timeline.
+  if (f.kind === WATCHDOG_KIND) return undefined;
   try {
     return (await traceToken(f.token)).trace;
   } catch {
@@ -114,7 +112,7 @@ async function traceOrUndefined(f: CheckFinding): Promise<RunTrace | undefined> 
  */
 export async function writeCheckHtml(
   file: string,
-  check: CheckResult,
+  check: MatrixInput,
   expected?: ExpectedVerdicts,
   title?: string,
 ): Promise<void> {
@@ -131,7 +129,7 @@ export async function writeCheckHtml(
  */
 export async function writeExploreHtml(file: string, result: CheckResultEntry): Promise<void> {
   const first = result.findings[0];
-  if (result.findings.length === 1 && first) {
+  if (result.findings.length === 1 && first && first.kind !== WATCHDOG_KIND) {
     await writeTokenVisuals(first.token, { html: file, title: first.title });
     return;
   }
@@ -144,14 +142,16 @@ export async function writeExploreHtml(file: string, result: CheckResultEntry): 
 /** `kernsim explore … --trace F.json --html F.html`: the trace of the first finding and the HTML page. */
 export async function writeExploreVisuals(result: CheckResultEntry, opts: VisualOptions): Promise<string[]> {
   const written: string[] = [];
-  const first = result.findings[0];
+  const first = result.findings.find((f) => f.kind !== WATCHDOG_KIND);
   if (opts.trace && first)
     written.push(...(await writeTokenVisuals(first.token, { trace: opts.trace, title: first.title })));
   else if (opts.trace && opts.baseToken) {
     // No finding to picture: the scenario's run without preemptions or faults, and say so.
     written.push(...(await writeTokenVisuals(opts.baseToken, { trace: opts.trace })));
     opts.note?.(`no finding: ${opts.trace} has the scenario's run without preemptions or faults`);
-  } else if (opts.trace) opts.note?.(`no finding: ${opts.trace} not written (no run to show)`);
+  } else if (opts.trace && result.findings.length > 0)
+    opts.note?.(`the only finding is a run that hangs: ${opts.trace} not written (no run to show)`);
+  else if (opts.trace) opts.note?.(`no finding: ${opts.trace} not written (no run to show)`);
   if (opts.html) {
     await writeExploreHtml(opts.html, result);
     written.push(opts.html);

@@ -1,6 +1,4 @@
-/** Imports every built-in scenario module (each registers itself) and registers the model's variants. */
-import { VARIANTS } from '../models/linux/variants.js';
-import { registerVariants } from './index.js';
+/** Imports every built-in scenario module (each registers itself; scenarios/index.ts registers the model's variants). */
 import './selftest.js';
 import './simple-kvm-reap.js';
 import './oom-kill.js';
@@ -11,5 +9,3 @@ import './stress.js';
 import './reclaim-reap.js';
 import './itree-reap.js';
 import './radeon-reap.js';
-
-registerVariants(VARIANTS);

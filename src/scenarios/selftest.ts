@@ -7,22 +7,12 @@ import { WARN_ON } from '../kernel/bug.js';
 import { mutex_init, mutex_lock, mutex_unlock } from '../kernel/locking/mutex.js';
 import { READ_ONCE, WRITE_ONCE, shared } from '../kernel/once.js';
 import { spawn_user } from '../kernel/sched/core.js';
-import { current, kfunc } from '../sim/index.js';
+import { kfunc } from '../sim/index.js';
 import { defineScenario } from './api.js';
+import { inFrame } from './frame.js';
 import { registerScenarios } from './index.js';
 
 const base = { variants: [] as string[], configs: ['default'] };
-
-/** Runs `body` with `name` pushed on the current task's frame stack (finish() runs as swapper/0). */
-function inFrame(name: string, body: () => void): void {
-  const frames = current().frames;
-  frames.push(name);
-  try {
-    body();
-  } finally {
-    frames.pop();
-  }
-}
 
 export const selftestIndependent = (() => {
   return defineScenario({

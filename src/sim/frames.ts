@@ -7,12 +7,66 @@
  * Oops report still shows where it happened. Names registered as internal
  * (locking, scheduler, sanitizer and SRCU machinery) are skipped when a
  * finding's title looks for "the first frame outside the machinery".
+ *
+ * A machine may carry named function overrides (setKfuncOverrides): a call of a
+ * kfunc whose name is in the table runs the override in the kfunc's frame. sim/
+ * knows nothing of what they are for (upper layers use them for user patches).
  */
-import { type SimEvent, current, machine } from './machine.js';
+import { type Machine, type SimEvent, current, machine } from './machine.js';
 import type { KGen } from './task.js';
 
 const internal = new Set<string>();
 const kfuncs = new WeakSet<object>();
+/** The names kfuncs carry (what a named override may replace). */
+const kfuncNames = new Set<string>();
+
+/**
+ * A named function override: runs instead of the body of every kfunc of that name, in its frame
+ * (the name stays in call traces). `original` is the replaced body (without a frame of its own),
+ * so an override may call through: `return yield* original(...args)`.
+ */
+export type KfuncOverride = (original: (...args: never[]) => KGen<unknown>, ...args: never[]) => KGen<unknown>;
+
+/** Override tables by machine (set before its run). */
+const overrideTables = new WeakMap<Machine, ReadonlyMap<string, KfuncOverride>>();
+/** Whether any machine in this thread ever had a table: until then a call pays one boolean test. */
+let anyOverrides = false;
+/** The last machine looked up and its table (a call compares one pointer). */
+let overrideMachine: Machine | null = null;
+let overrideTable: ReadonlyMap<string, KfuncOverride> | null = null;
+
+/** Whether a kfunc of this name exists (has been created by a loaded module). */
+export function isKfuncName(name: string): boolean {
+  return kfuncNames.has(name);
+}
+
+/** The names of every kfunc created so far, sorted. */
+export function kfuncNameList(): string[] {
+  return [...kfuncNames].sort();
+}
+
+/**
+ * Installs m's named function overrides (name -> replacement body): every call of a kfunc of
+ * that name on m, from any task, runs the replacement. An empty table removes them. Names that
+ * no kfunc carries are refused (the caller validates user input first: this is a programming error).
+ */
+export function setKfuncOverrides(m: Machine, table: ReadonlyMap<string, KfuncOverride>): void {
+  for (const n of table.keys()) if (!kfuncNames.has(n)) throw new Error(`no kfunc is named '${n}'`);
+  if (table.size === 0) overrideTables.delete(m);
+  else {
+    overrideTables.set(m, table);
+    anyOverrides = true;
+  }
+  if (overrideMachine === m) overrideMachine = null;
+}
+
+function overrideOf(m: Machine, name: string): KfuncOverride | undefined {
+  if (overrideMachine !== m) {
+    overrideMachine = m;
+    overrideTable = overrideTables.get(m) ?? null;
+  }
+  return overrideTable === null ? undefined : overrideTable.get(name);
+}
 
 /** Whether fn was made by kfunc() (it pushes its own frame). */
 export function isKfunc(fn: unknown): boolean {
@@ -46,7 +100,11 @@ export function kfunc<A extends unknown[], R>(
       ar.push(frames.length, m.stepIndex, args);
       // Trace-only: function entry/exit for the recorder (report/recorder.ts).
       if (m.trace) m.emit({ type: 'enter', name, task: t } as SimEvent);
-      const r = yield* body(...args);
+      let r: R;
+      // A named override (a patch) runs in this frame instead of the body.
+      const o = anyOverrides ? overrideOf(m, name) : undefined;
+      if (o === undefined) r = yield* body(...args);
+      else r = (yield* (o as unknown as (b: typeof body, ...a: A) => KGen<R>)(body, ...args)) as R;
       frames.pop();
       // This frame's slots, and those of frames that threw past their pop (not popped either).
       while (ar.length > 0 && (ar[ar.length - 3] as number) > frames.length) ar.length -= 3;
@@ -59,6 +117,7 @@ export function kfunc<A extends unknown[], R>(
   }[name];
   if (!wrapped) throw new Error(`kfunc: cannot wrap ${name}`);
   kfuncs.add(wrapped);
+  kfuncNames.add(name);
   return wrapped;
 }
 

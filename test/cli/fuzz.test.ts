@@ -153,7 +153,7 @@ test('1,000+ malformed --set / option combinations: a UsageError or a valid spec
         budget: fc.oneof(fc.constant(1), num),
         seed: num,
         depth: num,
-        timeSeconds: fc.option(num, { nil: undefined }),
+        timeLimitS: fc.option(num, { nil: undefined }),
       }),
       async (o) => {
         n++;

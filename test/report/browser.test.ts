@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { type CheckResult, writeMatrixHtml, writeRunHtml } from '../../src/report/html.js';
+import { type MatrixInput, writeMatrixHtml, writeRunHtml } from '../../src/report/html.js';
 import { chromiumMissing, launch, openFile, outPath } from './browser.js';
 import { HOSTILE, fixtureRun } from './fixture.js';
 
@@ -78,7 +78,7 @@ describe('HTML pages in headless Chromium', { skip: missing ?? false }, () => {
   });
 
   test('the verdict matrix: a finding cell opens its timeline', async () => {
-    const check: CheckResult = {
+    const check: MatrixInput = {
       version: 1,
       results: [
         {

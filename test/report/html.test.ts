@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  type CheckResult,
+  type MatrixInput,
   jsonForScript,
   matrixHtml,
   runHtml,
@@ -51,7 +51,7 @@ test('call-trace lines of the report link to where their functions ran', () => {
 });
 
 test('the verdict matrix compares each cell with its expectation', () => {
-  const check: CheckResult = {
+  const check: MatrixInput = {
     version: 1,
     results: [
       {

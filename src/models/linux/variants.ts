@@ -5,7 +5,8 @@
  * design()) exactly where the designs differ. Knobs listed in a variant's
  * VariantInfo are user-settable with `--set knob=value`; the rest of the
  * design is fixed per variant. Nothing in the model tests a variant's *name*:
- * every difference is a named parameter below.
+ * every difference is a named parameter below. A user variant (defineVariant, based on
+ * one of these) changes the same parameters by name.
  */
 import { machine } from '../../sim/index.js';
 import { kernel } from '../../kernel/kernel.js';
@@ -62,7 +63,8 @@ export interface Design {
   readonly invalidate_gpc: boolean;
 }
 
-const base: Design = {
+/** The mainline design: every parameter's value when no variant changes it. */
+export const BASE_DESIGN: Design = {
   mn_invalidate_lock_raw: false,
   raw_gpc_lock: false,
   oom_hook: 'none',
@@ -145,8 +147,9 @@ const DESIGN = Symbol('models.linux.design');
 
 /** Selects the design for this run (called by a scenario's setup). */
 export function select_design(variant: VariantInfo | undefined, knobs: Readonly<Record<string, KnobValue>>): Design {
-  const def = VARIANTS.find((v) => v.name === variant?.name);
-  const d = { ...base, ...(def?.design ?? {}), ...(variant ? knobs : {}) } as Design;
+  // A user variant (defineVariant) carries its base's design with its own over it.
+  const fixed = variant?.design ?? VARIANTS.find((v) => v.name === variant?.name)?.design ?? {};
+  const d = { ...BASE_DESIGN, ...fixed, ...(variant ? knobs : {}) } as Design;
   machine().ext.set(DESIGN, d);
   // The scheduler patch itself (kernel/sched/core.ts: __might_resched's sleeping_lock).
   if (d.rt_nonblock_sleeping_locks) kernel().patches.add(PATCH_RT_NONBLOCK_SLEEPING_LOCKS);
@@ -155,7 +158,7 @@ export function select_design(variant: VariantInfo | undefined, knobs: Readonly<
 
 /** The design of the running model (mainline when no scenario selected one). */
 export function design(): Design {
-  return (machine().ext.get(DESIGN) as Design | undefined) ?? base;
+  return (machine().ext.get(DESIGN) as Design | undefined) ?? BASE_DESIGN;
 }
 
 /** Counters the tests read to see which paths a run took (not kernel state). */

@@ -1,0 +1,105 @@
+/**
+ * Where the pool's jobs run (mechanism only; what to run is run/pool.ts and run/exploration.ts):
+ * on this thread (jobs 1, no watchdog: a defineScenario() object can only run here), or in
+ * piscina worker threads — also for jobs 1 when a watchdog is asked for, so that a run that
+ * never reaches a scheduling point can be stopped: the job's thread is terminated and the job
+ * answers `{ hang }` instead of its result.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { TokenError } from '../report/token.js';
+import { UsageError } from '../scenarios/index.js';
+import type { RunSpec } from './spec.js';
+import { heartbeatBuffer } from './heartbeat.js';
+import { type Hang, watch } from './watchdog.js';
+import { type Job, type JobResult, runJob } from './worker.js';
+
+export type Outcome<T> =
+  | { readonly ok: T; readonly hang?: undefined }
+  | { readonly ok?: undefined; readonly hang: Hang };
+
+export interface Executor {
+  run<J extends Job>(job: J): Promise<Outcome<JobResult<J>>>;
+  /** The watchdog's limit (undefined: none). */
+  readonly watchdogMs: number | undefined;
+  /** Worker threads (1: this thread, or one watched thread). */
+  readonly jobs: number;
+  close(): Promise<void>;
+}
+
+export interface ExecutorOptions {
+  readonly jobs: number;
+  /** Stop a run after this long without a scheduling point (threads even for jobs 1). */
+  readonly watchdogMs?: number | undefined;
+  /** The spec, for jobs run on this thread. */
+  readonly spec?: RunSpec;
+}
+
+/**
+ * An error from a worker thread arrives as a plain Error (the structured clone keeps the message
+ * and stack, not the class): bad input and tokens that do not fit get their own class back, so
+ * they are one line, not an internal error.
+ */
+export function ownError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const name = /^(\w+):/.exec(e.stack ?? '')?.[1] ?? e.name;
+  if (name === 'UsageError' && !(e instanceof UsageError)) return new UsageError(e.message);
+  if (name === 'TokenError' && !(e instanceof TokenError)) return new TokenError(e.message);
+  return e;
+}
+
+/** The worker's entry: the built worker, or from source its ES-module bootstrap. */
+function workerUrl(): string {
+  const ts = import.meta.url.endsWith('.ts');
+  return new URL(ts ? './worker-boot.mjs' : './worker.js', import.meta.url).href;
+}
+
+export function makeExecutor(o: ExecutorOptions): Executor {
+  const ms = o.watchdogMs;
+  if (o.jobs <= 1 && ms === undefined) {
+    return {
+      watchdogMs: undefined,
+      jobs: 1,
+      run: async <J extends Job>(j: J) => ({ ok: (await runJob(j, o.spec)) as JobResult<J> }),
+      close: async () => {},
+    };
+  }
+  // The pool (and its workers' module loading) is paid for at the first job.
+  let pool: Piscina | null = null;
+  const threads = Math.max(1, Math.min(o.jobs, availableParallelism() * 2));
+  const get = (): Piscina => {
+    pool ??= new Piscina({ filename: workerUrl(), maxThreads: threads, minThreads: threads });
+    return pool;
+  };
+  return {
+    watchdogMs: ms,
+    jobs: o.jobs,
+    async run<J extends Job>(j: J): Promise<Outcome<JobResult<J>>> {
+      if (ms === undefined) {
+        try {
+          return { ok: (await get().run(j)) as JobResult<J> };
+        } catch (e) {
+          throw ownError(e);
+        }
+      }
+      const heartbeat = heartbeatBuffer();
+      const abort = new AbortController();
+      let hang: Hang | null = null;
+      const stop = watch(heartbeat, ms, (h) => {
+        hang = h;
+        abort.abort();
+      });
+      try {
+        return { ok: (await get().run({ ...j, heartbeat }, { signal: abort.signal })) as JobResult<J> };
+      } catch (e) {
+        if (hang) return { hang };
+        throw ownError(e);
+      } finally {
+        stop();
+      }
+    },
+    close: async () => {
+      if (pool) await pool.close();
+    },
+  };
+}
