@@ -13,6 +13,7 @@ import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths } from './output.js';
 import type { JsonOutput } from '../report/json.js';
 import type { StrategyName } from '../run/options.js';
+import { WATCHDOG_MS_DEFAULT } from '../run/watchdog.js';
 
 function intArg(min: number) {
   return (v: string): number => {
@@ -68,6 +69,7 @@ export function registerFleet(program: Command): void {
     .option('--variant <name>', 'model variant (with --check: repeatable)', collect, [] as string[])
     .option('--config <name>', 'kernel config (with --check: repeatable)', collect, [] as string[])
     .option('--set <knob=value>', 'override a variant knob (repeatable)', collect, [] as string[])
+    .option('--param <name=value>', 'set a scenario parameter (repeatable; without --check)', collect, [] as string[])
     .addOption(
       new Option('--strategy <name>', 'exploration strategy')
         .choices(['dpor', 'pct', 'random'] as const)
@@ -79,6 +81,12 @@ export function registerFleet(program: Command): void {
     .option('--time <seconds>', 'stop launching subtrees after this much wall time', numArg)
     .option('--seed <n>', 'seed for pct/random', intArg(0), 1)
     .option('--depth <d>', 'pct bug depth', intArg(1), 2)
+    .option(
+      '--watchdog-ms <n>',
+      'stop a run whose task goes this long without a scheduling point, and report it (without --check)',
+      intArg(1),
+      WATCHDOG_MS_DEFAULT,
+    )
     .option('--shrink', 'shrink findings (the default without --check)')
     .option('--no-shrink', 'do not shrink findings')
     .option('--verdicts <file>', 'with --check: the expected verdicts')
@@ -96,6 +104,7 @@ export function registerFleet(program: Command): void {
       };
       const color = pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
       if (o.check) {
+        if (o.param.length > 0) throw new UsageError('fleet run: --param is for one exploration (not with --check)');
         const { DEFAULT_VERDICTS } = await import('../run/matrix.js');
         const r = await fleetCheck(
           {
@@ -123,6 +132,7 @@ export function registerFleet(program: Command): void {
           variant: one(o.variant, '--variant'),
           config: one(o.config, '--config'),
           sets: o.set,
+          params: o.param,
           strategy: o.strategy as StrategyName,
           ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
           ...(o.faults !== undefined ? { faults: o.faults } : {}),
@@ -130,6 +140,7 @@ export function registerFleet(program: Command): void {
           timeLimitS: o.time,
           seed: o.seed,
           depth: o.depth,
+          watchdogMs: o.watchdogMs,
           shrink: o.shrink ?? true,
         },
         run,

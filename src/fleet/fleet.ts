@@ -25,6 +25,8 @@ import type { Redis } from 'ioredis';
 import { type CheckOptions, type CheckResult, assembleCheck, checkRequests } from '../run/matrix.js';
 import { stopRequested } from '../run/stop.js';
 import type { ResultJson } from '../report/json.js';
+import { type Executor, makeExecutor } from '../run/executor.js';
+import { runWatched } from '../run/pool.js';
 import type { ExplorationRequest } from '../run/exploration.js';
 import { specFor } from '../run/spec.js';
 import type { WorkerResult } from '../run/worker.js';
@@ -278,7 +280,7 @@ export interface FleetWorkOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A pool of `jobs` threads running fleet jobs (inline for one). */
+/** A pool of `jobs` threads running fleet check cells (inline for one). */
 function pool(jobs: number): { run(j: PoolJob): Promise<unknown>; close(): Promise<void> } {
   if (jobs <= 1)
     return {
@@ -326,7 +328,18 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
     ),
   );
   const threads = pool(jobs);
-  const checked = new Set<string>();
+  // Subtree tasks run as the pool's do (run/executor.ts), watched with the run's --watchdog-ms:
+  // one executor per limit (a worker serves one run at a time, so mostly one).
+  const executors = new Map<number | null, Executor>();
+  const executorFor = (ms: number | null): Executor => {
+    let ex = executors.get(ms);
+    if (!ex) {
+      ex = makeExecutor({ jobs, watchdogMs: ms ?? undefined });
+      executors.set(ms, ex);
+    }
+    return ex;
+  };
+  const scenarioNames = new Map<string, string>();
   let ran = 0;
   let idleTimer: NodeJS.Timeout | undefined;
   let finish: () => void = () => {};
@@ -346,12 +359,15 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
       if (d.version !== KERNSIM_VERSION)
         throw new Error(`this worker runs kernsim ${KERNSIM_VERSION}, the run was started by kernsim ${d.version}`);
       if (d.kind === 'task') {
-        // A user scenario file must be the one the run was started with.
-        if (d.spec.file_hash !== null && !checked.has(d.run)) {
-          await specOf(d.spec);
-          checked.add(d.run);
+        // The run's spec, resolved once (a user scenario file must be the one the run was started
+        // with); its scenario's name titles a hang finding.
+        let name = scenarioNames.get(d.run);
+        if (name === undefined) {
+          name = (await specOf(d.spec)).scenario.name;
+          scenarioNames.set(d.run, name);
         }
-        return threads.run({ kind: 'task', task: taskFor(d.spec, d.task, d.deadline) });
+        const ex = executorFor(d.spec.watchdog_ms);
+        return runWatched(ex, name, taskFor(d.spec, d.task, d.deadline));
       }
       return threads.run({ kind: 'cell', req: d.req });
     },
@@ -379,6 +395,7 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
     clearTimeout(idleTimer);
     await Promise.race([worker.close(), lost.catch(() => {})]);
     await threads.close();
+    for (const ex of executors.values()) await ex.close();
     client.disconnect();
   }
   return ran;
