@@ -6,6 +6,7 @@ npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p tsconfig.test.json
 npx biome ci .
 bash scripts/ensure-chromium.sh  # browser tests (test/report) need Debian's chromium; they skip with a reason when it cannot be had
+bash scripts/ensure-redis.sh  # fleet tests (test/fleet) start their own redis-server; they skip with a reason when it cannot be had
 files=$(find test -name '*.test.ts' | sort)
 [ -n "$files" ] || { echo "no test files found"; exit 1; }
 # shellcheck disable=SC2086

@@ -14,6 +14,7 @@ import { WATCHDOG_MS_DEFAULT } from '../run/watchdog.js';
 import { cellKey } from '../report/json.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
+import { checkShard, sharded } from './shard.js';
 
 /** The verdict matrix as text. */
 export function formatCheck(r: CheckResult, c = pc.createColors(false)): string {
@@ -142,23 +143,17 @@ export function registerCheck(program: Command): void {
     .option('--html <file>', 'write the verdict matrix as a self-contained HTML page')
     .option('--shrink', 'shrink every finding (slower; explore shrinks by default)')
     .option('--print-table', 'also print the found verdicts as docs/verdicts.md table rows')
+    // --shard/--out (issue 14): this machine's cells of a sharded check, for kernsim merge (cli/shard.ts).
+    .option('--shard <i/N>', 'explore cell k (in matrix order) when k mod N = i - 1; merge with kernsim merge')
+    .option('--out <file.ndjson>', "write this shard's cells as NDJSON (default with --shard: stdout)")
     .action(async (o) => {
-      checkOutputPaths({ '--html': o.html });
       let jobs = o.jobs;
       if (jobs !== undefined) {
         const c = capJobs(jobs, o.forceJobs ?? false);
         if (c.note) process.stderr.write(`kernsim: ${c.note}\n`);
         jobs = c.jobs;
       }
-      onInterrupt();
-      const tty = Boolean(process.stderr.isTTY) && !o.json;
-      const bar = tty
-        ? new cliProgress.SingleBar(
-            { format: 'kernsim check [{bar}] {value}/{total} cells | {duration}s', hideCursor: true },
-            cliProgress.Presets.shades_classic,
-          )
-        : null;
-      const r = await runCheck({
+      const opts = {
         scenarios: o.scenario,
         variants: o.variant,
         configs: o.config,
@@ -169,6 +164,23 @@ export function registerCheck(program: Command): void {
         verdicts: o.verdicts,
         watchdogMs: o.watchdogMs,
         shrink: o.shrink ?? false,
+      };
+      if (sharded(o))
+        return checkShard(opts, {
+          ...o,
+          others: { '--html': o.html, '--print-table': o.printTable },
+        });
+      checkOutputPaths({ '--html': o.html });
+      onInterrupt();
+      const tty = Boolean(process.stderr.isTTY) && !o.json;
+      const bar = tty
+        ? new cliProgress.SingleBar(
+            { format: 'kernsim check [{bar}] {value}/{total} cells | {duration}s', hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      const r = await runCheck({
+        ...opts,
         onCell: (done, total) => {
           if (!bar) return;
           if (done === 1) bar.start(total, 0);
@@ -177,16 +189,7 @@ export function registerCheck(program: Command): void {
         },
       });
       if (o.json) {
-        const json = {
-          version: 1,
-          results: r.cells.map((c) => ({
-            ...c.result,
-            expected: c.expected ? (c.expected.titles.length ? c.expected.titles : 'clean') : null,
-            match: c.compared ? c.match : null,
-          })),
-          elapsed_ms: r.elapsed_ms,
-        };
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        process.stdout.write(checkJson(r));
       } else {
         process.stdout.write(formatCheck(r, pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR)));
         if (o.printTable) process.stdout.write(`\n${verdictRows(r)}`);
@@ -207,12 +210,27 @@ export function registerCheck(program: Command): void {
           }),
         );
       }
-      const compared = r.cells.some((c) => c.compared);
-      const incomplete = r.cells.some((c) => !c.result.complete);
-      process.exitCode = (compared ? r.matched < r.cells.length : r.cells.some((c) => c.found.length > 0))
-        ? 1
-        : incomplete
-          ? 3
-          : 0;
+      process.exitCode = checkStatus(r);
     });
+}
+
+/** `kernsim check --json`'s text (also `kernsim merge`'s and `kernsim fleet run --check`'s). */
+export function checkJson(r: CheckResult): string {
+  const json = {
+    version: 1,
+    results: r.cells.map((c) => ({
+      ...c.result,
+      expected: c.expected ? (c.expected.titles.length ? c.expected.titles : 'clean') : null,
+      match: c.compared ? c.match : null,
+    })),
+    elapsed_ms: r.elapsed_ms,
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+/** 1 when a cell differs (with --set: when one has findings), else 3 when one is incomplete, else 0. */
+export function checkStatus(r: CheckResult): number {
+  const compared = r.cells.some((c) => c.compared);
+  const incomplete = r.cells.some((c) => !c.result.complete);
+  return (compared ? r.matched < r.cells.length : r.cells.some((c) => c.found.length > 0)) ? 1 : incomplete ? 3 : 0;
 }

@@ -12,6 +12,7 @@ import { WATCHDOG_KIND, WATCHDOG_MS_DEFAULT, replay } from '../run/index.js';
 import { writeExploreVisuals, writeTokenVisuals } from '../run/visual.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
+import { exploreShard, sharded } from './shard.js';
 
 function intArg(min: number) {
   return (v: string): number => {
@@ -138,30 +139,34 @@ export function registerExplore(program: Command): void {
     // --trace/--html (report/, issue 6): pictures of the findings, written by run/visual.ts.
     .option('--trace <file.json>', "write the first finding's run as Chrome Trace Event JSON")
     .option('--html <file.html>', 'write a self-contained HTML timeline of the findings')
+    // --shard/--out (issue 14): this machine's part of a sharded exploration, for kernsim merge (cli/shard.ts).
+    .option('--shard <i/N>', 'explore part i of N (a deterministic partition; merge the parts with kernsim merge)')
+    .option('--out <file.ndjson>', "write this shard's result as NDJSON (default with --shard: stdout)")
     .action(async (o) => {
+      const req = {
+        scenario: o.scenario,
+        variant: o.variant,
+        config: o.config,
+        sets: o.set,
+        params: o.param,
+        strategy: o.strategy as StrategyName,
+        preemptions: o.preemptions,
+        faults: o.faults,
+        budget: o.budget,
+        timeLimitS: o.time,
+        seed: o.seed,
+        ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+        depth: o.depth,
+        watchdogMs: o.watchdogMs,
+        shrink: o.shrink,
+      };
+      if (sharded(o)) return exploreShard(req, { ...o, others: { '--trace': o.trace, '--html': o.html } });
       checkOutputPaths({ '--trace': o.trace, '--html': o.html });
       onInterrupt();
       const bar = o.json ? null : progressBar();
       let r: ResultJson;
       try {
-        r = await runExploration({
-          scenario: o.scenario,
-          variant: o.variant,
-          config: o.config,
-          sets: o.set,
-          params: o.param,
-          strategy: o.strategy as StrategyName,
-          preemptions: o.preemptions,
-          faults: o.faults,
-          budget: o.budget,
-          timeLimitS: o.time,
-          seed: o.seed,
-          ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
-          depth: o.depth,
-          watchdogMs: o.watchdogMs,
-          shrink: o.shrink,
-          ...(bar ? { onProgress: (p: Progress) => bar.update(p) } : {}),
-        });
+        r = await runExploration({ ...req, ...(bar ? { onProgress: (p: Progress) => bar.update(p) } : {}) });
       } finally {
         bar?.stop();
       }

@@ -4,7 +4,9 @@ import type { Command as PlainCommand } from 'commander';
 import { UsageError } from '../scenarios/index.js';
 import { registerCheck } from './check.js';
 import { registerExplore } from './explore.js';
+import { registerFleet } from './fleet.js';
 import { registerList } from './list.js';
+import { registerMerge } from './merge.js';
 
 export const program = new Command()
   .name('kernsim')
@@ -21,6 +23,8 @@ export const program = new Command()
 registerList(program);
 registerExplore(program);
 registerCheck(program);
+registerMerge(program);
+registerFleet(program);
 
 /** Commander's own errors: one line, and where to read more (never a page of help). */
 function oneLineErrors(cmd: PlainCommand): void {

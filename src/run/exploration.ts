@@ -9,11 +9,11 @@ import type { Progress } from '../explore/explorer.js';
 import type { FindingJson, ResultJson } from '../report/json.js';
 import type { Scenario } from '../scenarios/api.js';
 import { UsageError } from '../scenarios/index.js';
-import { makeExecutor } from './executor.js';
+import { type Executor, makeExecutor } from './executor.js';
 import { findingsJson } from './findings.js';
 import { DEFAULTS, STRATEGIES, type StrategyName, searchOptions } from './options.js';
 import { type PoolResult, exploreParallel } from './pool.js';
-import { specFor } from './spec.js';
+import { type RunSpec, specFor } from './spec.js';
 import { adoptStop } from './stop.js';
 import { tokenFor } from './tokens.js';
 import { hangFinding } from './watchdog.js';
@@ -128,60 +128,79 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   try {
     // The partitioned exploration (on this thread for jobs 1 without a watchdog), whose results
     // do not depend on N.
-    let r = await exploreParallel(
+    const r = await exploreParallel(
       spec,
       { ...search, budget, timeLimitS: req.timeLimitS, onProgress: req.onProgress, seqPhase: req.seqPhase },
       ex,
     );
-    // Every finding's run and a seeded sample of runs, each run twice, step by step; then the
-    // findings' tokens, shrunk (interrupted: not shrunk; the user asked to stop).
-    const interrupted = r.stoppedBy === 'interrupted';
-    const fin = await ex.run({
-      kind: 'finish',
-      spec: workerSpec(spec),
-      findings: r.findings,
-      seed: search.seed,
-      faults: search.faults,
-      determinism: !interrupted && r.stoppedBy !== 'nondeterminism',
-      shrink: (req.shrink ?? DEFAULTS.shrink) && !interrupted,
-      executions: r.executions,
-    });
-    let findings: readonly FindingJson[];
-    if (fin.ok) {
-      findings = fin.ok.findings;
-      if (fin.ok.nondeterministic) r = { ...r, complete: false, stoppedBy: 'nondeterminism' };
-    } else {
-      // The finishing work's runs hung (a determinism re-run or a shrinking step): the findings
-      // unshrunk, and the hang.
-      const all = [
-        ...r.findings,
-        { ...hangFinding(spec.scenario.name, fin.hang, watchdogMs ?? 0), execution: r.executions },
-      ];
-      findings = findingsJson(spec, all, false).filter((f, i, xs) => xs.findIndex((g) => g.title === f.title) === i);
-      r = { ...r, complete: false, stoppedBy: r.stoppedBy ?? 'watchdog' };
-    }
-    const reason = incompleteReason(r, strategy);
-    return {
-      scenario: spec.scenarioRef,
-      variant: spec.variant?.name ?? null,
-      config: spec.configName,
-      strategy,
-      executions: r.executions,
-      complete: r.complete,
-      ...(reason !== undefined ? { incomplete_reason: reason } : {}),
-      bounds: {
-        preemptions: strategy === 'dpor' && search.preemptions >= 0 ? search.preemptions : null,
-        faults: search.faults,
-      },
-      steps: r.steps,
-      abandoned: r.abandoned,
-      cut_runs: r.cut,
-      elapsed_ms: Math.round(r.elapsedMs),
-      jobs,
-      stats: r.stats,
-      findings,
-    };
+    return await finishExploration(spec, req, r, jobs, ex);
   } finally {
     await ex.close();
   }
+}
+
+/**
+ * An exploration's result object from what was explored: the finishing job (the determinism check,
+ * the findings' tokens, shrinking) run on `ex`, then the result fields. runExploration ends here,
+ * and so do src/fleet/'s sharded, merged and fleet explorations, so their output is the same.
+ */
+export async function finishExploration(
+  spec: RunSpec,
+  req: ExplorationRequest,
+  explored: PoolResult,
+  jobs: number,
+  ex: Executor,
+): Promise<ResultJson> {
+  const search = searchOptions(req);
+  const { strategy } = search;
+  const watchdogMs = ex.watchdogMs;
+  let r = explored;
+  // Every finding's run and a seeded sample of runs, each run twice, step by step; then the
+  // findings' tokens, shrunk (interrupted: not shrunk; the user asked to stop).
+  const interrupted = r.stoppedBy === 'interrupted';
+  const fin = await ex.run({
+    kind: 'finish',
+    spec: workerSpec(spec),
+    findings: r.findings,
+    seed: search.seed,
+    faults: search.faults,
+    determinism: !interrupted && r.stoppedBy !== 'nondeterminism',
+    shrink: (req.shrink ?? DEFAULTS.shrink) && !interrupted,
+    executions: r.executions,
+  });
+  let findings: readonly FindingJson[];
+  if (fin.ok) {
+    findings = fin.ok.findings;
+    if (fin.ok.nondeterministic) r = { ...r, complete: false, stoppedBy: 'nondeterminism' };
+  } else {
+    // The finishing work's runs hung (a determinism re-run or a shrinking step): the findings
+    // unshrunk, and the hang.
+    const all = [
+      ...r.findings,
+      { ...hangFinding(spec.scenario.name, fin.hang, watchdogMs ?? 0), execution: r.executions },
+    ];
+    findings = findingsJson(spec, all, false).filter((f, i, xs) => xs.findIndex((g) => g.title === f.title) === i);
+    r = { ...r, complete: false, stoppedBy: r.stoppedBy ?? 'watchdog' };
+  }
+  const reason = incompleteReason(r, strategy);
+  return {
+    scenario: spec.scenarioRef,
+    variant: spec.variant?.name ?? null,
+    config: spec.configName,
+    strategy,
+    executions: r.executions,
+    complete: r.complete,
+    ...(reason !== undefined ? { incomplete_reason: reason } : {}),
+    bounds: {
+      preemptions: strategy === 'dpor' && search.preemptions >= 0 ? search.preemptions : null,
+      faults: search.faults,
+    },
+    steps: r.steps,
+    abandoned: r.abandoned,
+    cut_runs: r.cut,
+    elapsed_ms: Math.round(r.elapsedMs),
+    jobs,
+    stats: r.stats,
+    findings,
+  };
 }

@@ -150,14 +150,27 @@ function pick<T extends { name: string }>(all: readonly T[], wanted: readonly st
   return all.filter((a) => wanted.includes(a.name));
 }
 
+/** A cell to explore and its expected verdict. */
+export interface CheckRequest {
+  readonly req: ExplorationRequest;
+  readonly exp: ExpectedCell | undefined;
+}
+
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
+  const requests = await checkRequests(opts);
+  const results = await runCells(requests, opts);
+  return assembleCheck(requests, results, opts.sets ?? [], performance.now() - t0);
+}
+
+/** The cells the filters select, in matrix order (bad input refused before any is explored). */
+export async function checkRequests(opts: CheckOptions): Promise<CheckRequest[]> {
   const scs = pick(matrixScenarios(), opts.scenarios, 'scenario');
   const vs = new Set(pick(variants(), opts.variants, 'variant').map((v) => v.name));
   const cs = new Set(pick(configs, opts.configs, 'config').map((c) => c.name));
   const expected = loadVerdicts(opts.verdicts ?? DEFAULT_VERDICTS);
   const sets = opts.sets ?? [];
-  const requests: { req: ExplorationRequest; exp: ExpectedCell | undefined }[] = [];
+  const requests: CheckRequest[] = [];
   for (const s of scs)
     for (const v of s.variants) {
       if (!vs.has(v)) continue;
@@ -183,12 +196,26 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   if (requests.length === 0) throw new UsageError('no scenario × variant × config cell matches the filters');
   // Bad input (a --set knob, a prototype key) is refused here, before any cell is explored.
   for (const r of requests) await specFor(r.req.scenario, r.req.variant, r.req.config, r.req.sets ?? []);
+  return requests;
+}
+
+/** Explores cells on `opts.jobs` threads (watched with `opts.watchdogMs`); the results in the cells' order. */
+export async function runCells(requests: readonly CheckRequest[], opts: CheckOptions): Promise<ResultJson[]> {
   const jobs = Math.max(1, opts.jobs ?? availableParallelism());
   let done = 0;
-  const results = await exploreCells(
+  return exploreCells(
     requests.map((r) => r.req),
     { jobs, watchdogMs: opts.watchdogMs, onCell: () => opts.onCell?.(++done, requests.length) },
   );
+}
+
+/** The check's result from its cells' results (elapsed: the wall time, in ms). */
+export function assembleCheck(
+  requests: readonly CheckRequest[],
+  results: readonly ResultJson[],
+  sets: readonly string[],
+  elapsed: number,
+): CheckResult {
   const compared = sets.length === 0;
   const cells: CellResult[] = results.map((result, i) => {
     const exp = (requests[i] as { exp: ExpectedCell | undefined }).exp;
@@ -202,7 +229,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     version: 1,
     results,
     cells,
-    elapsed_ms: Math.round(performance.now() - t0),
+    elapsed_ms: Math.round(elapsed),
     matched: cells.filter((c) => c.match).length,
   };
 }

@@ -61,6 +61,22 @@ function hungResult(scenario: string, h: Hang, limitMs: number): WorkerResult {
   };
 }
 
+/**
+ * One exploration task on the executor; a task the watchdog stopped comes back as its hang finding,
+ * marked `hung` (its part of the space is lost: the exploration stops by 'watchdog' when nothing
+ * else stopped it). Also src/fleet/'s way of running a task, so shards and merges see hangs as the
+ * pool does.
+ */
+export async function runWatched(
+  ex: Executor,
+  scenario: string,
+  t: WorkerTask,
+): Promise<WorkerResult & { readonly hung?: true }> {
+  const out = await ex.run(t);
+  if (out.ok) return out.ok;
+  return { ...hungResult(scenario, out.hang, ex.watchdogMs ?? 0), hung: true };
+}
+
 export async function exploreParallel(spec: RunSpec, req: PoolRequest, ex: Executor): Promise<PoolResult> {
   const t0 = performance.now();
   const deadlineMs = req.timeLimitS !== undefined ? Date.now() + req.timeLimitS * 1000 : undefined;
@@ -78,10 +94,9 @@ export async function exploreParallel(spec: RunSpec, req: PoolRequest, ex: Execu
   const budget = req.budget ?? Number.POSITIVE_INFINITY;
   let hung = false;
   const runTask = async (t: WorkerTask): Promise<WorkerResult> => {
-    const out = await ex.run(t);
-    if (out.ok) return out.ok;
-    hung = true;
-    return hungResult(spec.scenario.name, out.hang, ex.watchdogMs ?? 0);
+    const r = await runWatched(ex, spec.scenario.name, t);
+    if (r.hung) hung = true;
+    return r;
   };
   const jobs = ex.jobs;
   if (strategy === 'dpor') {

@@ -1,0 +1,402 @@
+/**
+ * The fleet: one exploration (or a whole check) spread over any number of
+ * `kernsim fleet work` processes through a BullMQ queue on Redis.
+ *
+ * `fleet run` is the coordinator: it walks the task tree (plan.ts) and turns
+ * every task into a job whose id is the run's fingerprint and the task's id, so
+ * a job added twice is one job and its result is counted once. A worker runs a
+ * subtree for SEQ_PHASE executions and hands back what is left as subtree roots,
+ * which go back into the queue as new jobs (work stealing: an idle worker picks
+ * them up). A worker killed mid-job holds its job's lock until it expires; BullMQ
+ * then moves the job back to the queue and another worker runs it again (the same
+ * task gives the same result). The results are added up in task-id order, so the
+ * outcome is the single-machine run's, byte for byte (elapsed time aside).
+ *
+ * Resuming: finished jobs stay in Redis for a day, so the same `fleet run` again
+ * picks up their results; when Redis itself goes away the coordinator writes the
+ * results it has to a state file (a shard file, shard 1/1) and `--state FILE`
+ * resumes from it.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type CheckOptions, type CheckResult, assembleCheck, checkRequests } from '../run/matrix.js';
+import { stopRequested } from '../run/stop.js';
+import type { ResultJson } from '../report/json.js';
+import { type Executor, makeExecutor } from '../run/executor.js';
+import { runWatched } from '../run/pool.js';
+import type { ExplorationRequest } from '../run/exploration.js';
+import { specFor } from '../run/spec.js';
+import type { WorkerResult } from '../run/worker.js';
+import { UsageError } from '../scenarios/index.js';
+import {
+  type ExploreSpecJson,
+  type ShardHeader,
+  type TaskLine,
+  FORMAT,
+  FORMAT_VERSION,
+  readShardFile,
+  runId,
+  shardText,
+  writeAtomic,
+} from './format.js';
+import { KERNSIM_VERSION, exploreSpecJson, finishExplore, jobsOf, specOf, taskFor, walk } from './explore.js';
+import { type StopReason, type TaskRef, idKey } from './plan.js';
+import type { PoolJob } from './job-worker.js';
+import { QUEUE, type RedisTarget, connectRedis, parseRedisUrl } from './redis.js';
+import { checkSpecJson } from './shard.js';
+
+/** A fleet job's data (`version`: the kernsim that started the run; a worker of another refuses it). */
+export type JobData = (
+  | {
+      readonly run: string;
+      readonly kind: 'task';
+      readonly spec: ExploreSpecJson;
+      readonly task: TaskRef;
+      readonly deadline?: number;
+    }
+  | { readonly run: string; readonly kind: 'cell'; readonly cell: number; readonly req: ExplorationRequest }
+) & { readonly version: string };
+
+export interface FleetProgress {
+  readonly done: number;
+  readonly pending: number;
+  readonly executions: number;
+  readonly elapsedMs: number;
+}
+
+export interface FleetRunOptions {
+  readonly redis: string;
+  /** Resume from this state file when it exists; write it when the run cannot finish. */
+  readonly state?: string | undefined;
+  readonly onProgress?: (p: FleetProgress) => void;
+  readonly note?: (line: string) => void;
+  /** Attempts per job (a worker killed, a job failing). Default 5. */
+  readonly attempts?: number;
+}
+
+/** Ends a fleet run that cannot finish: one line, exit 2 (the state is saved). */
+export class FleetError extends UsageError {}
+
+interface Producer {
+  readonly queue: Queue;
+  readonly events: QueueEvents;
+  readonly lost: Promise<never>;
+  close(): Promise<void>;
+}
+
+async function producer(t: RedisTarget): Promise<Producer> {
+  let fail: (e: Error) => void = () => {};
+  const lost = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  lost.catch(() => {});
+  const onLost = (why: string) => fail(new FleetError(`lost the connection to Redis at ${t.shown} (${why})`));
+  const clients: Redis[] = [];
+  try {
+    clients.push(await connectRedis(t, onLost));
+    clients.push(await connectRedis(t, onLost));
+  } catch (e) {
+    for (const c of clients) c.disconnect();
+    throw e;
+  }
+  const queue = new Queue(QUEUE, { connection: clients[0] as Redis });
+  const events = new QueueEvents(QUEUE, { connection: clients[1] as Redis });
+  queue.on('error', () => {});
+  events.on('error', () => {});
+  // Every job in flight listens on both (one per subtree or cell waiting for its result).
+  queue.setMaxListeners(0);
+  events.setMaxListeners(0);
+  await Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), lost]);
+  return {
+    queue,
+    events,
+    lost,
+    async close() {
+      await Promise.allSettled([events.close(), queue.close()]);
+      for (const c of clients) c.disconnect();
+    },
+  };
+}
+
+/** Adds a job (once per id) and waits for its result. */
+async function runJob<T>(p: Producer, data: JobData, jobId: string, attempts: number): Promise<T> {
+  const job = (await Promise.race([
+    p.queue.add(data.kind, data, {
+      jobId,
+      attempts,
+      backoff: { type: 'fixed', delay: 200 },
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { age: 86_400 },
+    }),
+    p.lost,
+  ])) as Job;
+  if (await Promise.race([job.isFailed(), p.lost])) await job.retry('failed');
+  try {
+    return (await Promise.race([job.waitUntilFinished(p.events), p.lost])) as T;
+  } catch (e) {
+    if (e instanceof FleetError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new FleetError(`a worker could not run job ${jobId}: ${why.split('\n')[0]}`);
+  }
+}
+
+/** Explores on the fleet; the result object `kernsim explore` prints. */
+export async function fleetExplore(req: ExplorationRequest, o: FleetRunOptions): Promise<ResultJson> {
+  const t0 = performance.now();
+  const target = parseRedisUrl(o.redis);
+  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? [], req.params ?? []);
+  const s = exploreSpecJson(req, spec);
+  const run = runId('explore', s, KERNSIM_VERSION);
+  const jobs = jobsOf(req.jobs);
+  const stored = new Map<string, TaskLine>();
+  if (o.state !== undefined && existsSync(o.state)) {
+    const f = readShardFile(o.state, 'fleet');
+    if (f.header.run !== run)
+      throw new UsageError(`fleet: the state file ${o.state} is from another run (${f.header.run})`);
+    for (const t of f.tasks) stored.set(idKey(t.task.id), t);
+    o.note?.(`resuming from ${o.state}: ${stored.size} subtrees done`);
+  }
+  const p = await producer(target);
+  const got: TaskLine[] = [...stored.values()];
+  let executions = got.reduce((a, t) => a + t.result.executions, 0);
+  let pending = 0;
+  const deadline = s.time_s !== null ? Date.now() + s.time_s * 1000 : undefined;
+  const tick = setInterval(
+    () => o.onProgress?.({ done: got.length, pending, executions, elapsedMs: performance.now() - t0 }),
+    1000,
+  );
+  const save = (stoppedBy: StopReason): string => {
+    const file = o.state ?? join(process.cwd(), `kernsim-fleet-${run}.ndjson`);
+    const header: ShardHeader = {
+      format: FORMAT,
+      version: FORMAT_VERSION,
+      kind: 'explore',
+      run,
+      shard: [1, 1],
+      request: s,
+      jobs,
+      elapsed_ms: Math.round(performance.now() - t0),
+      stopped_by: stoppedBy,
+    };
+    writeAtomic(file, shardText(header, got, []));
+    return file;
+  };
+  try {
+    const w = await walk(
+      s,
+      async (ref: TaskRef): Promise<WorkerResult> => {
+        const key = idKey(ref.id);
+        const line = stored.get(key);
+        if (line) return line.result;
+        pending++;
+        const data: JobData = {
+          run,
+          version: KERNSIM_VERSION,
+          kind: 'task',
+          spec: s,
+          task: ref,
+          ...(deadline !== undefined ? { deadline } : {}),
+        };
+        const r = await runJob<WorkerResult>(p, data, `${run}.${key}`, o.attempts ?? 5);
+        pending--;
+        got.push({ task: ref, result: r });
+        executions += r.executions;
+        return r;
+      },
+      () => (stopRequested() ? 'interrupted' : null),
+    );
+    if (o.state !== undefined) save(w.stoppedBy);
+    return await finishExplore(s, w, performance.now() - t0, jobs);
+  } catch (e) {
+    if (e instanceof FleetError) {
+      let file: string | undefined;
+      try {
+        file = save('interrupted');
+      } catch {}
+      throw new FleetError(
+        `fleet: ${e.message}; ${got.length} subtrees were done${file ? `, saved in ${file}: run the same command with --state ${file} to resume` : ''}`,
+      );
+    }
+    throw e;
+  } finally {
+    clearInterval(tick);
+    await p.close();
+  }
+}
+
+/** A whole check on the fleet, one job per cell; the result `kernsim check` prints. */
+export async function fleetCheck(opts: CheckOptions, o: FleetRunOptions): Promise<CheckResult> {
+  const t0 = performance.now();
+  const target = parseRedisUrl(o.redis);
+  const requests = await checkRequests(opts);
+  const run = runId('check', checkSpecJson(opts, requests), KERNSIM_VERSION);
+  const p = await producer(target);
+  let done = 0;
+  let executions = 0;
+  const tick = setInterval(
+    () => o.onProgress?.({ done, pending: requests.length - done, executions, elapsedMs: performance.now() - t0 }),
+    1000,
+  );
+  try {
+    const results = await Promise.all(
+      requests.map(async (r, k) => {
+        const res = await runJob<ResultJson>(
+          p,
+          { run, version: KERNSIM_VERSION, kind: 'cell', cell: k, req: r.req },
+          `${run}.cell-${k}`,
+          o.attempts ?? 5,
+        );
+        done++;
+        executions += res.executions;
+        return res;
+      }),
+    );
+    return assembleCheck(requests, results, opts.sets ?? [], performance.now() - t0);
+  } catch (e) {
+    if (e instanceof FleetError)
+      throw new FleetError(
+        `fleet: ${e.message}; ${done} cells were done (kept in Redis for a day: the same command resumes)`,
+      );
+    throw e;
+  } finally {
+    clearInterval(tick);
+    await p.close();
+  }
+}
+
+export interface FleetWorkOptions {
+  readonly redis: string;
+  /** Jobs run at once, each on its own thread (default: the machine's cores). */
+  readonly jobs?: number;
+  /** How long a job stays claimed by a worker that stopped answering, in ms (default 30 s). */
+  readonly lockMs?: number;
+  /** Exit after this many seconds without a job (default: never). */
+  readonly idleSeconds?: number;
+  readonly note?: (line: string) => void;
+  /** Stops the worker (Ctrl-C): it finishes its jobs, then returns. */
+  readonly signal?: AbortSignal;
+}
+
+/** A pool of `jobs` threads running fleet check cells (inline for one). */
+function pool(jobs: number): { run(j: PoolJob): Promise<unknown>; close(): Promise<void> } {
+  if (jobs <= 1)
+    return {
+      run: async (j) => (await import('./job-worker.js')).runJob(j),
+      close: async () => {},
+    };
+  let p: import('piscina').Piscina | null = null;
+  return {
+    run: async (j) => {
+      if (!p) {
+        const { Piscina } = await import('piscina');
+        const ts = import.meta.url.endsWith('.ts');
+        p = new Piscina({
+          // Built: this code is in a shared chunk in dist/run/; the job worker is dist/cli/job-worker.js
+          // (scripts/build.mjs ENTRIES).
+          filename: new URL(ts ? './job-worker.ts' : '../cli/job-worker.js', import.meta.url).href,
+          maxThreads: jobs,
+          minThreads: jobs,
+          ...(ts ? { execArgv: ['--import', 'tsx'] } : {}),
+        });
+      }
+      return p.run(j);
+    },
+    close: async () => {
+      if (p) await p.close();
+    },
+  };
+}
+
+/** Pulls jobs until stopped (or idle); returns how many it ran. A lost Redis: a FleetError. */
+export async function fleetWork(o: FleetWorkOptions): Promise<number> {
+  const target = parseRedisUrl(o.redis);
+  const jobs = Math.max(1, o.jobs ?? availableParallelism());
+  const lockMs = o.lockMs ?? 30_000;
+  let fail: (e: Error) => void = () => {};
+  const lost = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  lost.catch(() => {});
+  const client = await connectRedis(target, (why) =>
+    fail(
+      new FleetError(
+        `fleet work: lost the connection to Redis at ${target.shown} (${why}); the jobs it held go back to the queue when their locks expire`,
+      ),
+    ),
+  );
+  const threads = pool(jobs);
+  // Subtree tasks run as the pool's do (run/executor.ts), watched with the run's --watchdog-ms:
+  // one executor per limit (a worker serves one run at a time, so mostly one).
+  const executors = new Map<number | null, Executor>();
+  const executorFor = (ms: number | null): Executor => {
+    let ex = executors.get(ms);
+    if (!ex) {
+      ex = makeExecutor({ jobs, watchdogMs: ms ?? undefined });
+      executors.set(ms, ex);
+    }
+    return ex;
+  };
+  const scenarioNames = new Map<string, string>();
+  let ran = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let finish: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const idle = () => {
+    if (o.idleSeconds === undefined) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(finish, o.idleSeconds * 1000);
+  };
+  const worker = new Worker<JobData>(
+    QUEUE,
+    async (job) => {
+      clearTimeout(idleTimer);
+      const d = job.data;
+      if (d.version !== KERNSIM_VERSION)
+        throw new Error(`this worker runs kernsim ${KERNSIM_VERSION}, the run was started by kernsim ${d.version}`);
+      if (d.kind === 'task') {
+        // The run's spec, resolved once (a user scenario file must be the one the run was started
+        // with); its scenario's name titles a hang finding.
+        let name = scenarioNames.get(d.run);
+        if (name === undefined) {
+          name = (await specOf(d.spec)).scenario.name;
+          scenarioNames.set(d.run, name);
+        }
+        const ex = executorFor(d.spec.watchdog_ms);
+        return runWatched(ex, name, taskFor(d.spec, d.task, d.deadline));
+      }
+      return threads.run({ kind: 'cell', req: d.req });
+    },
+    {
+      connection: client,
+      concurrency: jobs,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      maxStalledCount: 5,
+      autorun: false,
+    },
+  );
+  worker.on('error', () => {});
+  worker.on('completed', () => {
+    ran++;
+  });
+  worker.on('failed', (job, e) => o.note?.(`job ${job?.id ?? '?'} failed: ${e.message.split('\n')[0]}`));
+  worker.on('drained', idle);
+  o.signal?.addEventListener('abort', finish, { once: true });
+  idle();
+  void worker.run().catch(() => {});
+  try {
+    await Promise.race([stopped, lost]);
+  } finally {
+    clearTimeout(idleTimer);
+    await Promise.race([worker.close(), lost.catch(() => {})]);
+    await threads.close();
+    for (const ex of executors.values()) await ex.close();
+    client.disconnect();
+  }
+  return ran;
+}

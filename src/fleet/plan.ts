@@ -1,0 +1,160 @@
+/**
+ * The task tree of a partitioned exploration, as a coordinator driven by task
+ * results (the same tree cli/parallel.ts explores with --jobs, whatever runs the
+ * tasks: this thread, a pool, the shards of a CI matrix, a fleet of BullMQ
+ * workers).
+ *
+ * DPOR: round 0 starts with the root task [0, 0]; a task that does not finish
+ * its subtree in `split` executions hands the alternatives left on its path
+ * back as subtree roots, tasks [...id, i], launched at once. Races a subtree
+ * reports against nodes above its root (proposals) are placed when the round
+ * is over, in task-id order (SplitTree), and become the next round's tasks
+ * [w + 1, i]. Results are added up in task-id order, so the outcome (findings,
+ * first tokens, executions) depends only on the tree, never on who ran a task
+ * or when. random/pct: fixed chunks of run indices, chunk c being task [c].
+ */
+import { type DporRoot, SplitTree } from '../explore/dpor.js';
+import type { PoolResult } from '../run/pool.js';
+import { Totals } from '../run/yielding.js';
+import type { WorkerResult, WorkerTask } from '../run/worker.js';
+
+/** A task of the tree: its id (its place in the merge order) and, for DPOR, its subtree root. */
+export interface TaskRef {
+  readonly id: readonly number[];
+  readonly root?: DporRoot;
+  /** random/pct: the run indices. */
+  readonly first?: number;
+  readonly count?: number;
+}
+
+export interface TaskDone {
+  readonly ref: TaskRef;
+  /** `hung`: the watchdog stopped one of its runs (run/pool.ts runWatched). */
+  readonly result: WorkerResult & { readonly hung?: true };
+}
+
+/** Task ids in the order their results are merged: round, then the split tree's preorder. */
+export function compareIds(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
+}
+
+/** A task id as a string usable as a BullMQ job id and a map key (no ':'). */
+export function idKey(id: readonly number[]): string {
+  return id.join('.');
+}
+
+export type StopReason = PoolResult['stoppedBy'];
+
+/** What parallel.ts makes of one task's result: its stop reason, if it halts the exploration. */
+function haltOf(r: WorkerResult, prev: StopReason): StopReason {
+  if (r.nondeterministic) return 'nondeterminism';
+  if (prev !== null) return prev;
+  if (r.timedOut) return 'time';
+  if (r.budgetStopped) return 'budget';
+  return null;
+}
+
+/**
+ * The DPOR task tree. `start()` gives the first tasks; `accept()` takes a task's result and gives
+ * the tasks to launch next (its subtrees, or the next round once the round's last task is in).
+ * Nothing is launched after a task halts the exploration (a time limit, a budget, non-determinism).
+ */
+export class DporPlan {
+  private readonly tree: SplitTree;
+  private readonly done: TaskDone[] = [];
+  private readonly keys = new Set<string>();
+  private round = 0;
+  private outstanding = 0;
+  stoppedBy: StopReason = null;
+
+  constructor(opts: { readonly preemptions: number; readonly faults: number }) {
+    this.tree = new SplitTree(opts);
+  }
+
+  start(): TaskRef[] {
+    this.outstanding = 1;
+    return [{ id: [0, 0] }];
+  }
+
+  /** Stops launching tasks (Ctrl-C, a lost connection): the result is then incomplete. */
+  halt(reason: Exclude<StopReason, null>): void {
+    if (this.stoppedBy === null || reason === 'nondeterminism') this.stoppedBy = reason;
+  }
+
+  get finished(): boolean {
+    return this.outstanding === 0;
+  }
+
+  /** The results so far (each task once). */
+  get results(): readonly TaskDone[] {
+    return this.done;
+  }
+
+  accept(ref: TaskRef, r: WorkerResult): TaskRef[] {
+    const key = idKey(ref.id);
+    // Results are idempotent by task id: a task run twice (a retried job) counts once.
+    if (this.keys.has(key)) return [];
+    this.keys.add(key);
+    this.done.push({ ref, result: r });
+    this.outstanding--;
+    for (const d of r.nodes) this.tree.add(d);
+    this.stoppedBy = haltOf(r, this.stoppedBy);
+    const next: TaskRef[] = [];
+    if (this.stoppedBy === null) r.roots.forEach((root, i) => void next.push({ id: [...ref.id, i], root }));
+    if (this.outstanding + next.length === 0 && this.stoppedBy === null) {
+      const w = this.round;
+      const mine = this.done.filter((x) => x.ref.id[0] === w).sort((a, b) => compareIds(a.ref.id, b.ref.id));
+      const proposals = mine.flatMap((x) =>
+        x.result.proposals.map((proposal) => ({ prefix: x.ref.root?.prefix ?? [], proposal })),
+      );
+      this.round++;
+      this.tree.claimAll(proposals).forEach((root, i) => void next.push({ id: [this.round, i], root }));
+    }
+    this.outstanding += next.length;
+    return next;
+  }
+}
+
+/** random/pct: the chunks of run indices, in order (task [c] runs indices c·chunk …). */
+export function chunkTasks(total: number, chunk: number): TaskRef[] {
+  const out: TaskRef[] = [];
+  for (let first = 0, c = 0; first < total; first += chunk, c++)
+    out.push({ id: [c], first, count: Math.min(chunk, total - first) });
+  return out;
+}
+
+/** Results added up in task-id order: the exploration's result (elapsed time aside). */
+export function totalResult(
+  strategy: WorkerTask['strategy'],
+  results: readonly TaskDone[],
+  stoppedBy: StopReason,
+  elapsedMs: number,
+): PoolResult {
+  const sorted = [...results].sort((a, b) => compareIds(a.ref.id, b.ref.id));
+  const totals = new Totals();
+  let stats: Record<string, number | string> = {};
+  for (const x of sorted) {
+    totals.add(x.result);
+    if (strategy !== 'dpor') stats = x.result.stats;
+  }
+  // As run/pool.ts: a task the watchdog stopped lost its part of the space.
+  const hung = sorted.some((x) => x.result.hung === true);
+  let stop = stoppedBy;
+  if (strategy !== 'dpor' && stop === null) stop = hung ? 'watchdog' : 'budget';
+  if (strategy === 'dpor' && stop === null && hung) stop = 'watchdog';
+  if (strategy === 'dpor' && stop === null && totals.cut > 0) stop = 'cut-runs';
+  const complete = strategy === 'dpor' && stop === null;
+  return {
+    strategy,
+    executions: totals.executions,
+    steps: totals.steps,
+    complete,
+    stoppedBy: stop,
+    findings: totals.findings,
+    abandoned: totals.abandoned,
+    cut: totals.cut,
+    elapsedMs,
+    stats,
+  };
+}

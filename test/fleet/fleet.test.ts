@@ -1,0 +1,200 @@
+/**
+ * The fleet (kernsim fleet run / fleet work on BullMQ + Redis): its result is the single-machine
+ * run's, byte for byte (elapsed time aside); a worker SIGKILLed mid-job has its job run again
+ * once the lock expires, with nothing lost or counted twice; a Redis that goes away ends the run
+ * with one line and a state file from which the same command resumes; bad URLs and a stopped
+ * Redis are one line and exit 2. Each test starts its own redis-server (test/fleet/helpers.ts).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BIN, ROOT, tmp } from '../cli/helpers.js';
+import { freePort, sameJson, skip, startRedis } from './helpers.js';
+
+interface Done {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function start(args: readonly string[]): { child: ChildProcess; done: Promise<Done> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const done = new Promise<Done>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+const kernsim = (args: readonly string[]) => start(args).done;
+
+const worker = (url: string, ...more: string[]) =>
+  start(['fleet', 'work', '--redis', url, '--jobs', '1', '--idle', '60', ...more]);
+
+async function until(what: string, f: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await f())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The fleet's queue, seen from the test (closed with its connection). */
+function queueOf(url: string): Queue & { shut(): Promise<void> } {
+  const c = new Redis(url, { maxRetriesPerRequest: null });
+  c.on('error', () => {});
+  const q = new Queue('kernsim', { connection: c });
+  q.on('error', () => {});
+  return Object.assign(q, {
+    async shut() {
+      await q.close();
+      c.disconnect();
+    },
+  });
+}
+
+const V2 = ['--scenario', 'simple-kvm-reap', '--variant', 'v2', '--config', 'rt'];
+
+test('a fleet run gives the single-machine result (explore, pct, check)', { skip }, async () => {
+  const redis = await startRedis();
+  const ws = [worker(redis.url), worker(redis.url)];
+  try {
+    const [f, one] = await Promise.all([
+      kernsim(['fleet', 'run', '--redis', redis.url, ...V2, '--json']),
+      kernsim(['explore', ...V2, '--json']),
+    ]);
+    assert.equal(f.code, one.code, f.stderr);
+    assert.equal(sameJson(JSON.parse(f.stdout)), sameJson(JSON.parse(one.stdout)));
+    // The text form too (the elapsed time aside), on the chunks of a sampling strategy.
+    const pct = ['--scenario', 'selftest-lost-update', '--strategy', 'pct', '--budget', '800'];
+    const [ft, onet] = await Promise.all([
+      kernsim(['fleet', 'run', '--redis', redis.url, ...pct]),
+      kernsim(['explore', ...pct]),
+    ]);
+    assert.equal(ft.code, onet.code, ft.stderr);
+    const noTime = (s: string) => s.replace(/, [0-9.]+ s(;|$)/m, '$1');
+    assert.equal(noTime(ft.stdout), noTime(onet.stdout));
+    const cells = ['--scenario', 'simple-kvm-reap', '--variant', 'upstream'];
+    const [fc, onec] = await Promise.all([
+      kernsim(['fleet', 'run', '--redis', redis.url, '--check', ...cells, '--json']),
+      kernsim(['check', ...cells, '--json']),
+    ]);
+    assert.equal(fc.code, onec.code, fc.stderr);
+    assert.equal(sameJson(JSON.parse(fc.stdout)), sameJson(JSON.parse(onec.stdout)));
+  } finally {
+    for (const w of ws) w.child.kill('SIGTERM');
+    await Promise.all(ws.map((w) => w.done));
+    await redis.stop();
+  }
+});
+
+test('a worker SIGKILLed mid-job: the job is run again after its lock expires, nothing lost or doubled', {
+  skip,
+}, async () => {
+  const redis = await startRedis();
+  const q = queueOf(redis.url);
+  const a = worker(redis.url, '--lock-ms', '1000');
+  let b: ReturnType<typeof worker> | undefined;
+  try {
+    const run = kernsim(['fleet', 'run', '--redis', redis.url, ...V2, '--json']);
+    // Frozen (SIGSTOP) while it holds a job, so that the job read is the one it dies with.
+    let killed: Awaited<ReturnType<Queue['getActive']>>[number] | undefined;
+    await until('the first worker to hold a job', async () => {
+      a.child.kill('SIGSTOP');
+      killed = (await q.getActive())[0];
+      if (!killed) a.child.kill('SIGCONT');
+      return killed !== undefined;
+    });
+    a.child.kill('SIGKILL');
+    assert.ok(killed?.id, 'the killed worker held a job');
+    b = worker(redis.url, '--lock-ms', '1000');
+    const [f, one] = await Promise.all([run, kernsim(['explore', ...V2, '--json'])]);
+    assert.equal(f.code, one.code, f.stderr);
+    const fr = JSON.parse(f.stdout);
+    assert.equal(fr.results[0].executions, JSON.parse(one.stdout).results[0].executions, 'nothing lost or doubled');
+    assert.equal(sameJson(fr), sameJson(JSON.parse(one.stdout)));
+    // The job the killed worker held was run again (BullMQ found it stalled once its lock expired).
+    const again = await q.getJob(killed.id);
+    assert.equal(await again?.getState(), 'completed');
+    assert.ok((again?.stalledCounter ?? 0) >= 1 || (again?.attemptsMade ?? 0) >= 1, 'the job was retried');
+  } finally {
+    b?.child.kill('SIGTERM');
+    await b?.done;
+    await q.shut();
+    await redis.stop();
+  }
+});
+
+test('Redis going away: one line, exit 2, a state file; the same command resumes from it', { skip }, async () => {
+  const redis = await startRedis();
+  const q = queueOf(redis.url);
+  const dir = tmp('kernsim-fleet-');
+  const state = join(dir, 'state.ndjson');
+  const args = ['--scenario', 'selftest-lost-update', '--strategy', 'random', '--budget', '4000', '--json'];
+  const w = worker(redis.url);
+  const run = kernsim(['fleet', 'run', '--redis', redis.url, ...args, '--state', state]);
+  await until('some jobs to complete', async () => (await q.getCompletedCount()) >= 3);
+  await q.shut();
+  await redis.stop();
+  const [r, wr] = await Promise.all([run, w.done]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /^kernsim: fleet: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); \d+ subtrees were done, saved in .*state\.ndjson: run the same command with --state .* to resume\n$/,
+  );
+  assert.equal(wr.code, 2, wr.stderr);
+  assert.match(wr.stderr, /^kernsim: fleet work: lost the connection to Redis/m);
+  assert.ok(existsSync(state));
+  // A fresh Redis (nothing of the first run in it): the state file has what was done.
+  const again = await startRedis(redis.port);
+  const w2 = worker(again.url);
+  try {
+    const [f, one] = await Promise.all([
+      kernsim(['fleet', 'run', '--redis', again.url, ...args, '--state', state]),
+      kernsim(['explore', ...args]),
+    ]);
+    assert.equal(f.code, one.code, f.stderr);
+    assert.match(f.stderr, /resuming from .*state\.ndjson: [1-9]\d* subtrees done/);
+    assert.equal(sameJson(JSON.parse(f.stdout)), sameJson(JSON.parse(one.stdout)));
+  } finally {
+    w2.child.kill('SIGTERM');
+    await w2.done;
+    await again.stop();
+  }
+});
+
+test('bad URLs and a stopped Redis: one line, exit 2', { skip }, async () => {
+  const stopped = `redis://127.0.0.1:${await freePort()}`;
+  const cases: [string[], RegExp][] = [
+    [
+      ['fleet', 'run', '--redis', 'localhost:6379', ...V2],
+      /--redis: 'localhost:6379' is not a redis:\/\/ or rediss:\/\/ URL/,
+    ],
+    [['fleet', 'run', '--redis', 'not a url', ...V2], /--redis: 'not a url' is not a URL/],
+    [['fleet', 'work', '--redis', 'http://127.0.0.1:6379'], /is not a redis:\/\/ or rediss:\/\/ URL/],
+    [
+      ['fleet', 'run', '--redis', stopped, ...V2],
+      /^kernsim: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/,
+    ],
+    [
+      ['fleet', 'work', '--redis', stopped],
+      /^kernsim: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/,
+    ],
+  ];
+  for (const [args, re] of cases) {
+    const r = await kernsim(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr.trim(), re);
+    assert.equal(r.stdout, '');
+  }
+});

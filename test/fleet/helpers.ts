@@ -1,0 +1,86 @@
+/**
+ * Helpers for the fleet tests. A redis-server: started on 127.0.0.1 on a free port (no persistence,
+ * `maxmemory-policy noeviction` as BullMQ requires), stopped by pid afterwards. When Debian's
+ * redis-server is not installed (scripts/ensure-redis.sh installs it), `skip` says why.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+
+export const REDIS_SERVER = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+
+/** Why the fleet tests cannot run here (undefined: they can). */
+export const skip: string | undefined = REDIS_SERVER
+  ? undefined
+  : 'redis-server is not installed (scripts/ensure-redis.sh installs Debian’s)';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('error', () => resolve(false));
+    c.once('data', (d) => {
+      c.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    c.write('PING\r\n');
+  });
+}
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(port?: number): Promise<RedisServer> {
+  const p = port ?? (await freePort());
+  const proc = spawn(
+    REDIS_SERVER,
+    [
+      '--port',
+      String(p),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: 'ignore' },
+  );
+  for (let i = 0; i < 100 && !(await ping(p)); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!(await ping(p))) {
+    proc.kill('SIGKILL');
+    throw new Error(`redis-server did not start on port ${p}`);
+  }
+  return {
+    port: p,
+    url: `redis://127.0.0.1:${p}`,
+    proc,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGKILL');
+      }),
+  };
+}
+
+/** The JSON with its elapsed times zeroed (the only field that differs between machines). */
+export function sameJson(v: unknown): string {
+  return JSON.stringify(v, (k, x) => (k === 'elapsed_ms' ? 0 : x), 2);
+}
