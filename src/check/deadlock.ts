@@ -58,7 +58,7 @@ function installDeadlock(log: RunLog): { atEnd(): void } {
       const inCycle = [...waits.keys()].filter((t) => reaches(t, t)).sort((a, b) => a.pid - b.pid);
       const first = inCycle[0];
       if (!first) return;
-      const title = `DEADLOCK: circular wait in ${locationOf(first.frames)}`;
+      const title = `DEADLOCK: circular wait in ${locationOf(first.frames, first.entry)}`;
       if (m.seen.has(title)) return;
       // One simple cycle through the lowest pid, for the headline.
       const cyc = new Set(inCycle);

@@ -65,7 +65,7 @@ function installHungTask(log: RunLog): { atEnd(): void } {
       let warnings = HUNG_TASK_WARNINGS;
       for (const t of m.tasks) {
         if (!isHung(t)) continue;
-        const title = `INFO: task hung in ${locationOf(t.frames)}`;
+        const title = `INFO: task hung in ${locationOf(t.frames, t.entry)}`;
         if (m.seen.has(title)) continue;
         if (warnings-- <= 0) break;
         const lines = [

@@ -115,12 +115,12 @@ function installKasan(log: RunLog): void {
   function access(a: Allocation, offset: number, _field: string, write: boolean): void {
     const t = m.current;
     const type = bugType(a);
-    const title = `BUG: KASAN: ${type} in ${locationOf(t.frames)}`;
+    const title = `BUG: KASAN: ${type} in ${locationOf(t.frames, t.entry)}`;
     if (m.seen.has(title)) return;
     const addr = a.addr + offset;
     const lines = [
       BANNER,
-      `BUG: KASAN: ${type} in ${locationOf(t.frames)}`,
+      `BUG: KASAN: ${type} in ${locationOf(t.frames, t.entry)}`,
       `${write ? 'Write' : 'Read'} of size 8 at addr ${hexAddr(addr)} by task ${t.comm}/${t.pid}`,
       '',
       log.dumpStack(t, ['dump_stack_lvl', 'print_report', 'kasan_report']),
@@ -137,7 +137,7 @@ function installKasan(log: RunLog): void {
     const t: Task = ev.task;
     const a = ev.alloc;
     const type = a ? 'double-free' : 'invalid-free';
-    const title = `BUG: KASAN: ${type} in ${locationOf(t.frames)}`;
+    const title = `BUG: KASAN: ${type} in ${locationOf(t.frames, t.entry)}`;
     if (m.seen.has(title)) return;
     const lines = [
       BANNER,

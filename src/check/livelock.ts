@@ -35,7 +35,7 @@ function installLivelock(log: RunLog): void {
       }
     }
     if (!spinner) return;
-    const where = locationOf(spinner.frames);
+    const where = locationOf(spinner.frames, spinner.entry);
     const title = `INFO: task ${spinner.comm}:${spinner.pid} livelocked in ${where}`;
     const others = [...ev.stepsByPid]
       .filter(([pid]) => pid !== spinner.pid)

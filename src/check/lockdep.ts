@@ -67,7 +67,7 @@ function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): voi
   /** debug_locks_off() and the report. */
   function splat(t: Task, s: Splat): void {
     log.debugLocks = false;
-    const title = `${s.headline} in ${locationOf(t.frames)}`;
+    const title = `${s.headline} in ${locationOf(t.frames, t.entry)}`;
     if (s.prelude && s.prelude.length > 0) m.report({ kind: 'lockdep', title, text: s.text, prelude: s.prelude });
     else m.report({ kind: 'lockdep', title, text: s.text });
   }
@@ -134,7 +134,7 @@ function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): voi
     rcuWarned.add(site);
     // RCU_LOCKDEP_WARN does not turn lockdep off.
     const s = lockdep_rcu_suspicious(log, ev, site);
-    m.report({ kind: 'lockdep', title: `${s.headline} in ${locationOf(ev.task.frames)}`, text: s.text });
+    m.report({ kind: 'lockdep', title: `${s.headline} in ${locationOf(ev.task.frames, ev.task.entry)}`, text: s.text });
   }
 
   log.on('lock_acquire', acquire);

@@ -156,7 +156,7 @@ export function print_unlock_imbalance_bug(log: RunLog, ev: LockReleaseEvent, st
     log.ident(),
     DASH_UNLOCK,
     `${t.comm}/${t.pid} is trying to release lock (${ev.cls.name}) at:`,
-    `[<0000000000000000>] ${locationOf(t.frames)}`,
+    `[<0000000000000000>] ${locationOf(t.frames, t.entry)}`,
     'but there are no more locks to release!',
     '',
     'other info that might help us debug this:',

@@ -51,7 +51,7 @@ function installMightSleep(log: RunLog): void {
     lines.push(log.dumpStack(t, ['dump_stack_lvl']));
     m.report({
       kind: 'might_sleep',
-      title: `BUG: sleeping function called from invalid context in ${locationOf(t.frames)}`,
+      title: `BUG: sleeping function called from invalid context in ${locationOf(t.frames, t.entry)}`,
       text: lines.join('\n'),
     });
     log.taint('W');
@@ -69,7 +69,7 @@ function installMightSleep(log: RunLog): void {
     lines.push(log.dumpStack(t, ['dump_stack_lvl', '__schedule_bug', '__schedule']));
     m.report({
       kind: 'might_sleep',
-      title: `BUG: scheduling while atomic in ${locationOf(t.frames)}`,
+      title: `BUG: scheduling while atomic in ${locationOf(t.frames, t.entry)}`,
       text: lines.join('\n'),
     });
     log.taint('W');

@@ -22,7 +22,7 @@ function installRcuStall(log: RunLog): void {
   log.on<RcuStallEvent>('rcu_stall', (ev) => {
     const first = ev.tasks[0];
     if (!first) return;
-    const title = `INFO: rcu detected stall in ${locationOf(first.frames)}`;
+    const title = `INFO: rcu detected stall in ${locationOf(first.frames, first.entry)}`;
     if (m.seen.has(title)) return;
     const blockedInReader = ev.tasks.filter((t) => t.rcu_read_lock_nesting > 0);
     const onCpu = ev.tasks.filter((t) => t.rcu_read_lock_nesting === 0);

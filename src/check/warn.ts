@@ -26,7 +26,7 @@ function installWarn(log: RunLog): void {
 
   function warn(ev: WarnEvent): void {
     const t = ev.task;
-    const fn = locationOf(t.frames);
+    const fn = locationOf(t.frames, t.entry);
     const lines = [CUT_HERE];
     if (ev.message) lines.push(ev.message);
     const inner = t.frames[t.frames.length - 1] ?? fn;
@@ -44,7 +44,7 @@ function installWarn(log: RunLog): void {
 
   function bug(ev: BugEvent): void {
     const t = ev.task;
-    const fn = locationOf(t.frames);
+    const fn = locationOf(t.frames, t.entry);
     const lines = [CUT_HERE];
     lines.push(ev.file ? `kernel BUG at ${ev.file}:${ev.line}!` : 'kernel BUG!');
     lines.push(log.die('Oops: invalid opcode', 0));

@@ -130,13 +130,16 @@ export function kinternal<A extends unknown[], R>(
   return kfunc(body, name);
 }
 
-/** The innermost frame outside the machinery, or the innermost frame, or "?". */
-export function locationOf(frames: readonly string[]): string {
+/**
+ * The innermost frame outside the machinery, or the innermost frame; with no frame at all, `entry`
+ * (the task's body function: Task.entry), or "?".
+ */
+export function locationOf(frames: readonly string[], entry = ''): string {
   for (let i = frames.length - 1; i >= 0; i--) {
     const f = frames[i] as string;
     if (!internal.has(f)) return f;
   }
-  return frames[frames.length - 1] ?? '?';
+  return frames[frames.length - 1] ?? (entry || '?');
 }
 
 /** A kernel-style call trace, innermost first. */

@@ -233,6 +233,7 @@ export class Machine {
     if (cpu < 0 || cpu >= this.nrCpus) throw new Error(`spawn ${comm}: no CPU ${cpu}`);
     const pid = this.nextPid++;
     const t = new Task(pid, comm, cpu, opts.kthread ?? false, body(), this.newId());
+    t.entry = body.name || comm;
     if (opts.asleep) {
       t.blocked = true;
       t.blockedSince = this.now;

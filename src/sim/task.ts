@@ -75,6 +75,12 @@ export class Task {
   readonly held: HeldLock[] = [];
   /** Simulated call stack: function names, outermost first. */
   readonly frames: string[] = [];
+  /**
+   * The name of the function the task was started with (its body's name, else its comm), for a report
+   * made while no kfunc frame is on the stack: a WARN in a task body not wrapped in kfunc is titled
+   * "in body", not "in ?".
+   */
+  entry = '';
   /** Number of steps this task has executed. */
   steps = 0;
   /**

@@ -41,6 +41,40 @@ test('WARN_ON: cut-here report, taint W afterwards', () => {
   assert.ok(r.reports[1]?.text.includes('Comm: kworker/0:1 Tainted: G        W           6.17.0-kernsim'));
 });
 
+test('a task body not wrapped in kfunc: the title names the body (or the task), never "?"', () => {
+  const named = runProgram(() => {
+    spawn_user('worker', function* lookup_worker() {
+      yield undefined;
+      WARN_ON(true, 'lib/test.c:1');
+    });
+  });
+  assert.deepEqual(titles(named), ['WARNING in lookup_worker']);
+  assert.match(
+    named.reports[0]?.text ?? '',
+    /WARNING: CPU: \d+ PID: 1 at lib\/test.c:1 lookup_worker\n[\s\S]*RIP: 0010:lookup_worker/,
+  );
+  const anonymous = runProgram(() => {
+    spawn_user('worker', () =>
+      (function* () {
+        yield undefined;
+        WARN_ON(true, 'lib/test.c:2');
+      })(),
+    );
+  });
+  assert.deepEqual(titles(anonymous), ['WARNING in worker']);
+  // Inside a kfunc the innermost frame names it, as before.
+  const framed = runProgram(() => {
+    spawn_user(
+      'worker',
+      kfunc(function* kvm_destroy_vm() {
+        yield undefined;
+        WARN_ON(true, 'virt/kvm/kvm_main.c:1');
+      }),
+    );
+  });
+  assert.deepEqual(titles(framed), ['WARNING in kvm_destroy_vm']);
+});
+
 test('WARN_ON_ONCE fires once; no warning: silent', () => {
   const r = runProgram(() => {
     spawn_user(

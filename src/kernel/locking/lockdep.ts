@@ -48,7 +48,7 @@ export class lockdep_map {
 /** lock_acquire(): pushes on the held-lock stack and tells the validator. */
 export function lock_acquire(cls: LockClass, lock: object, read: 0 | 1 | 2, trylock: boolean, sync = false): void {
   const t = current();
-  const at = locationOf(t.frames);
+  const at = locationOf(t.frames, t.entry);
   const m = machine();
   if (!sync) t.held.push({ lock, name: cls.name, at, read: read !== 0, step: m.stepIndex });
   m.emit({ type: 'lock_acquire', cls, lock, read, trylock, sync, task: t, at } as never);
