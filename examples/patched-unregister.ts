@@ -10,16 +10,25 @@
  * (unpatched) is clean on nonrt. A second patch, of v2, calls through: kvm_destroy_vm() skips
  * mmu_notifier_barrier() while every other caller keeps it.
  */
-import { caller, defineScenario, definePatch, defineVariant } from '../src/scenarios/api.js';
-import { destroyRace } from '../src/scenarios/destroy-race.js';
-import { spin_lock, spin_unlock } from '../src/kernel/locking/spinlock.js';
-import { hlist_del_init_rcu, hlist_unhashed } from '../src/kernel/lib/list.js';
-import { srcu_read_lock, srcu_read_unlock } from '../src/kernel/rcu/srcutree.js';
-import { BUG_ON } from '../src/kernel/bug.js';
-import type { mm_struct } from '../src/models/linux/include/linux/mm_types.js';
-import type { mmu_notifier, mmu_notifier_subscriptions } from '../src/models/linux/mm/mmu_notifier.js';
-import { mmu_notifier_srcu } from '../src/models/linux/mm/mmu_notifier.js';
-import { mm_count_read, mmdrop } from '../src/models/linux/kernel/fork.js';
+import { caller, defineScenario, definePatch, defineVariant } from 'kernsim';
+import {
+  BUG_ON,
+  hlist_del_init_rcu,
+  hlist_unhashed,
+  spin_lock,
+  spin_unlock,
+  srcu_read_lock,
+  srcu_read_unlock,
+} from 'kernsim/kernel';
+import {
+  destroyRace,
+  type mm_struct,
+  mm_count_read,
+  mmdrop,
+  type mmu_notifier,
+  type mmu_notifier_subscriptions,
+  mmu_notifier_srcu,
+} from 'kernsim/linux';
 
 /** mm/mmu_notifier.c: mmu_notifier_unregister() without its synchronize_srcu(). */
 export const unregisterNoSync = definePatch({

@@ -1,7 +1,8 @@
 /**
  * kernsim/linux: the modelled kernel subsystems (one module per kernel file, kernel names), the
  * model's variants, and the helpers scenarios build on (model_setup, spawn_process,
- * simple_kvm_setup, …: src/scenarios/oom-kvm-lib.ts).
+ * simple_kvm_setup, …: src/scenarios/oom-kvm-lib.ts), and the built-in scenario objects, so a
+ * user's file can start from one (`defineScenario({ ...destroyRace, variants: [...] })`).
  */
 export * from './models/linux/arch/x86/kvm/mmu/mmu.js';
 export * from './models/linux/arch/x86/kvm/mmu/tdp_mmu.js';
@@ -24,3 +25,14 @@ export * from './models/linux/variants.js';
 export * from './models/linux/virt/kvm/kvm_main.js';
 export * from './models/linux/virt/kvm/pfncache.js';
 export * from './scenarios/oom-kvm-lib.js';
+
+// The built-in scenarios of the model (kernsim list), as defineScenario() objects.
+export { destroyRace } from './scenarios/destroy-race.js';
+export { itreeReap } from './scenarios/itree-reap.js';
+export { memslotRace } from './scenarios/memslot-race.js';
+export { mrelease } from './scenarios/mrelease.js';
+export { oomKill } from './scenarios/oom-kill.js';
+export { radeonReap } from './scenarios/radeon-reap.js';
+export { reclaimReap } from './scenarios/reclaim-reap.js';
+export { simpleKvmReap } from './scenarios/simple-kvm-reap.js';
+export { stress } from './scenarios/stress.js';
