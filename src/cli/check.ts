@@ -4,8 +4,9 @@
  * expected verdicts of docs/verdicts.md. Exit 0 when every cell matches,
  * 1 when one does not, 2 on bad input. The matrix itself is run/matrix.ts.
  */
+import { intArg, collect } from './args.js';
 import { availableParallelism } from 'node:os';
-import { type Command, InvalidArgumentError } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import { type CheckResult, DEFAULT_VERDICTS, runCheck } from '../run/matrix.js';
@@ -103,17 +104,6 @@ export function capJobs(jobs: number, force: boolean, cores = availableParalleli
     jobs: cores,
     note: `--jobs ${jobs} capped at ${cores}, the machine's cores (--force-jobs runs ${jobs} threads)`,
   };
-}
-
-function intArg(min: number) {
-  return (v: string): number => {
-    if (!/^-?\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-    return Number(v);
-  };
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
 }
 
 export function registerCheck(program: Command): void {

@@ -1,5 +1,6 @@
 /** `kernsim explore` and `kernsim replay`. */
-import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { intArg, numArg, collect } from './args.js';
+import { type Command, Option } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import type { Progress } from '../explore/explorer.js';
@@ -13,23 +14,6 @@ import { writeExploreVisuals, writeTokenVisuals } from '../run/visual.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
 import { exploreShard, sharded } from './shard.js';
-
-function intArg(min: number) {
-  return (v: string): number => {
-    if (!/^-?\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-    return Number(v);
-  };
-}
-
-function numArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
 
 function colors() {
   return pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);

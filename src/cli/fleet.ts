@@ -3,7 +3,8 @@
  * worker processes on any number of machines through BullMQ on Redis (src/fleet/fleet.ts).
  * BullMQ is only loaded when a fleet command runs.
  */
-import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { intArg, numArg, collect } from './args.js';
+import { type Command, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import type { FleetProgress } from '../fleet/fleet.js';
 import { UsageError } from '../scenarios/index.js';
@@ -14,23 +15,6 @@ import { checkOutputPaths } from './output.js';
 import type { JsonOutput } from '../report/json.js';
 import type { StrategyName } from '../run/options.js';
 import { WATCHDOG_MS_DEFAULT } from '../run/watchdog.js';
-
-function intArg(min: number) {
-  return (v: string): number => {
-    if (!/^-?\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-    return Number(v);
-  };
-}
-
-function numArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
 
 /** Progress on stderr: a line redrawn every second on a terminal, a plain line every 10 s otherwise. */
 function progress(): (p: FleetProgress) => void {

@@ -1,18 +1,12 @@
 /** `kernsim merge FILE…`: shard files (--shard i/N --out FILE) added up into the single-machine result. */
-import { type Command, InvalidArgumentError } from '@commander-js/extra-typings';
+import { intArg } from './args.js';
+import type { Command } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import { mergeShards } from '../fleet/merge.js';
 import { checkJson, checkStatus, formatCheck } from './check.js';
 import { exitStatus, formatResult } from './explore.js';
 import { onInterrupt } from './interrupt.js';
 import type { JsonOutput } from '../report/json.js';
-
-function intArg(min: number) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-    return Number(v);
-  };
-}
 
 export function registerMerge(program: Command): void {
   program

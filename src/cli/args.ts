@@ -1,0 +1,22 @@
+/** Argument parsers shared by the commands (commander's argParser callbacks). */
+import { InvalidArgumentError } from '@commander-js/extra-typings';
+
+/** An integer >= min. */
+export function intArg(min: number) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return Number(v);
+  };
+}
+
+/** A positive finite number. */
+export function numArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+/** A repeatable option's values, in order. */
+export function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
