@@ -1,7 +1,7 @@
 /**
  * One exploration spread over shards or a fleet: its request as plain data,
- * the task every shard/worker runs (cli/worker.ts's runTask, the pool's
- * task), and the driver that walks the task tree (plan.ts) with some way of
+ * the task every shard/worker runs (run/worker.ts's runTask, the pool's
+ * task), and the driver that walks the task tree (run/plan.ts) with some way of
  * getting a task's result: run it here, look it up in shard files, or have a
  * fleet worker run it. Whatever gets the results, the outcome is added up in
  * task-id order and finished (determinism check, tokens, shrinking) exactly as
@@ -16,10 +16,19 @@ import { type ExplorationRequest, finishExploration } from '../run/exploration.j
 import { makeExecutor } from '../run/executor.js';
 import { DEFAULTS } from '../run/options.js';
 import { specFor } from '../run/spec.js';
-import type { WorkerResult, WorkerTask } from '../run/worker.js';
+import type { WorkerTask } from '../run/worker.js';
 import { UsageError } from '../scenarios/index.js';
 import type { ExploreSpecJson } from './format.js';
-import { DporPlan, type StopReason, type TaskDone, type TaskRef, chunkTasks, totalResult } from './plan.js';
+import {
+  DporPlan,
+  type GetResult,
+  type StopReason,
+  type TaskDone,
+  type TaskRef,
+  chunkTasks,
+  totalResult,
+  walkPlan,
+} from '../run/plan.js';
 
 export const KERNSIM_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -106,9 +115,6 @@ export function taskFor(s: ExploreSpecJson, ref: TaskRef, deadline?: number): Wo
   };
 }
 
-/** Gets a task's result; null: not this caller's to run (a shard skips other shards' tasks). */
-export type GetResult = (ref: TaskRef) => Promise<WorkerResult | null>;
-
 export interface Walked {
   readonly results: readonly TaskDone[];
   readonly stoppedBy: StopReason;
@@ -143,20 +149,7 @@ export async function walk(s: ExploreSpecJson, get: GetResult, halted?: () => St
     return { results, stoppedBy, finished: !skipped && results.length === tasks.length };
   }
   const plan = new DporPlan({ preemptions: s.preemptions, faults: s.faults });
-  let skipped = false;
-  const one = async (ref: TaskRef): Promise<void> => {
-    const r = await get(ref);
-    if (r === null) {
-      skipped = true;
-      return;
-    }
-    const next = plan.accept(ref, r);
-    const h = halted?.() ?? null;
-    if (h !== null) plan.halt(h);
-    if (plan.stoppedBy !== null) return;
-    await Promise.all(next.map(one));
-  };
-  await Promise.all(plan.start().map(one));
+  const skipped = await walkPlan(plan, get, halted);
   return { results: plan.results, stoppedBy: plan.stoppedBy, finished: !skipped && plan.finished };
 }
 

@@ -43,7 +43,7 @@ import {
   writeAtomic,
 } from './format.js';
 import { KERNSIM_VERSION, exploreSpecJson, finishExplore, jobsOf, specOf, taskFor, walk } from './explore.js';
-import { type StopReason, type TaskRef, idKey } from './plan.js';
+import { type StopReason, type TaskRef, idKey } from '../run/plan.js';
 import type { PoolJob } from './job-worker.js';
 import { QUEUE, type RedisTarget, connectRedis, parseRedisUrl } from './redis.js';
 import { checkSpecJson } from './shard.js';

@@ -13,7 +13,7 @@ import type { StrategyName } from '../run/options.js';
 import type { WorkerResult } from '../run/worker.js';
 import type { ExpectedCell } from '../run/verdicts.js';
 import { UsageError } from '../scenarios/index.js';
-import type { StopReason, TaskRef } from './plan.js';
+import type { StopReason, TaskRef } from '../run/plan.js';
 
 export const FORMAT = 'kernsim-shard';
 export const FORMAT_VERSION = 1;

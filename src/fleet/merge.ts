@@ -16,7 +16,7 @@ import type { WorkerResult } from '../run/worker.js';
 import { UsageError } from '../scenarios/index.js';
 import { type ShardFile, type ShardHeader, type TaskLine, readShardFile } from './format.js';
 import { finishExplore, specOf, taskFor, walk } from './explore.js';
-import { type StopReason, type TaskRef, idKey } from './plan.js';
+import { type StopReason, type TaskRef, idKey } from '../run/plan.js';
 
 export type Merged =
   | {

@@ -39,7 +39,7 @@ import {
   shardText,
 } from './format.js';
 import { KERNSIM_VERSION, exploreSpecJson, jobsOf, taskFor, walk } from './explore.js';
-import { type TaskRef, compareIds } from './plan.js';
+import { type TaskRef, compareIds } from '../run/plan.js';
 
 export interface Shard {
   readonly index: number;

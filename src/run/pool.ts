@@ -2,28 +2,31 @@
  * --jobs N: parallel exploration with a piscina pool. The work is split into
  * coarse tasks whose definition does not depend on N, and results are merged
  * in task order, so findings and (for dpor) execution counts are the same
- * whatever N is (jobs = 1 runs the same tasks inline):
+ * whatever N is (jobs = 1 runs the same tasks inline). The tasks are the task
+ * tree of run/plan.ts, the one shards and the fleet (src/fleet/) walk too:
  *   - dpor: subtree tasks of SEQ_PHASE executions of sequential DPOR each; a task
  *     that does not finish its subtree in that many hands every alternative left
  *     on its path back as new subtree roots, each carrying sequential DPOR's
  *     sleep set and explored siblings (so nothing is repeated), which start at
  *     once; races a subtree finds against nodes above its root come back as
- *     proposals, placed after the round in task order (SplitTree), and start the
+ *     proposals, placed after the round in task order (DporPlan), and start the
  *     next round unless already covered. A --budget runs one task (no split);
- *   - random/pct: fixed ranges of CHUNK run indices.
+ *   - random/pct: fixed chunks of CHUNK run indices (chunkTask), a few per thread at a time.
  * Cross-run checker state (lockdep's graph) is per worker session; it is not
  * merged across workers yet, so a lockdep cycle whose halves fall into
  * different tasks can be missed with any N (the same way for every N).
  */
-import { type DporRoot, SplitTree } from '../explore/dpor.js';
-import type { ExploreResult, Progress } from '../explore/explorer.js';
+import type { Progress } from '../explore/explorer.js';
 import { type SearchOptions, searchOptions } from './options.js';
+import { DporPlan, type PoolResult, type StopReason, type TaskDone, chunkTask, totalResult, walkPlan } from './plan.js';
 import type { RunSpec } from './spec.js';
 import { stopBuffer, stopRequested } from './stop.js';
 import type { Executor } from './executor.js';
 import { type Hang, hangFinding } from './watchdog.js';
 import { type WorkerResult, type WorkerTask, workerSpec } from './worker.js';
 import { Totals } from './yielding.js';
+
+export type { PoolResult } from './plan.js';
 
 /** What the pool explores: the search, its limits, and progress reporting. */
 export interface PoolRequest extends Partial<SearchOptions> {
@@ -36,11 +39,6 @@ export interface PoolRequest extends Partial<SearchOptions> {
 
 export const SEQ_PHASE = 50;
 export const CHUNK = 100;
-
-/** The pool's result: an exploration's, and 'watchdog' when a run was stopped (its task's work is lost). */
-export type PoolResult = Omit<ExploreResult, 'stoppedBy'> & {
-  readonly stoppedBy: ExploreResult['stoppedBy'] | 'watchdog';
-};
 
 /** A task the watchdog stopped: its run as a finding, nothing explored, nothing to split. */
 function hungResult(scenario: string, h: Hang, limitMs: number): WorkerResult {
@@ -88,110 +86,61 @@ export async function exploreParallel(spec: RunSpec, req: PoolRequest, ex: Execu
     ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     stop: stopBuffer(),
   } as const;
-  const totals = new Totals();
-  let stoppedBy: PoolResult['stoppedBy'] = null;
-  let stats: Record<string, number | string> = {};
   const budget = req.budget ?? Number.POSITIVE_INFINITY;
-  let hung = false;
-  const runTask = async (t: WorkerTask): Promise<WorkerResult> => {
-    const r = await runWatched(ex, spec.scenario.name, t);
-    if (r.hung) hung = true;
-    return r;
-  };
-  const jobs = ex.jobs;
+  const runTask = (t: WorkerTask) => runWatched(ex, spec.scenario.name, t);
+  const progress = (executions: number, steps: number, findings: number, fraction: number | undefined) =>
+    req.onProgress?.({ executions, steps, findings, elapsedMs: performance.now() - t0, fraction });
   if (strategy === 'dpor') {
-    // The tree is explored by subtree tasks: each runs `split` executions of sequential DPOR, then
-    // hands every alternative left on its path back as new subtree roots (with sequential DPOR's
-    // sleep sets), which run at once. Races a subtree finds against nodes above its root are
-    // placed once the round is over, in task order (SplitTree), and start the next round. What is
-    // explored depends only on the task tree, never on N or timing.
+    // Subtree tasks of `split` executions each (a --budget: one task of that many, not split),
+    // walked as run/plan.ts's DporPlan says: what is explored depends only on the tree, never on
+    // N or timing.
     const split = req.seqPhase ?? SEQ_PHASE;
-    const tree = new SplitTree({ preemptions: base.preemptions, faults: base.faults });
     const finite = Number.isFinite(budget);
-    const results: { id: number[]; root: DporRoot | undefined; r: WorkerResult }[] = [];
-    let halt = false;
-    const runOne = async (id: number[], root: DporRoot | undefined): Promise<void> => {
-      const r = await runTask({ ...base, ...(root ? { root } : {}), ...(finite ? { budget } : { split }) });
-      results.push({ id, root, r });
-      for (const d of r.nodes) tree.add(d);
-      if (r.nondeterministic) stoppedBy = 'nondeterminism';
-      else if (r.timedOut && stoppedBy === null) stoppedBy = 'time';
-      else if (r.budgetStopped && stoppedBy === null) stoppedBy = 'budget';
-      if (stopRequested()) stoppedBy = 'interrupted';
-      if (stoppedBy !== null) halt = true;
-      progressed += r.executions;
-      req.onProgress?.({
-        executions: progressed,
-        steps: 0,
-        findings: 0,
-        elapsedMs: performance.now() - t0,
-        fraction: undefined,
-      });
-      if (halt) return;
-      await Promise.all(r.roots.map((c, i) => runOne([...id, i], c)));
-    };
+    const plan = new DporPlan({ preemptions: base.preemptions, faults: base.faults });
     let progressed = 0;
-    let round: (DporRoot | undefined)[] = [undefined];
-    for (let w = 0; round.length > 0 && !halt; w++) {
-      await Promise.all(round.map((root, i) => runOne([w, i], root)));
-      if (halt) break;
-      const mine = results.filter((x) => x.id[0] === w).sort((a, b) => compareIds(a.id, b.id));
-      const proposals = mine.flatMap((x) =>
-        x.r.proposals.map((proposal) => ({ prefix: x.root?.prefix ?? [], proposal })),
-      );
-      round = tree.claimAll(proposals);
-    }
-    results.sort((a, b) => compareIds(a.id, b.id));
-    for (const x of results) totals.add(x.r);
-  } else {
-    const total = Number.isFinite(budget) ? budget : Number.POSITIVE_INFINITY;
-    let next = 0;
-    while (next < total && stoppedBy === null) {
-      const tasks: WorkerTask[] = [];
-      for (let i = 0; i < Math.max(1, jobs) * 4 && next < total; i++) {
-        const count = Math.min(CHUNK, total - next);
-        tasks.push({ ...base, first: next, count });
-        next += count;
-      }
-      const results = await Promise.all(tasks.map((t) => runTask(t)));
-      for (const r of results) {
-        totals.add(r);
-        stats = r.stats;
-        if (r.nondeterministic) stoppedBy = 'nondeterminism';
-        else if (r.timedOut) stoppedBy = 'time';
-      }
-      if (deadlineMs !== undefined && Date.now() >= deadlineMs && stoppedBy === null && next < total)
-        stoppedBy = 'time';
-      if (stopRequested()) stoppedBy = 'interrupted';
-      req.onProgress?.({
-        executions: totals.executions,
-        steps: totals.steps,
-        findings: totals.findings.length,
-        elapsedMs: performance.now() - t0,
-        fraction: totals.executions / total,
-      });
-    }
-    if (stoppedBy === null) stoppedBy = hung ? 'watchdog' : 'budget';
+    await walkPlan(
+      plan,
+      async (ref) => {
+        const r = await runTask({
+          ...base,
+          ...(ref.root ? { root: ref.root } : {}),
+          ...(finite ? { budget } : { split }),
+        });
+        progressed += r.executions;
+        progress(progressed, 0, 0, undefined);
+        return r;
+      },
+      () => (stopRequested() ? 'interrupted' : null),
+    );
+    return totalResult(strategy, plan.results, plan.stoppedBy, performance.now() - t0);
   }
-  if (strategy === 'dpor' && stoppedBy === null && hung) stoppedBy = 'watchdog';
-  if (strategy === 'dpor' && stoppedBy === null && totals.cut > 0) stoppedBy = 'cut-runs';
-  const complete = strategy === 'dpor' && stoppedBy === null;
-  return {
-    strategy,
-    executions: totals.executions,
-    steps: totals.steps,
-    complete,
-    stoppedBy,
-    findings: totals.findings,
-    abandoned: totals.abandoned,
-    cut: totals.cut,
-    elapsedMs: performance.now() - t0,
-    stats,
-  };
-}
-
-/** Task ids in the order their results are merged: round, then the split tree's preorder. */
-function compareIds(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
-  return a.length - b.length;
+  // random/pct: the chunks in batches of a few per thread, so that a time limit or Ctrl-C is seen
+  // between batches (and a huge --budget with --time never lists all its chunks). Batches come in
+  // task-id order, so `totals` (for progress) adds up as totalResult does.
+  const results: TaskDone[] = [];
+  let stoppedBy: StopReason = null;
+  const totals = new Totals();
+  let c = 0;
+  for (let ref = chunkTask(c, budget, CHUNK); ref !== undefined && stoppedBy === null; ) {
+    const batch: NonNullable<typeof ref>[] = [];
+    for (; ref !== undefined && batch.length < Math.max(1, ex.jobs) * 4; ref = chunkTask(++c, budget, CHUNK))
+      batch.push(ref);
+    const done = await Promise.all(
+      batch.map(async (t) => ({
+        ref: t,
+        result: await runTask({ ...base, first: t.first ?? 0, count: t.count ?? 1 }),
+      })),
+    );
+    for (const d of done) {
+      results.push(d);
+      totals.add(d.result);
+      if (d.result.nondeterministic) stoppedBy = 'nondeterminism';
+      else if (d.result.timedOut) stoppedBy = 'time';
+    }
+    if (deadlineMs !== undefined && Date.now() >= deadlineMs && stoppedBy === null && ref !== undefined)
+      stoppedBy = 'time';
+    if (stopRequested()) stoppedBy = 'interrupted';
+    progress(totals.executions, totals.steps, totals.findings.length, totals.executions / budget);
+  }
+  return totalResult(strategy, results, stoppedBy, performance.now() - t0);
 }

@@ -1,8 +1,8 @@
 /**
  * The task tree of a partitioned exploration, as a coordinator driven by task
- * results (the same tree cli/parallel.ts explores with --jobs, whatever runs the
- * tasks: this thread, a pool, the shards of a CI matrix, a fleet of BullMQ
- * workers).
+ * results: the one tree every way of exploring in parts walks, whatever runs the
+ * tasks (this thread or a pool for --jobs, run/pool.ts; the shards of a CI
+ * matrix and their merge, a fleet of BullMQ workers: src/fleet/).
  *
  * DPOR: round 0 starts with the root task [0, 0]; a task that does not finish
  * its subtree in `split` executions hands the alternatives left on its path
@@ -14,9 +14,14 @@
  * or when. random/pct: fixed chunks of run indices, chunk c being task [c].
  */
 import { type DporRoot, SplitTree } from '../explore/dpor.js';
-import type { PoolResult } from '../run/pool.js';
-import { Totals } from '../run/yielding.js';
-import type { WorkerResult, WorkerTask } from '../run/worker.js';
+import type { ExploreResult } from '../explore/explorer.js';
+import type { WorkerResult, WorkerTask } from './worker.js';
+import { Totals } from './yielding.js';
+
+/** A partitioned exploration's result: an exploration's, and 'watchdog' when a run was stopped (its task's work is lost). */
+export type PoolResult = Omit<ExploreResult, 'stoppedBy'> & {
+  readonly stoppedBy: ExploreResult['stoppedBy'] | 'watchdog';
+};
 
 /** A task of the tree: its id (its place in the merge order) and, for DPOR, its subtree root. */
 export interface TaskRef {
@@ -46,7 +51,7 @@ export function idKey(id: readonly number[]): string {
 
 export type StopReason = PoolResult['stoppedBy'];
 
-/** What parallel.ts makes of one task's result: its stop reason, if it halts the exploration. */
+/** What one task's result makes of the exploration: its stop reason, if it halts it. */
 function haltOf(r: WorkerResult, prev: StopReason): StopReason {
   if (r.nondeterministic) return 'nondeterminism';
   if (prev !== null) return prev;
@@ -116,11 +121,43 @@ export class DporPlan {
   }
 }
 
-/** random/pct: the chunks of run indices, in order (task [c] runs indices c·chunk …). */
+/** Gets a task's result; null: not this caller's to run (a shard skips other shards' tasks). */
+export type GetResult = (ref: TaskRef) => Promise<WorkerResult | null>;
+
+/**
+ * Walks a DPOR plan: every task launched at once, its subtrees as soon as it is in (a round waits
+ * for the round's last task). `halted()` is asked after each result (Ctrl-C, a lost server).
+ * Returns whether a task was skipped (`get` gave null).
+ */
+export async function walkPlan(plan: DporPlan, get: GetResult, halted?: () => StopReason): Promise<boolean> {
+  let skipped = false;
+  const one = async (ref: TaskRef): Promise<void> => {
+    const r = await get(ref);
+    if (r === null) {
+      skipped = true;
+      return;
+    }
+    const next = plan.accept(ref, r);
+    const h = halted?.() ?? null;
+    if (h !== null) plan.halt(h);
+    if (plan.stoppedBy !== null) return;
+    await Promise.all(next.map(one));
+  };
+  await Promise.all(plan.start().map(one));
+  return skipped;
+}
+
+/** random/pct: chunk c of `total` run indices (task [c] runs indices c·chunk …), or undefined past the end. */
+export function chunkTask(c: number, total: number, chunk: number): TaskRef | undefined {
+  const first = c * chunk;
+  if (first >= total) return undefined;
+  return { id: [c], first, count: Math.min(chunk, total - first) };
+}
+
+/** random/pct: all the chunks of run indices, in order. */
 export function chunkTasks(total: number, chunk: number): TaskRef[] {
   const out: TaskRef[] = [];
-  for (let first = 0, c = 0; first < total; first += chunk, c++)
-    out.push({ id: [c], first, count: Math.min(chunk, total - first) });
+  for (let c = 0, t = chunkTask(0, total, chunk); t !== undefined; t = chunkTask(++c, total, chunk)) out.push(t);
   return out;
 }
 
@@ -138,7 +175,7 @@ export function totalResult(
     totals.add(x.result);
     if (strategy !== 'dpor') stats = x.result.stats;
   }
-  // As run/pool.ts: a task the watchdog stopped lost its part of the space.
+  // A task the watchdog stopped lost its part of the space.
   const hung = sorted.some((x) => x.result.hung === true);
   let stop = stoppedBy;
   if (strategy !== 'dpor' && stop === null) stop = hung ? 'watchdog' : 'budget';
