@@ -97,8 +97,6 @@ export const ENTRIES = {
   'cli/main': 'cli/main.ts',
   'run/worker': 'run/worker.ts',
   'run/check-worker': 'run/check-worker.ts',
-  // `kernsim fleet work`'s job threads (src/fleet/fleet.ts looks for them in dist/cli/).
-  'cli/job-worker': 'fleet/job-worker.ts',
   index: 'index.ts',
   'kernel/index': 'kernel/index.ts',
   linux: 'linux.ts',

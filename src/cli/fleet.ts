@@ -67,7 +67,7 @@ export function registerFleet(program: Command): void {
     .option('--depth <d>', 'pct bug depth', intArg(1), 2)
     .option(
       '--watchdog-ms <n>',
-      'stop a run whose task goes this long without a scheduling point, and report it (without --check)',
+      'stop a run whose task (or check cell) goes this long without a scheduling point, and report it',
       intArg(1),
       WATCHDOG_MS_DEFAULT,
     )
@@ -99,6 +99,7 @@ export function registerFleet(program: Command): void {
             ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
             ...(o.faults !== undefined ? { faults: o.faults } : {}),
             verdicts: o.verdicts ?? DEFAULT_VERDICTS,
+            watchdogMs: o.watchdogMs,
             shrink: o.shrink ?? false,
           },
           run,

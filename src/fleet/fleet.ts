@@ -22,7 +22,14 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type CheckOptions, type CheckResult, assembleCheck, checkRequests } from '../run/matrix.js';
+import {
+  type CellRunner,
+  type CheckOptions,
+  type CheckResult,
+  assembleCheck,
+  cellRunner,
+  checkRequests,
+} from '../run/matrix.js';
 import { stopRequested } from '../run/stop.js';
 import type { ResultJson } from '../report/json.js';
 import { type Executor, makeExecutor } from '../run/executor.js';
@@ -44,7 +51,6 @@ import {
 } from './format.js';
 import { KERNSIM_VERSION, exploreSpecJson, finishExplore, jobsOf, specOf, taskFor, walk } from './explore.js';
 import { type StopReason, type TaskRef, idKey } from '../run/plan.js';
-import type { PoolJob } from './job-worker.js';
 import { QUEUE, type RedisTarget, connectRedis, parseRedisUrl } from './redis.js';
 import { checkSpecJson } from './shard.js';
 
@@ -57,7 +63,14 @@ export type JobData = (
       readonly task: TaskRef;
       readonly deadline?: number;
     }
-  | { readonly run: string; readonly kind: 'cell'; readonly cell: number; readonly req: ExplorationRequest }
+  | {
+      readonly run: string;
+      readonly kind: 'cell';
+      readonly cell: number;
+      readonly req: ExplorationRequest;
+      /** The check's --watchdog-ms (null: none): the cell runs on a watched thread (run/matrix.ts cellRunner). */
+      readonly watchdog_ms: number | null;
+    }
 ) & { readonly version: string };
 
 export interface FleetProgress {
@@ -227,13 +240,54 @@ export async function fleetExplore(req: ExplorationRequest, o: FleetRunOptions):
   }
 }
 
+/**
+ * Cells on the fleet, one job per cell (job ids `RUN.cell-K`), each run by a worker as `kernsim
+ * check` runs a cell (run/matrix.ts cellRunner: watched with `watchdogMs`, a hung cell being the
+ * hang's result); the results in the cells' order. `run` names the run (default: a fingerprint of
+ * the requests, the limit and, for a scenario file, its content).
+ */
+export async function fleetCells(
+  reqs: readonly ExplorationRequest[],
+  o: FleetRunOptions & {
+    readonly watchdogMs?: number | undefined;
+    readonly run?: string;
+    readonly onCell?: (r: ResultJson) => void;
+  },
+): Promise<ResultJson[]> {
+  const target = parseRedisUrl(o.redis);
+  const watchdog_ms = o.watchdogMs ?? null;
+  let run = o.run;
+  if (run === undefined) {
+    const hashes: (string | null)[] = [];
+    for (const r of reqs)
+      hashes.push((await specFor(r.scenario, r.variant, r.config, r.sets ?? [])).file?.hash ?? null);
+    run = runId('cells', { reqs, hashes, watchdog_ms }, KERNSIM_VERSION);
+  }
+  const p = await producer(target);
+  try {
+    return await Promise.all(
+      reqs.map(async (req, cell) => {
+        const res = await runJob<ResultJson>(
+          p,
+          { run: run as string, version: KERNSIM_VERSION, kind: 'cell', cell, req, watchdog_ms },
+          `${run}.cell-${cell}`,
+          o.attempts ?? 5,
+        );
+        o.onCell?.(res);
+        return res;
+      }),
+    );
+  } finally {
+    await p.close();
+  }
+}
+
 /** A whole check on the fleet, one job per cell; the result `kernsim check` prints. */
 export async function fleetCheck(opts: CheckOptions, o: FleetRunOptions): Promise<CheckResult> {
   const t0 = performance.now();
-  const target = parseRedisUrl(o.redis);
+  parseRedisUrl(o.redis);
   const requests = await checkRequests(opts);
   const run = runId('check', checkSpecJson(opts, requests), KERNSIM_VERSION);
-  const p = await producer(target);
   let done = 0;
   let executions = 0;
   const tick = setInterval(
@@ -241,18 +295,17 @@ export async function fleetCheck(opts: CheckOptions, o: FleetRunOptions): Promis
     1000,
   );
   try {
-    const results = await Promise.all(
-      requests.map(async (r, k) => {
-        const res = await runJob<ResultJson>(
-          p,
-          { run, version: KERNSIM_VERSION, kind: 'cell', cell: k, req: r.req },
-          `${run}.cell-${k}`,
-          o.attempts ?? 5,
-        );
-        done++;
-        executions += res.executions;
-        return res;
-      }),
+    const results = await fleetCells(
+      requests.map((r) => r.req),
+      {
+        ...o,
+        run,
+        watchdogMs: opts.watchdogMs,
+        onCell: (res) => {
+          done++;
+          executions += res.executions;
+        },
+      },
     );
     return assembleCheck(requests, results, opts.sets ?? [], performance.now() - t0);
   } catch (e) {
@@ -263,7 +316,6 @@ export async function fleetCheck(opts: CheckOptions, o: FleetRunOptions): Promis
     throw e;
   } finally {
     clearInterval(tick);
-    await p.close();
   }
 }
 
@@ -278,36 +330,6 @@ export interface FleetWorkOptions {
   readonly note?: (line: string) => void;
   /** Stops the worker (Ctrl-C): it finishes its jobs, then returns. */
   readonly signal?: AbortSignal;
-}
-
-/** A pool of `jobs` threads running fleet check cells (inline for one). */
-function pool(jobs: number): { run(j: PoolJob): Promise<unknown>; close(): Promise<void> } {
-  if (jobs <= 1)
-    return {
-      run: async (j) => (await import('./job-worker.js')).runJob(j),
-      close: async () => {},
-    };
-  let p: import('piscina').Piscina | null = null;
-  return {
-    run: async (j) => {
-      if (!p) {
-        const { Piscina } = await import('piscina');
-        const ts = import.meta.url.endsWith('.ts');
-        p = new Piscina({
-          // Built: this code is in a shared chunk in dist/run/; the job worker is dist/cli/job-worker.js
-          // (scripts/build.mjs ENTRIES).
-          filename: new URL(ts ? './job-worker.ts' : '../cli/job-worker.js', import.meta.url).href,
-          maxThreads: jobs,
-          minThreads: jobs,
-          ...(ts ? { execArgv: ['--import', 'tsx'] } : {}),
-        });
-      }
-      return p.run(j);
-    },
-    close: async () => {
-      if (p) await p.close();
-    },
-  };
 }
 
 /** Pulls jobs until stopped (or idle); returns how many it ran. A lost Redis: a FleetError. */
@@ -327,7 +349,17 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
       ),
     ),
   );
-  const threads = pool(jobs);
+  // Check cells run as `kernsim check` runs them (run/matrix.ts cellRunner), watched with the
+  // check's --watchdog-ms: one runner per limit, as for the executors below.
+  const runners = new Map<number | null, CellRunner>();
+  const runnerFor = (ms: number | null): CellRunner => {
+    let r = runners.get(ms);
+    if (!r) {
+      r = cellRunner({ jobs, watchdogMs: ms ?? undefined });
+      runners.set(ms, r);
+    }
+    return r;
+  };
   // Subtree tasks run as the pool's do (run/executor.ts), watched with the run's --watchdog-ms:
   // one executor per limit (a worker serves one run at a time, so mostly one).
   const executors = new Map<number | null, Executor>();
@@ -369,7 +401,7 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
         const ex = executorFor(d.spec.watchdog_ms);
         return runWatched(ex, name, taskFor(d.spec, d.task, d.deadline));
       }
-      return threads.run({ kind: 'cell', req: d.req });
+      return runnerFor(d.watchdog_ms).run(d.req);
     },
     {
       connection: client,
@@ -394,7 +426,7 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
   } finally {
     clearTimeout(idleTimer);
     await Promise.race([worker.close(), lost.catch(() => {})]);
-    await threads.close();
+    for (const r of runners.values()) await r.close();
     for (const ex of executors.values()) await ex.close();
     client.disconnect();
   }

@@ -50,6 +50,8 @@ export interface CheckSpecJson {
   readonly preemptions: number | null;
   readonly faults: number | null;
   readonly shrink: boolean;
+  /** The watchdog's limit (--watchdog-ms), or null: none. */
+  readonly watchdog_ms: number | null;
   readonly verdicts_hash: string;
   /** The cells, in matrix order (scenario/variant/config). */
   readonly cells: readonly string[];

@@ -130,6 +130,7 @@ export function checkSpecJson(opts: CheckOptions, requests: readonly CheckReques
     preemptions: opts.preemptions ?? null,
     faults: opts.faults ?? null,
     shrink: opts.shrink ?? false,
+    watchdog_ms: opts.watchdogMs ?? null,
     verdicts_hash: createHash('sha256').update(vt).digest('hex').slice(0, 16),
     cells: requests.map((r) => `${r.req.scenario}/${r.req.variant}/${r.req.config}`),
   };

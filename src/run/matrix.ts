@@ -85,56 +85,98 @@ async function hungCell(req: ExplorationRequest, h: Hang, limitMs: number, elaps
   };
 }
 
+/** Runs check cells, one exploration each, and gives their result objects (see cellRunner). */
+export interface CellRunner {
+  run(req: ExplorationRequest): Promise<ResultJson>;
+  close(): Promise<void>;
+}
+
 /**
- * Explores cells: on this thread one after the other (jobs 1 without a watchdog), else in a pool
- * of `jobs` threads (run/check-worker.ts), each cell watched when `watchdogMs` is given.
+ * Where cells run: on this thread one after the other (jobs 1 without a watchdog), else in a
+ * persistent pool of `jobs` threads (run/check-worker.ts, made at the first cell), each cell
+ * watched when `watchdogMs` is given: a cell whose run goes that long without a scheduling point
+ * has its thread stopped and comes back as hungCell's result (the hang as its finding, with its
+ * token). `kernsim check` (exploreCells) and a fleet worker's check cells (src/fleet/fleet.ts)
+ * both run cells here, so a hung cell is the same result on one machine and on a fleet.
+ */
+export function cellRunner(o: { readonly jobs: number; readonly watchdogMs?: number | undefined }): CellRunner {
+  const ms = o.watchdogMs;
+  if (o.jobs <= 1 && ms === undefined) {
+    // One at a time: the runs of two cells must not interleave on one thread.
+    let last: Promise<unknown> = Promise.resolve();
+    return {
+      run(r) {
+        const next = last.then(() => runExploration({ ...r, jobs: 1 }));
+        last = next.catch(() => {});
+        return next;
+      },
+      close: async () => {},
+    };
+  }
+  let pool: Piscina | null = null;
+  const threads = Math.max(1, o.jobs);
+  const get = (): Piscina => {
+    const ts = import.meta.url.endsWith('.ts');
+    pool ??= new Piscina({
+      filename: new URL(ts ? './check-worker-boot.mjs' : './check-worker.js', import.meta.url).href,
+      maxThreads: threads,
+      minThreads: threads,
+    });
+    return pool;
+  };
+  return {
+    async run(r) {
+      const t0 = performance.now();
+      const heartbeat = ms !== undefined ? heartbeatBuffer() : undefined;
+      const abort = new AbortController();
+      let hang: Hang | null = null;
+      const unwatch =
+        heartbeat && ms !== undefined
+          ? watch(heartbeat, ms, (h) => {
+              hang = h;
+              abort.abort();
+            })
+          : () => {};
+      try {
+        return (await get().run({ ...r, stop: stopBuffer(), heartbeat }, { signal: abort.signal })) as ResultJson;
+      } catch (e) {
+        if (hang) return hungCell(r, hang, ms ?? 0, performance.now() - t0);
+        throw ownError(e);
+      } finally {
+        unwatch();
+      }
+    },
+    close: async () => {
+      if (pool) await pool.close();
+    },
+  };
+}
+
+/**
+ * Explores cells (cellRunner): on this thread one after the other (jobs 1 without a watchdog), else
+ * in a pool of `jobs` threads (run/check-worker.ts), each cell watched when `watchdogMs` is given.
  */
 export async function exploreCells(
   reqs: readonly ExplorationRequest[],
   o: { readonly jobs: number; readonly watchdogMs?: number | undefined; readonly onCell?: () => void },
 ): Promise<ResultJson[]> {
-  if ((o.jobs === 1 || reqs.length === 1) && o.watchdogMs === undefined) {
-    const results: ResultJson[] = [];
-    for (const r of reqs) {
-      results.push(await runExploration({ ...r, jobs: 1 }));
-      o.onCell?.();
-    }
-    return results;
-  }
-  const ts = import.meta.url.endsWith('.ts');
   const threads = Math.max(1, Math.min(o.jobs, reqs.length));
-  const pool = new Piscina({
-    filename: new URL(ts ? './check-worker-boot.mjs' : './check-worker.js', import.meta.url).href,
-    maxThreads: threads,
-    minThreads: threads,
-  });
-  const ms = o.watchdogMs;
+  const runner = cellRunner({ jobs: threads, watchdogMs: o.watchdogMs });
   const cell = async (r: ExplorationRequest): Promise<ResultJson> => {
-    const t0 = performance.now();
-    const heartbeat = ms !== undefined ? heartbeatBuffer() : undefined;
-    const abort = new AbortController();
-    let hang: Hang | null = null;
-    const unwatch =
-      heartbeat && ms !== undefined
-        ? watch(heartbeat, ms, (h) => {
-            hang = h;
-            abort.abort();
-          })
-        : () => {};
     try {
-      return (await pool.run({ ...r, stop: stopBuffer(), heartbeat }, { signal: abort.signal })) as ResultJson;
-    } catch (e) {
-      if (hang) return hungCell(r, hang, ms ?? 0, performance.now() - t0);
-      throw ownError(e);
+      return await runner.run(r);
     } finally {
-      unwatch();
       o.onCell?.();
     }
   };
   try {
-    return await Promise.all(reqs.map(cell));
+    if (threads > 1) return await Promise.all(reqs.map(cell));
+    // One thread: one cell after the other (the first error ends the check).
+    const results: ResultJson[] = [];
+    for (const r of reqs) results.push(await cell(r));
+    return results;
   } finally {
-    await pool.close();
+    await runner.close();
   }
 }
 

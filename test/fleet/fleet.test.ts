@@ -6,34 +6,15 @@
  * Redis are one line and exit 2. Each test starts its own redis-server (test/fleet/helpers.ts).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BIN, ROOT, tmp } from '../cli/helpers.js';
-import { freePort, sameJson, skip, startRedis } from './helpers.js';
+import { tmp } from '../cli/helpers.js';
+import { freePort, sameJson, skip, startKernsim, startRedis } from './helpers.js';
 
-interface Done {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function start(args: readonly string[]): { child: ChildProcess; done: Promise<Done> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const done = new Promise<Done>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
-}
+const start = (args: readonly string[]) => startKernsim(args);
 
 const kernsim = (args: readonly string[]) => start(args).done;
 

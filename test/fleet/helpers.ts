@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
+import { BIN, ROOT } from '../cli/helpers.js';
 
 export const REDIS_SERVER = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
 
@@ -83,4 +84,28 @@ export async function startRedis(port?: number): Promise<RedisServer> {
 /** The JSON with its elapsed times zeroed (the only field that differs between machines). */
 export function sameJson(v: unknown): string {
   return JSON.stringify(v, (k, x) => (k === 'elapsed_ms' ? 0 : x), 2);
+}
+
+export interface Done {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `kernsim ARGS` (bin/kernsim.js) in the checkout; `done` resolves when it has exited. */
+export function startKernsim(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<Done> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const done = new Promise<Done>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
 }
