@@ -2,7 +2,7 @@
  * The fleet: one exploration (or a whole check) spread over any number of
  * `kernsim fleet work` processes through a BullMQ queue on Redis.
  *
- * `fleet run` is the coordinator: it walks the task tree (plan.ts) and turns
+ * `fleet run` is the coordinator: it walks the task tree (run/plan.ts) and turns
  * every task into a job whose id is the run's fingerprint and the task's id, so
  * a job added twice is one job and its result is counted once. A worker runs a
  * subtree for SEQ_PHASE executions and hands back what is left as subtree roots,
@@ -260,7 +260,7 @@ export async function fleetCells(
   if (run === undefined) {
     const hashes: (string | null)[] = [];
     for (const r of reqs)
-      hashes.push((await specFor(r.scenario, r.variant, r.config, r.sets ?? [])).file?.hash ?? null);
+      hashes.push((await specFor(r.scenario, r.variant, r.config, r.sets ?? [], r.params ?? [])).file?.hash ?? null);
     run = runId('cells', { reqs, hashes, watchdog_ms }, KERNSIM_VERSION);
   }
   const p = await producer(target);
