@@ -72,9 +72,15 @@ function join(into: Clock, from: Clock): void {
   }
 }
 
+/** into = from, in place (into keeps its backing store). */
 function assign(into: Clock, from: Clock): void {
-  into.length = 0;
-  for (let i = 0; i < from.length; i++) into.push(from[i] as number);
+  for (let i = 0; i < from.length; i++) into[i] = from[i] as number;
+  for (let i = from.length; i < into.length; i++) into[i] = 0;
+}
+
+/** An empty clock (every entry 0), keeping its backing store. */
+function clear(c: Clock | null): void {
+  if (c !== null) c.fill(0);
 }
 
 /** Synchronisation state of one object: the clocks of its last write, reads since, acquisitions, releases. */
@@ -121,11 +127,53 @@ class Access {
   }
 }
 
-/** Per field: the last write and the last plain read of each task (never more than one each). */
-interface FieldState {
-  readonly writes: Access[];
-  readonly reads: Access[];
+/**
+ * Per field: the last write and the last plain read of each task (never more than one each), in
+ * writes[0..nw) and reads[0..nr); the entries past those counts are spares, reused.
+ */
+class FieldState {
+  readonly writes: Access[] = [];
+  nw = 0;
+  readonly reads: Access[] = [];
+  nr = 0;
 }
+
+/**
+ * What KCSAN keeps during one run, in arrays indexed by object id (small integers handed out in
+ * order by the machine). The arena of a finished run is reused by the next run on this thread
+ * (install() empties it), so that a run allocates (almost) nothing for KCSAN once warm: the
+ * FieldState and SyncState objects and the Access copies are taken from its pools.
+ */
+class Arena {
+  readonly clocks: Clock[] = [];
+  /** Whether the task synchronised since its epoch last advanced. */
+  readonly dirty: boolean[] = [];
+  readonly sync: (SyncState | undefined)[] = [];
+  readonly fields: (FieldState | undefined)[] = [];
+  readonly fieldPool: FieldState[] = [];
+  nfield = 0;
+  readonly syncPool: SyncState[] = [];
+  nsync = 0;
+  /** The last frame snapshot per pid (shared while the stack is unchanged). */
+  readonly snaps: (readonly string[] | undefined)[] = [];
+
+  reset(): void {
+    this.clocks.length = 0;
+    this.dirty.length = 0;
+    this.sync.length = 0;
+    this.fields.length = 0;
+    this.snaps.length = 0;
+    this.nfield = 0;
+    this.nsync = 0;
+  }
+}
+
+/**
+ * This thread's arena. A run (Machine.run()) is synchronous, so runs on one thread never
+ * interleave: each install takes the arena over from the run before, which has ended (or was
+ * abandoned and never steps again).
+ */
+const arena = new Arena();
 
 function idOf(code: number): number {
   return Math.floor(code / 8);
@@ -147,19 +195,13 @@ function installKcsan(log: RunLog): void {
   const { m, config } = log;
   if (!config.KCSAN) return;
 
-  const clocks: Clock[] = [];
-  /** Whether the task synchronised since its epoch last advanced. */
-  const dirty: boolean[] = [];
-  // By object id (ids are small integers handed out in order by the machine).
-  const sync: (SyncState | undefined)[] = [];
-  const fields: (FieldState | undefined)[] = [];
+  arena.reset();
+  const { clocks, dirty, sync, fields, snaps } = arena;
   /** Field ids with state whose memory was freed in the running step. */
   const dead: number[] = [];
   /** The accesses observed in the running step, in order (a pool, reused). */
   const pending: Access[] = [];
   let npending = 0;
-  /** The last frame snapshot per pid (shared while the stack is unchanged). */
-  const snaps: (readonly string[] | undefined)[] = [];
   const objNumbers = new WeakMap<object, number>();
   let nextObj = 0;
 
@@ -222,7 +264,20 @@ function installKcsan(log: RunLog): void {
 
   function stateOf(id: number): SyncState {
     let s = sync[id];
-    if (s === undefined) sync[id] = s = { w: null, r: null, x: null, sh: null, rel: null };
+    if (s === undefined) {
+      s = arena.syncPool[arena.nsync];
+      if (s === undefined) arena.syncPool.push((s = { w: null, r: null, x: null, sh: null, rel: null }));
+      else {
+        // A clock of zeros orders nothing, as a missing one: the pooled arrays are kept.
+        clear(s.w);
+        clear(s.r);
+        clear(s.x);
+        clear(s.sh);
+        clear(s.rel);
+      }
+      arena.nsync++;
+      sync[id] = s;
+    }
     return s;
   }
 
@@ -258,12 +313,12 @@ function installKcsan(log: RunLog): void {
       case ACCESS_WRITE:
         if (s.w) assign(s.w, v);
         else s.w = v.slice();
-        if (s.r) s.r.length = 0;
+        clear(s.r);
         break;
       case ACCESS_ACQUIRE:
         if (s.x) assign(s.x, v);
         else s.x = v.slice();
-        if (s.sh) s.sh.length = 0;
+        clear(s.sh);
         break;
       case ACCESS_ACQUIRE_SHARED:
         if (s.sh) join(s.sh, v);
@@ -278,22 +333,33 @@ function installKcsan(log: RunLog): void {
 
   function fieldState(id: number): FieldState {
     let f = fields[id];
-    if (f === undefined) fields[id] = f = { writes: [], reads: [] };
+    if (f === undefined) {
+      f = arena.fieldPool[arena.nfield];
+      if (f === undefined) arena.fieldPool.push((f = new FieldState()));
+      f.nw = 0;
+      f.nr = 0;
+      arena.nfield++;
+      fields[id] = f;
+    }
     return f;
   }
 
-  /** Keeps a's copy as its task's entry in list (the latest access of a task stands for its earlier ones). */
-  function remember(list: Access[], a: Access, epoch: number): void {
-    for (let i = 0; i < list.length; i++) {
+  /**
+   * Keeps a's copy as its task's entry in list[0..n) (the latest access of a task stands for its
+   * earlier ones); returns the new count.
+   */
+  function remember(list: Access[], n: number, a: Access, epoch: number): number {
+    for (let i = 0; i < n; i++) {
       const e = list[i] as Access;
       if (e.pid === a.pid) {
         e.copy(a, epoch);
-        return;
+        return n;
       }
     }
-    const e = new Access();
+    let e = list[n];
+    if (e === undefined) list.push((e = new Access()));
     e.copy(a, epoch);
-    list.push(e);
+    return n + 1;
   }
 
   /** Race checks of one (live, checked) tracked access against the unordered accesses of other tasks. */
@@ -302,12 +368,18 @@ function installKcsan(log: RunLog): void {
     const plain = a.mode === ACCESS_PLAIN;
     if (a.write) {
       const f = fieldState(id);
-      for (const r of f.reads) if (r.pid !== a.pid && r.epoch > (v[r.pid] ?? 0)) race(a, r, a);
-      remember(f.writes, a, epoch);
+      for (let i = 0; i < f.nr; i++) {
+        const r = f.reads[i] as Access;
+        if (r.pid !== a.pid && r.epoch > (v[r.pid] ?? 0)) race(a, r, a);
+      }
+      f.nw = remember(f.writes, f.nw, a, epoch);
     } else if (plain) {
       const f = fieldState(id);
-      for (const w of f.writes) if (w.pid !== a.pid && w.epoch > (v[w.pid] ?? 0)) race(w, a, a);
-      remember(f.reads, a, epoch);
+      for (let i = 0; i < f.nw; i++) {
+        const w = f.writes[i] as Access;
+        if (w.pid !== a.pid && w.epoch > (v[w.pid] ?? 0)) race(w, a, a);
+      }
+      f.nr = remember(f.reads, f.nr, a, epoch);
     }
   }
 

@@ -369,6 +369,12 @@ export class Dpor implements SearchStrategy {
 
   // ---- used by DporRun ----
 
+  /** The depth of the deepest schedule node of the current path (-1: none). */
+  lastScheduleNode(): number {
+    for (let d = this.nodes.length - 1; d >= 0; d--) if ((this.nodes[d] as Node).kind === 'schedule') return d;
+    return -1;
+  }
+
   nodeAt(depth: number): Node | undefined {
     return this.nodes[depth];
   }
@@ -814,14 +820,20 @@ class DporRun implements Strategy {
   private preemptions = 0;
   private faults = 0;
   private sleep: Map<number, Footprint>;
+  /** this.sleep is also a node's (copy it before changing it). */
+  private sleepShared = false;
   private stepNode = -1;
   stopped = false;
   /** A problem found at a data point, raised at the end of the step. */
   private pending: Error | null = null;
 
+  /** The depth of the last schedule node on the path this run replays (-1: none). */
+  private readonly lastSchedule: number;
+
   constructor(d: Dpor) {
     this.d = d;
     this.sleep = new Map();
+    this.lastSchedule = d.lastScheduleNode();
   }
 
   choose(p: ChoicePoint): number {
@@ -837,7 +849,7 @@ class DporRun implements Strategy {
         ? d.newNode(p, this.preemptions, this.faults, new Map(), p.kind === 'data' ? new Map() : null)
         : p.kind === 'schedule'
           ? d.newNode(p, this.preemptions, this.faults, this.sleep.size === 0 ? EMPTY_SLEEP : this.sleep)
-          : d.newNode(p, this.preemptions, this.faults, EMPTY_SLEEP, d.splitting ? new Map(this.sleep) : null);
+          : d.newNode(p, this.preemptions, this.faults, EMPTY_SLEEP, d.splitting ? this.shareSleep() : null);
       if (d.isFrozen(depth)) {
         // Replaying a subtree root's prefix: the node's alternatives belong to whoever split the work.
         n.chosen = d.prefixChoice(depth);
@@ -855,24 +867,47 @@ class DporRun implements Strategy {
       // The sleep set along the prefix is the root's business (rootAt).
     } else if (root && n.kind === 'data') {
       this.sleep = new Map([...root.sleep].map(([q, fp]) => [q, new Map(fp)]));
+      this.sleepShared = false;
       if (fresh) for (const [q, fp] of this.sleep) (n.arrive as Map<number, Footprint>).set(q, fp);
     } else if (n.kind === 'schedule') {
       if (fresh && !root) {
-        // The node keeps the sleep set it was reached with; this run goes on with a copy (an empty
-        // one is shared by the nodes, and this.sleep, not theirs, is the one that changes).
-        if (n.sleep !== EMPTY_SLEEP) this.sleep = new Map(this.sleep);
+        // The node keeps the sleep set it was reached with; this run copies it before it changes
+        // it (an empty one is shared by the nodes, and this.sleep, not theirs, is the one that changes).
+        if (n.sleep !== EMPTY_SLEEP) this.sleepShared = true;
+      } else if (depth < this.lastSchedule) {
+        // Replaying the prefix above its last schedule node, which sets the sleep set again: the
+        // sleep sets on the way are those the run that made the path had, which let it through
+        // (a node's explored alternatives are fixed once it chose), so none is built.
+        this.sleep = EMPTY_SLEEP;
+        this.sleepShared = true;
       } else {
         const s = new Map(n.sleep);
         for (const q of n.done) if (q !== n.chosen) s.set(q, n.fps.get(q) ?? new Map());
         this.sleep = s;
+        this.sleepShared = false;
       }
     }
     const v = n.chosen;
     if (p.kind === 'schedule') {
       if (isPreemption(p, v)) this.preemptions++;
-      this.sleep.delete(v);
+      if (this.sleep.has(v)) this.ownSleep().delete(v);
     } else if (p.fault && v !== 0) this.faults++;
     return v;
+  }
+
+  /** this.sleep, for a node to keep as it is now (the run copies it before it changes it). */
+  private shareSleep(): Map<number, Footprint> {
+    this.sleepShared = true;
+    return this.sleep;
+  }
+
+  /** this.sleep, copied first if a node shares it. */
+  private ownSleep(): Map<number, Footprint> {
+    if (this.sleepShared) {
+      this.sleep = new Map(this.sleep);
+      this.sleepShared = false;
+    }
+    return this.sleep;
   }
 
   private pick(p: ChoicePoint & { kind: 'schedule' }, n: Node): number {
@@ -911,10 +946,10 @@ class DporRun implements Strategy {
       throw new StopRun('forced step of a sleeping task');
     }
     if (this.sleep.size === 0) return;
-    for (const [q, qfp] of this.sleep) {
-      if (log.conflicts(k, qfp)) this.sleep.delete(q);
-      else if (s.cpu !== undefined && ((qfp.get(s.cpu) ?? 0) & MASK.ACQ) !== 0) this.sleep.delete(q);
-    }
+    const sleep = this.sleep;
+    for (const [q, qfp] of sleep)
+      if (log.conflicts(k, qfp) || (s.cpu !== undefined && ((qfp.get(s.cpu) ?? 0) & MASK.ACQ) !== 0))
+        this.ownSleep().delete(q);
   }
 
   /** CPUs still held non-preemptibly when the run ended (see analyse). */
