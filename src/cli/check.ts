@@ -12,7 +12,7 @@ import pc from 'picocolors';
 import { type CheckResult, DEFAULT_VERDICTS, runCheck } from '../run/matrix.js';
 import { DEFAULTS } from '../run/options.js';
 import { WATCHDOG_MS_DEFAULT } from '../run/watchdog.js';
-import { cellKey } from '../report/json.js';
+import { cellKey } from '../report/cell-key.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
 import { checkShard, sharded } from './shard.js';
