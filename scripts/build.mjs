@@ -6,14 +6,14 @@
  * "exports"), bundled with their dependencies into shared chunks (one module graph to load
  * instead of ~200 files through tsx, and one copy of each module for all entries).
  * Run by `npm ci` / `npm install` (the `prepare` script); bin/kernsim.js rebuilds it when a file
- * under src/ is newer than the build, so the CLI always runs current code.
+ * under src/ (or this script, package.json, package-lock.json) changed since the build began, so
+ * the CLI always runs current code.
  *
  *   node scripts/build.mjs           build
  *   node scripts/build.mjs --types   build, and the public entry points' declarations (dist/types/)
  *   node scripts/build.mjs --if-stale   build unless dist/ is current
  *   node scripts/build.mjs --check   exit 1 when dist/ is not current (builds nothing)
  */
-import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -33,24 +33,36 @@ const src = join(root, 'src');
 const dist = join(root, 'dist');
 const STAMP = 'build-stamp';
 
+// bin/kernsim.js runs isCurrent() before every command: this walk is part of its start-up. Paths
+// are joined with a plain '/' (path.join costs more than all the stat calls together here).
+// Change times, not modification times: a file put back with an old mtime (cp -p, rsync -t, tar,
+// touch -d) still has a new ctime; a directory's ctime moves when a file in it is added, removed
+// or renamed.
 function newest(dir, t) {
+  t = Math.max(t, statSync(dir).ctimeMs);
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = e.isDirectory() ? newest(p, t) : Math.max(t, statSync(p).mtimeMs);
+    const p = `${dir}/${e.name}`;
+    t = e.isDirectory() ? newest(p, t) : Math.max(t, statSync(p).ctimeMs);
   }
   return t;
 }
 
-/** Newest modification time (ms) of the inputs: src/, this script, package.json. */
+/** Newest change time (ms) of the inputs: src/, this script, package.json, package-lock.json. */
 export function newestInput() {
-  const t = Math.max(statSync(fileURLToPath(import.meta.url)).mtimeMs, statSync(join(root, 'package.json')).mtimeMs);
+  let t = Math.max(statSync(fileURLToPath(import.meta.url)).ctimeMs, statSync(join(root, 'package.json')).ctimeMs);
+  const lock = statSync(join(root, 'package-lock.json'), { throwIfNoEntry: false });
+  if (lock) t = Math.max(t, lock.ctimeMs);
   return newest(src, t);
 }
 
-/** Whether dist/ was built from the current inputs. */
+/**
+ * Whether dist/ was built from the current inputs: the stamp holds newestInput() as it was when
+ * the build began, so a file changed while esbuild ran makes the build stale, not current.
+ */
 export function isCurrent() {
   try {
-    return statSync(join(dist, STAMP)).mtimeMs >= newestInput();
+    const built = JSON.parse(readFileSync(join(dist, STAMP), 'utf8')).inputs;
+    return typeof built === 'number' && built >= newestInput();
   } catch {
     return false;
   }
@@ -120,6 +132,7 @@ function checkLayout(out) {
 
 /** Builds into a fresh directory and swaps it in, so a concurrent reader never sees half a build. */
 export async function build({ types = false } = {}) {
+  const inputs = newestInput();
   const esbuild = await import('esbuild');
   const tmp = join(root, `dist.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -152,8 +165,8 @@ export async function build({ types = false } = {}) {
   checkLayout(tmp);
   // The HTML viewer's browser code, bundled at first use from next to the module that asks for it.
   for (const d of ['cli', 'run']) cpSync(join(src, 'report', 'viewer'), join(tmp, d, 'viewer'), { recursive: true });
-  if (types) buildTypes(tmp);
-  writeFileSync(join(tmp, STAMP), `${new Date().toISOString()}\n`);
+  if (types) await buildTypes(tmp);
+  writeFileSync(join(tmp, STAMP), `${JSON.stringify({ built: new Date().toISOString(), inputs })}\n`);
   const old = join(root, `dist.old-${process.pid}`);
   if (existsSync(dist)) renameSync(dist, old);
   mkdirSync(dirname(dist), { recursive: true });
@@ -162,7 +175,9 @@ export async function build({ types = false } = {}) {
 }
 
 /** The public entry points' declarations (dist/types/, package.json "exports" → "types"). */
-function buildTypes(out) {
+async function buildTypes(out) {
+  // Imported here, not at the top: bin/kernsim.js imports this file at every start-up.
+  const { spawnSync } = await import('node:child_process');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(
     process.execPath,
