@@ -100,6 +100,47 @@ const lazyPiscina = {
 };
 
 /**
+ * Built-in modules the command's start-up would load for nothing (`kernsim list` runs neither):
+ * commander require()s node:child_process (with node:net, node:dgram, ...) for executable
+ * subcommands, which kernsim has none of, and scenarios/api.ts and run/load-scenario.ts hash
+ * with node:crypto's createHash. Each resolves to a stand-in that loads the real module at its
+ * first use (about 10 ms of `kernsim list` together). An import of another name from
+ * node:crypto fails the build.
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(child_process|crypto)$/ }, (args) => {
+      if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+      if (
+        args.path === 'node:child_process' &&
+        args.kind === 'require-call' &&
+        /[\\/]commander[\\/]/.test(args.importer)
+      )
+        return { path: args.path, namespace: 'lazy-builtin' };
+      if (args.path === 'node:crypto' && args.kind === 'import-statement')
+        return { path: args.path, namespace: 'lazy-builtin' };
+      return undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents:
+        args.path === 'node:crypto'
+          ? [
+              "import { createRequire } from 'node:module';",
+              'let real;',
+              'export function createHash(...a) {',
+              "  real ??= createRequire(import.meta.url)('node:crypto');",
+              '  return real.createHash(...a);',
+              '}',
+            ].join('\n')
+          : "module.exports = new Proxy({}, { get: (_, k) => require('node:child_process')[k] });",
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
+/**
  * The build's entries (output path under dist/ → source under src/): the command, the pool's
  * worker threads, and the public entry points (package.json "exports"). They are built in one
  * esbuild call with code splitting, so a scenario file that imports 'kernsim/kernel' and the
@@ -153,7 +194,7 @@ export async function build({ types = false } = {}) {
     // lazyPiscina), esbuild (native; the HTML viewer is bundled on demand), tsx (user scenario files),
     // zod (the public JSON schemas, so a user's zod and kernsim's are one).
     external: ['esbuild', 'tsx', 'tsx/*', 'zod'],
-    plugins: [lazyPiscina],
+    plugins: [lazyPiscina, lazyBuiltins],
     // Some bundled CommonJS packages call require().
     banner: {
       js: "import { createRequire as __kernsimRequire } from 'node:module'; const require = __kernsimRequire(import.meta.url);",

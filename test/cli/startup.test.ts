@@ -108,3 +108,20 @@ export default defineScenario({
   assert.equal(b.status, 2);
   assert.match(b.stderr, /knob 'n': the default is below min/);
 });
+
+test("a user file that imports 'kernsim' by name and declares nothing loads no zod", () => {
+  const file = join(dir, 'plain.ts');
+  writeFileSync(
+    file,
+    `import { defineScenario } from 'kernsim';
+export default defineScenario({ name: 'plain', description: 'no declarations', variants: [], configs: ['default'], setup() {} });
+`,
+  );
+  const r = loads(['explore', '--scenario', file, '--jobs', '1']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(
+    r.modules.some((m) => m.endsWith('/plain.ts')),
+    'the recorder saw the file load',
+  );
+  assert.deepEqual(zod(r.modules), [], 'explore --scenario FILE loads no zod');
+});
