@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the precompiled CLI (dist/cli/main.js, built by scripts/build.mjs: `npm ci` runs it as the
-// `prepare` script, and it is rebuilt here whenever a file under src/ is newer than the build).
+// `prepare` script, and it is rebuilt here whenever a file under src/ changed since the build:
+// scripts/build.mjs isCurrent()).
 // A user's scenario file (--scenario PATH, or a replay token that names one) may import src/
 // modules itself (or 'kernsim', which run/load-scenario.ts resolves to src/ then), so then the CLI
 // runs from src/ through tsx, in one module graph with the file.

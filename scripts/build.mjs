@@ -6,14 +6,14 @@
  * "exports"), bundled with their dependencies into shared chunks (one module graph to load
  * instead of ~200 files through tsx, and one copy of each module for all entries).
  * Run by `npm ci` / `npm install` (the `prepare` script); bin/kernsim.js rebuilds it when a file
- * under src/ is newer than the build, so the CLI always runs current code.
+ * under src/ (or this script, package.json, package-lock.json) changed since the build began, so
+ * the CLI always runs current code.
  *
  *   node scripts/build.mjs           build
  *   node scripts/build.mjs --types   build, and the public entry points' declarations (dist/types/)
  *   node scripts/build.mjs --if-stale   build unless dist/ is current
  *   node scripts/build.mjs --check   exit 1 when dist/ is not current (builds nothing)
  */
-import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -33,24 +33,36 @@ const src = join(root, 'src');
 const dist = join(root, 'dist');
 const STAMP = 'build-stamp';
 
+// bin/kernsim.js runs isCurrent() before every command: this walk is part of its start-up. Paths
+// are joined with a plain '/' (path.join costs more than all the stat calls together here).
+// Change times, not modification times: a file put back with an old mtime (cp -p, rsync -t, tar,
+// touch -d) still has a new ctime; a directory's ctime moves when a file in it is added, removed
+// or renamed.
 function newest(dir, t) {
+  t = Math.max(t, statSync(dir).ctimeMs);
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = e.isDirectory() ? newest(p, t) : Math.max(t, statSync(p).mtimeMs);
+    const p = `${dir}/${e.name}`;
+    t = e.isDirectory() ? newest(p, t) : Math.max(t, statSync(p).ctimeMs);
   }
   return t;
 }
 
-/** Newest modification time (ms) of the inputs: src/, this script, package.json. */
+/** Newest change time (ms) of the inputs: src/, this script, package.json, package-lock.json. */
 export function newestInput() {
-  const t = Math.max(statSync(fileURLToPath(import.meta.url)).mtimeMs, statSync(join(root, 'package.json')).mtimeMs);
+  let t = Math.max(statSync(fileURLToPath(import.meta.url)).ctimeMs, statSync(join(root, 'package.json')).ctimeMs);
+  const lock = statSync(join(root, 'package-lock.json'), { throwIfNoEntry: false });
+  if (lock) t = Math.max(t, lock.ctimeMs);
   return newest(src, t);
 }
 
-/** Whether dist/ was built from the current inputs. */
+/**
+ * Whether dist/ was built from the current inputs: the stamp holds newestInput() as it was when
+ * the build began, so a file changed while esbuild ran makes the build stale, not current.
+ */
 export function isCurrent() {
   try {
-    return statSync(join(dist, STAMP)).mtimeMs >= newestInput();
+    const built = JSON.parse(readFileSync(join(dist, STAMP), 'utf8')).inputs;
+    return typeof built === 'number' && built >= newestInput();
   } catch {
     return false;
   }
@@ -88,6 +100,47 @@ const lazyPiscina = {
 };
 
 /**
+ * Built-in modules the command's start-up would load for nothing (`kernsim list` runs neither):
+ * commander require()s node:child_process (with node:net, node:dgram, ...) for executable
+ * subcommands, which kernsim has none of, and scenarios/api.ts and run/load-scenario.ts hash
+ * with node:crypto's createHash. Each resolves to a stand-in that loads the real module at its
+ * first use (about 10 ms of `kernsim list` together). An import of another name from
+ * node:crypto fails the build.
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:(child_process|crypto)$/ }, (args) => {
+      if (args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+      if (
+        args.path === 'node:child_process' &&
+        args.kind === 'require-call' &&
+        /[\\/]commander[\\/]/.test(args.importer)
+      )
+        return { path: args.path, namespace: 'lazy-builtin' };
+      if (args.path === 'node:crypto' && args.kind === 'import-statement')
+        return { path: args.path, namespace: 'lazy-builtin' };
+      return undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents:
+        args.path === 'node:crypto'
+          ? [
+              "import { createRequire } from 'node:module';",
+              'let real;',
+              'export function createHash(...a) {',
+              "  real ??= createRequire(import.meta.url)('node:crypto');",
+              '  return real.createHash(...a);',
+              '}',
+            ].join('\n')
+          : "module.exports = new Proxy({}, { get: (_, k) => require('node:child_process')[k] });",
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
+/**
  * The build's entries (output path under dist/ → source under src/): the command, the pool's
  * worker threads, and the public entry points (package.json "exports"). They are built in one
  * esbuild call with code splitting, so a scenario file that imports 'kernsim/kernel' and the
@@ -118,6 +171,7 @@ function checkLayout(out) {
 
 /** Builds into a fresh directory and swaps it in, so a concurrent reader never sees half a build. */
 export async function build({ types = false } = {}) {
+  const inputs = newestInput();
   const esbuild = await import('esbuild');
   const tmp = join(root, `dist.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -138,7 +192,7 @@ export async function build({ types = false } = {}) {
     // lazyPiscina), esbuild (native; the HTML viewer is bundled on demand), tsx (user scenario files),
     // zod (the public JSON schemas, so a user's zod and kernsim's are one).
     external: ['esbuild', 'tsx', 'tsx/*', 'zod'],
-    plugins: [lazyPiscina],
+    plugins: [lazyPiscina, lazyBuiltins],
     // Some bundled CommonJS packages call require().
     banner: {
       js: "import { createRequire as __kernsimRequire } from 'node:module'; const require = __kernsimRequire(import.meta.url);",
@@ -150,8 +204,8 @@ export async function build({ types = false } = {}) {
   checkLayout(tmp);
   // The HTML viewer's browser code, bundled at first use from next to the module that asks for it.
   for (const d of ['cli', 'run']) cpSync(join(src, 'report', 'viewer'), join(tmp, d, 'viewer'), { recursive: true });
-  if (types) buildTypes(tmp);
-  writeFileSync(join(tmp, STAMP), `${new Date().toISOString()}\n`);
+  if (types) await buildTypes(tmp);
+  writeFileSync(join(tmp, STAMP), `${JSON.stringify({ built: new Date().toISOString(), inputs })}\n`);
   const old = join(root, `dist.old-${process.pid}`);
   if (existsSync(dist)) renameSync(dist, old);
   mkdirSync(dirname(dist), { recursive: true });
@@ -160,7 +214,9 @@ export async function build({ types = false } = {}) {
 }
 
 /** The public entry points' declarations (dist/types/, package.json "exports" → "types"). */
-function buildTypes(out) {
+async function buildTypes(out) {
+  // Imported here, not at the top: bin/kernsim.js imports this file at every start-up.
+  const { spawnSync } = await import('node:child_process');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(
     process.execPath,

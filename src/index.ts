@@ -11,6 +11,8 @@
  * installation that runs it (run/load-scenario.ts).
  */
 
+import type * as Run from './run/index.js';
+
 // Scenarios: defineScenario and its types. Designs from a user's file (defineVariant,
 // definePatch, scenario parameters) are declared in scenarios/api.ts and exported from here
 // through this same line.
@@ -25,5 +27,10 @@ export type { KGen, Task, TaskBody } from './sim/index.js';
 export { kthread_create, kthread_run, kthread_should_stop, kthread_stop } from './kernel/kthread.js';
 export { spawn_user, spawn_user_thread } from './kernel/sched/core.js';
 
-// Running: the same functions as kernsim/explore.
-export { check, explore, replay } from './run/index.js';
+// Running: the same functions as kernsim/explore. explore() and check() load kernsim/explore's
+// module at their first call: it holds the JSON schemas (zod, about 70 ms to load), which every
+// scenario file that imports this entry (in the command and in each worker thread) would load
+// for nothing.
+export { replay } from './run/replay-json.js';
+export const explore: typeof Run.explore = async (...args) => (await import('./run/index.js')).explore(...args);
+export const check: typeof Run.check = async (...args) => (await import('./run/index.js')).check(...args);

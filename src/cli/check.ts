@@ -2,17 +2,17 @@
  * `kernsim check`: every scenario × variant × config of the model, explored
  * with DPOR under default bounds, printed as a verdict matrix beside the
  * expected verdicts of docs/verdicts.md. Exit 0 when every cell matches,
- * 1 when one does not, 2 on bad input. The matrix itself is run/matrix.ts.
+ * 1 when one does not, 2 on bad input. The matrix itself is run/matrix.ts (imported when the
+ * command runs: `kernsim list` and `--help` load none of it).
  */
 import { intArg, collect } from './args.js';
 import { availableParallelism } from 'node:os';
 import type { Command } from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
 import pc from 'picocolors';
-import { type CheckResult, DEFAULT_VERDICTS, runCheck } from '../run/matrix.js';
+import type { CheckResult } from '../run/matrix.js';
 import { DEFAULTS } from '../run/options.js';
 import { WATCHDOG_MS_DEFAULT } from '../run/watchdog.js';
-import { cellKey } from '../report/json.js';
+import { cellKey } from '../report/cell-key.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
 import { checkShard, sharded } from './shard.js';
@@ -122,7 +122,7 @@ export function registerCheck(program: Command): void {
     .option('--faults <n>', `fault budget (default: per cell in docs/verdicts.md, else ${DEFAULTS.faults})`, intArg(0))
     .option('--jobs <n>', 'worker threads (default and at most: the machine’s cores)', intArg(1))
     .option('--force-jobs', 'run --jobs threads even beyond the machine’s cores')
-    .option('--verdicts <file>', 'expected verdicts', DEFAULT_VERDICTS)
+    .option('--verdicts <file>', 'expected verdicts (default: the model’s docs/verdicts.md)')
     .option(
       '--watchdog-ms <n>',
       'stop a run whose task goes this long without a scheduling point, and report it',
@@ -151,7 +151,7 @@ export function registerCheck(program: Command): void {
         ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
         ...(o.faults !== undefined ? { faults: o.faults } : {}),
         ...(jobs !== undefined ? { jobs } : {}),
-        verdicts: o.verdicts,
+        ...(o.verdicts !== undefined ? { verdicts: o.verdicts } : {}),
         watchdogMs: o.watchdogMs,
         shrink: o.shrink ?? false,
       };
@@ -163,12 +163,14 @@ export function registerCheck(program: Command): void {
       checkOutputPaths({ '--html': o.html });
       onInterrupt();
       const tty = Boolean(process.stderr.isTTY) && !o.json;
-      const bar = tty
+      const cliProgress = tty ? (await import('cli-progress')).default : null;
+      const bar = cliProgress
         ? new cliProgress.SingleBar(
             { format: 'kernsim check [{bar}] {value}/{total} cells | {duration}s', hideCursor: true },
             cliProgress.Presets.shades_classic,
           )
         : null;
+      const { runCheck } = await import('../run/matrix.js');
       const r = await runCheck({
         ...opts,
         onCell: (done, total) => {

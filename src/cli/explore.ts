@@ -1,16 +1,17 @@
-/** `kernsim explore` and `kernsim replay`. */
+/**
+ * `kernsim explore` and `kernsim replay`. What runs an exploration, a replay or draws a picture
+ * is imported when the command runs (`await import`), not at start-up: `kernsim list` and
+ * `--help` load none of it.
+ */
 import { intArg, numArg, collect } from './args.js';
 import { type Command, Option } from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import type { Progress } from '../explore/explorer.js';
 import { UsageError } from '../scenarios/index.js';
 import type { JsonOutput, ReplayJson, ResultJson } from '../report/json.js';
 import { TokenError } from '../report/token.js';
-import { baseRunToken, runExploration } from '../run/exploration.js';
 import { DEFAULTS, STRATEGIES, type StrategyName } from '../run/options.js';
-import { WATCHDOG_KIND, WATCHDOG_MS_DEFAULT, replay } from '../run/index.js';
-import { writeExploreVisuals, writeTokenVisuals } from '../run/visual.js';
+import { WATCHDOG_KIND, WATCHDOG_MS_DEFAULT } from '../run/watchdog.js';
 import { INTERRUPTED_STATUS, onInterrupt, stopRequested } from './interrupt.js';
 import { checkOutputPaths, writing } from './output.js';
 import { exploreShard, sharded } from './shard.js';
@@ -67,8 +68,9 @@ export function exitStatus(r: ResultJson): number {
   return r.complete ? 0 : 3;
 }
 
-function progressBar(): { update(p: Progress): void; stop(): void } | null {
+async function progressBar(): Promise<{ update(p: Progress): void; stop(): void } | null> {
   if (!process.stderr.isTTY) return null;
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -147,7 +149,8 @@ export function registerExplore(program: Command): void {
       if (sharded(o)) return exploreShard(req, { ...o, others: { '--trace': o.trace, '--html': o.html } });
       checkOutputPaths({ '--trace': o.trace, '--html': o.html });
       onInterrupt();
-      const bar = o.json ? null : progressBar();
+      const { baseRunToken, runExploration } = await import('../run/exploration.js');
+      const bar = o.json ? null : await progressBar();
       let r: ResultJson;
       try {
         r = await runExploration({ ...req, ...(bar ? { onProgress: (p: Progress) => bar.update(p) } : {}) });
@@ -166,14 +169,18 @@ export function registerExplore(program: Command): void {
         o.trace && r.findings.length === 0
           ? await baseRunToken(o.scenario, o.variant, o.config, o.set, o.param)
           : undefined;
-      await writing('the pictures', () =>
-        writeExploreVisuals(r, {
-          trace: o.trace,
-          html: o.html,
-          baseToken,
-          note: (l) => process.stderr.write(`kernsim: ${l}\n`),
-        }),
-      ); // issue 6
+      if (o.trace || o.html) {
+        // issue 6 (run/visual.ts, loaded only for a picture)
+        const { writeExploreVisuals } = await import('../run/visual.js');
+        await writing('the pictures', () =>
+          writeExploreVisuals(r, {
+            trace: o.trace,
+            html: o.html,
+            baseToken,
+            note: (l) => process.stderr.write(`kernsim: ${l}\n`),
+          }),
+        );
+      }
       process.exitCode = exitStatus(r);
     });
 
@@ -197,6 +204,7 @@ export function registerExplore(program: Command): void {
     .option('--html <file.html>', 'write a self-contained HTML timeline of the run')
     .action(async (token, o) => {
       checkOutputPaths({ '--trace': o.trace, '--html': o.html });
+      const { replay } = await import('../run/replay-json.js');
       let out: ReplayJson;
       try {
         out = await replay(token, { scenario: o.scenario, watchdogMs: o.watchdogMs });
@@ -212,9 +220,13 @@ export function registerExplore(program: Command): void {
         if (o.trace || o.html) process.stderr.write('kernsim: the run hangs: --trace/--html not written\n');
         return;
       }
-      await writing('the pictures', () =>
-        writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }),
-      ); // issue 6
+      if (o.trace || o.html) {
+        // issue 6 (run/visual.ts, loaded only for a picture)
+        const { writeTokenVisuals } = await import('../run/visual.js');
+        await writing('the pictures', () =>
+          writeTokenVisuals(token, { trace: o.trace, html: o.html, scenarioFile: o.scenario }),
+        );
+      }
       process.exitCode = out.finding ? 1 : 0;
     });
 }

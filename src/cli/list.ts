@@ -1,6 +1,7 @@
 /** `kernsim list`: the scenarios, variants and configs there are (run/catalog.ts). */
 import type { Command } from '@commander-js/extra-typings';
-import { type CatalogJson, catalog } from '../run/catalog.js';
+import type { CatalogJson } from '../report/json.js';
+import { catalog } from '../run/catalog.js';
 
 type Entry = CatalogJson['scenarios'][number]['params'][number];
 

@@ -2,7 +2,6 @@
 import { intArg } from './args.js';
 import type { Command } from '@commander-js/extra-typings';
 import pc from 'picocolors';
-import { mergeShards } from '../fleet/merge.js';
 import { checkJson, checkStatus, formatCheck } from './check.js';
 import { exitStatus, formatResult } from './explore.js';
 import { onInterrupt } from './interrupt.js';
@@ -17,6 +16,7 @@ export function registerMerge(program: Command): void {
     .option('--jobs <n>', "worker threads for what no shard could explore (a DPOR tree's later rounds)", intArg(1))
     .action(async (files, o) => {
       onInterrupt();
+      const { mergeShards } = await import('../fleet/merge.js');
       const m = await mergeShards(files, o.jobs !== undefined ? { jobs: o.jobs } : {});
       const color = pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
       if (m.kind === 'check') {

@@ -7,7 +7,7 @@
  * function names, reports) only ever reaches the page as data and is put in
  * the DOM with textContent, never as markup.
  */
-import { cellKey } from './json.js';
+import { cellKey } from './cell-key.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type TrackKind, layoutTrace } from './layout.js';

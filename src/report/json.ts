@@ -1,9 +1,11 @@
 /**
- * The JSON kernsim prints (`explore --json`, `check --json`, `replay --json`)
- * and the library returns, as zod schemas: the one definition of a finding,
- * an exploration result, a check cell and a replay. The types are inferred
- * from the schemas, so the printed JSON, the library's return values and a
- * script's validation (`ExploreJson.parse(JSON.parse(out))`) cannot drift.
+ * The JSON kernsim prints (`explore --json`, `check --json`, `replay --json`, `list --json`)
+ * and the library returns, as zod schemas: the one definition of a finding, an exploration
+ * result, a check cell, a replay and the catalog. The types are inferred from the schemas, so
+ * the printed JSON, the library's return values and a script's validation
+ * (`ExploreJson.parse(JSON.parse(out))`) cannot drift. The commands import only the types from
+ * here (importing a value would load zod, about 70 ms, at every start-up); kernsim/explore
+ * (run/index.ts) exports the schemas, made with the same zod a script imports.
  */
 import { z } from 'zod';
 
@@ -91,11 +93,72 @@ export const ReplayJsonSchema = z
   .readonly();
 export type ReplayJson = z.infer<typeof ReplayJsonSchema>;
 
-/** The one key of a scenario × variant × config cell (`scenario/variant/config`; no variant: `-`). */
-export function cellKey(c: {
-  readonly scenario: string;
-  readonly variant: string | null;
-  readonly config: string;
-}): string {
-  return `${c.scenario}/${c.variant ?? '-'}/${c.config}`;
-}
+const CatalogValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/**
+ * `kernsim list --json` (run/catalog.ts): the scenarios, the variants with their knobs and the
+ * configs with their options.
+ */
+export const CatalogJsonSchema = z
+  .object({
+    version: z.literal(1),
+    scenarios: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string(),
+        /** The scenario file (absolute path) for a user scenario; null for a built-in one. */
+        file: z.string().nullable(),
+        variants: z.array(z.string()),
+        configs: z.array(z.string()),
+        /** Scenario parameters (`--param name=value`): name, type, default, allowed values. */
+        params: z.array(
+          z.object({
+            name: z.string(),
+            type: z.string(),
+            default: CatalogValue,
+            choices: z.array(CatalogValue).optional(),
+            min: z.number().optional(),
+            max: z.number().optional(),
+            description: z.string().optional(),
+          }),
+        ),
+      }),
+    ),
+    variants: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string(),
+        knobs: z.array(
+          z.object({
+            name: z.string(),
+            type: z.string(),
+            default: CatalogValue,
+            choices: z.array(CatalogValue).optional(),
+            min: z.number().optional(),
+            max: z.number().optional(),
+            description: z.string().optional(),
+          }),
+        ),
+        /** A scenario's own variant (defineVariant): that scenario; absent for a built-in one. */
+        scenario: z.string().optional(),
+        /** The variant it is based on. */
+        base: z.string().optional(),
+        /** The model functions it replaces (definePatch). */
+        patches: z.array(z.object({ name: z.string(), function: z.string(), description: z.string() })).optional(),
+      }),
+    ),
+    configs: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string(),
+        options: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])),
+        /** A config a scenario defines: that scenario; absent for a named one. */
+        scenario: z.string().optional(),
+      }),
+    ),
+  })
+  .readonly();
+export type CatalogJson = z.infer<typeof CatalogJsonSchema>;
+
+/** The one key of a check cell (report/cell-key.ts, which loads no zod). */
+export { cellKey } from './cell-key.js';

@@ -6,47 +6,63 @@
  * the choices, the index of the report it stands for, and the run's digest so
  * that a token that no longer fits the model is rejected instead of being
  * replayed wrongly.
+ *
+ * The payload is checked with zod, loaded at the first decode (about 70 ms of module loading
+ * that `kernsim list` and a plain exploration never need; the CommonJS build, as require() can
+ * load it synchronously: the schema is this module's own, so which copy of zod does not matter).
  */
-import * as z from 'zod';
+import { createRequire } from 'node:module';
+import type * as Z from 'zod';
 
 export const TOKEN_VERSION = 1;
 const PREFIX = `ks${TOKEN_VERSION}-`;
 
-const knob = z.union([z.string(), z.number(), z.boolean()]);
-const choice = z.number().int().min(0);
+function makeSchema(z: typeof Z) {
+  const knob = z.union([z.string(), z.number(), z.boolean()]);
+  const choice = z.number().int().min(0);
+  return z
+    .object({
+      /** Scenario name, or a user scenario file's absolute path. */
+      s: z.string().min(1).max(4096),
+      /** A user scenario file's content hash (sha256, first 32 hex digits): replay loads only that content. */
+      h: z
+        .string()
+        .regex(/^[0-9a-f]{32}$/)
+        .optional(),
+      /** Variant (absent: the scenario's default). */
+      v: z.string().optional(),
+      /** A user variant's source hash (defineVariant: its definition and patches' source; 32 hex digits). */
+      vh: z
+        .string()
+        .regex(/^[0-9a-f]{32}$/)
+        .optional(),
+      /** Config name. */
+      c: z.string().min(1),
+      /** Knob overrides (--set). */
+      k: z.record(z.string(), knob).optional(),
+      /** Scenario parameters given (--param). */
+      q: z.record(z.string(), knob).optional(),
+      /** Prelude runs' choices. */
+      p: z.array(z.array(choice)).optional(),
+      /** Choices. */
+      x: z.array(choice),
+      /** Index of the report in the run (-1: none). */
+      r: z.number().int().min(-1),
+      /** Run digest (16 hex digits). */
+      d: z.string().regex(/^[0-9a-f]{16}$/),
+    })
+    .strict();
+}
 
-const schema = z
-  .object({
-    /** Scenario name, or a user scenario file's absolute path. */
-    s: z.string().min(1).max(4096),
-    /** A user scenario file's content hash (sha256, first 32 hex digits): replay loads only that content. */
-    h: z
-      .string()
-      .regex(/^[0-9a-f]{32}$/)
-      .optional(),
-    /** Variant (absent: the scenario's default). */
-    v: z.string().optional(),
-    /** A user variant's source hash (defineVariant: its definition and patches' source; 32 hex digits). */
-    vh: z
-      .string()
-      .regex(/^[0-9a-f]{32}$/)
-      .optional(),
-    /** Config name. */
-    c: z.string().min(1),
-    /** Knob overrides (--set). */
-    k: z.record(z.string(), knob).optional(),
-    /** Scenario parameters given (--param). */
-    q: z.record(z.string(), knob).optional(),
-    /** Prelude runs' choices. */
-    p: z.array(z.array(choice)).optional(),
-    /** Choices. */
-    x: z.array(choice),
-    /** Index of the report in the run (-1: none). */
-    r: z.number().int().min(-1),
-    /** Run digest (16 hex digits). */
-    d: z.string().regex(/^[0-9a-f]{16}$/),
-  })
-  .strict();
+type Payload = Z.infer<ReturnType<typeof makeSchema>>;
+
+let schema: ReturnType<typeof makeSchema> | undefined;
+
+/** The payload's schema, made (and zod loaded) at the first call. */
+function payloadSchema(): ReturnType<typeof makeSchema> {
+  schema ??= makeSchema(createRequire(import.meta.url)('zod') as typeof Z);
+  return schema;
+}
 
 export interface TokenData {
   readonly scenario: string;
@@ -71,7 +87,7 @@ export class TokenError extends Error {
 }
 
 export function encodeToken(t: TokenData): string {
-  const o: z.infer<typeof schema> = { s: t.scenario, c: t.config, x: [...t.choices], r: t.reportIndex, d: t.digest };
+  const o: Payload = { s: t.scenario, c: t.config, x: [...t.choices], r: t.reportIndex, d: t.digest };
   if (t.scenarioHash !== undefined) o.h = t.scenarioHash;
   if (t.variant !== undefined) o.v = t.variant;
   if (t.variantHash !== undefined) o.vh = t.variantHash;
@@ -93,7 +109,7 @@ export function decodeToken(token: string): TokenData {
   } catch {
     throw new TokenError('malformed token: its payload is not valid JSON');
   }
-  const r = schema.safeParse(json);
+  const r = payloadSchema().safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new TokenError(

@@ -4,78 +4,16 @@
  * `kernsim list --json`. Every entry is an object, so fields can be added without breaking a
  * reader: a scenario's `params` (declared scenario parameters) is a list, empty until a scenario
  * declares some. A scenario's own variants (defineVariant: base, knobs, patches) and configs carry
- * the name of the scenario that defines them.
+ * the name of the scenario that defines them. The schema, CatalogJsonSchema, is report/json.ts'
+ * (it loads zod, which `kernsim list` does not need).
  */
-import { z } from 'zod';
 import { makeConfig } from '../kernel/config.js';
+import type { CatalogJson } from '../report/json.js';
 import { type NamedConfig, configs } from '../scenarios/configs.js';
 import { scenarios, variants } from '../scenarios/index.js';
 import type { ParamDecl, Scenario, VariantInfo } from '../scenarios/api.js';
 import { loadAnyScenario } from './load-scenario.js';
 import '../scenarios/builtin.js';
-
-const Value = z.union([z.string(), z.number(), z.boolean()]);
-
-export const CatalogJsonSchema = z
-  .object({
-    version: z.literal(1),
-    scenarios: z.array(
-      z.object({
-        name: z.string(),
-        description: z.string(),
-        /** The scenario file (absolute path) for a user scenario; null for a built-in one. */
-        file: z.string().nullable(),
-        variants: z.array(z.string()),
-        configs: z.array(z.string()),
-        /** Scenario parameters (`--param name=value`): name, type, default, allowed values. */
-        params: z.array(
-          z.object({
-            name: z.string(),
-            type: z.string(),
-            default: Value,
-            choices: z.array(Value).optional(),
-            min: z.number().optional(),
-            max: z.number().optional(),
-            description: z.string().optional(),
-          }),
-        ),
-      }),
-    ),
-    variants: z.array(
-      z.object({
-        name: z.string(),
-        description: z.string(),
-        knobs: z.array(
-          z.object({
-            name: z.string(),
-            type: z.string(),
-            default: Value,
-            choices: z.array(Value).optional(),
-            min: z.number().optional(),
-            max: z.number().optional(),
-            description: z.string().optional(),
-          }),
-        ),
-        /** A scenario's own variant (defineVariant): that scenario; absent for a built-in one. */
-        scenario: z.string().optional(),
-        /** The variant it is based on. */
-        base: z.string().optional(),
-        /** The model functions it replaces (definePatch). */
-        patches: z.array(z.object({ name: z.string(), function: z.string(), description: z.string() })).optional(),
-      }),
-    ),
-    configs: z.array(
-      z.object({
-        name: z.string(),
-        description: z.string(),
-        options: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])),
-        /** A config a scenario defines: that scenario; absent for a named one. */
-        scenario: z.string().optional(),
-      }),
-    ),
-  })
-  .readonly();
-export type CatalogJson = z.infer<typeof CatalogJsonSchema>;
 
 type Entry = CatalogJson['scenarios'][number]['params'][number];
 

@@ -1,12 +1,8 @@
 /**
- * The exploration's options, their defaults and the one place a search
- * strategy is built. The CLI's option defaults and help text read DEFAULTS;
- * nothing else writes a default bound.
+ * The exploration's options and their defaults (the one place a search strategy is built from
+ * them is run/strategy.ts). The CLI's option defaults and help text read DEFAULTS; nothing else
+ * writes a default bound. Imports no strategy: the commands read this at start-up.
  */
-import { Dpor, type DporRoot } from '../explore/dpor.js';
-import { PctSearch } from '../explore/pct.js';
-import { RandomSearch } from '../explore/random.js';
-import type { SearchStrategy } from '../explore/search.js';
 
 export type StrategyName = 'dpor' | 'pct' | 'random';
 
@@ -52,36 +48,4 @@ export function searchOptions(o: {
     seed: o.seed ?? DEFAULTS.seed,
     depth: o.depth ?? DEFAULTS.depth,
   };
-}
-
-/** The part of the space one task of a partitioned exploration covers. */
-export interface SearchPart {
-  /** dpor: the subtree to explore. */
-  readonly root?: DporRoot | undefined;
-  /** dpor: keep what a split of the tree needs (Dpor.takeRoots). */
-  readonly splitting?: boolean;
-  /** pct/random: the run indices [first, first + count). */
-  readonly first?: number | undefined;
-  readonly count?: number | undefined;
-}
-
-/** The one place a search strategy is constructed. */
-export function makeSearch(o: SearchOptions, part: SearchPart = {}): SearchStrategy {
-  const range = {
-    ...(part.first !== undefined ? { first: part.first } : {}),
-    ...(part.count !== undefined ? { count: part.count } : {}),
-  };
-  switch (o.strategy) {
-    case 'dpor':
-      return new Dpor({
-        preemptions: o.preemptions,
-        faults: o.faults,
-        ...(part.splitting ? { splitting: true } : {}),
-        ...(part.root ? { root: part.root } : {}),
-      });
-    case 'random':
-      return new RandomSearch({ seed: o.seed, faults: o.faults, ...range });
-    case 'pct':
-      return new PctSearch({ seed: o.seed, faults: o.faults, depth: o.depth, ...range });
-  }
 }

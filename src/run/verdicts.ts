@@ -9,7 +9,7 @@
  * Everything else in the file (reasoning, failure-mode references, tokens) is prose.
  */
 import { readFileSync } from 'node:fs';
-import { cellKey } from '../report/json.js';
+import { cellKey } from '../report/cell-key.js';
 import { UsageError } from '../scenarios/index.js';
 
 export interface ExpectedCell {

@@ -2,42 +2,58 @@
  * Declared knobs and scenario parameters (models/variant.ts' ParamDecl): the declarations are
  * checked with zod when a file defines them, and `--set knob=value` / `--param name=value`
  * values are parsed against them. Every message is one line (a UsageError: exit status 2).
+ *
+ * zod is loaded at the first declaration or integer value to check (about 70 ms of module
+ * loading that the built-in scenarios, which declare none, and `kernsim list` never need; the
+ * CommonJS build, as require() can load it synchronously: the schemas are this module's own).
  */
-import * as z from 'zod';
+import { createRequire } from 'node:module';
+import type * as Z from 'zod';
 import type { KnobValue, ParamDecl } from '../models/variant.js';
 
-const description = z.string().max(500).optional();
+let zod: typeof Z | undefined;
 
-const declSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      type: z.literal('int'),
-      default: z.number().int(),
-      min: z.number().int().optional(),
-      max: z.number().int().optional(),
-      description,
-    })
-    .strict()
-    .refine((d) => d.min === undefined || d.default >= d.min, { message: 'the default is below min' })
-    .refine((d) => d.max === undefined || d.default <= d.max, { message: 'the default is above max' }),
-  z.object({ type: z.literal('bool'), default: z.boolean(), description }).strict(),
-  z
-    .object({
-      type: z.literal('enum'),
-      choices: z.array(z.string().min(1)).min(1),
-      default: z.string(),
-      description,
-    })
-    .strict()
-    .refine((d) => d.choices.includes(d.default), { message: 'the default is not one of the choices' }),
-  z.object({ type: z.literal('string'), default: z.string(), description }).strict(),
-]);
+/** zod, loaded at the first call. */
+function loadZod(): typeof Z {
+  zod ??= createRequire(import.meta.url)('zod') as typeof Z;
+  return zod;
+}
+
+function makeDeclSchema(z: typeof Z) {
+  const description = z.string().max(500).optional();
+  return z.discriminatedUnion('type', [
+    z
+      .object({
+        type: z.literal('int'),
+        default: z.number().int(),
+        min: z.number().int().optional(),
+        max: z.number().int().optional(),
+        description,
+      })
+      .strict()
+      .refine((d) => d.min === undefined || d.default >= d.min, { message: 'the default is below min' })
+      .refine((d) => d.max === undefined || d.default <= d.max, { message: 'the default is above max' }),
+    z.object({ type: z.literal('bool'), default: z.boolean(), description }).strict(),
+    z
+      .object({
+        type: z.literal('enum'),
+        choices: z.array(z.string().min(1)).min(1),
+        default: z.string(),
+        description,
+      })
+      .strict()
+      .refine((d) => d.choices.includes(d.default), { message: 'the default is not one of the choices' }),
+    z.object({ type: z.literal('string'), default: z.string(), description }).strict(),
+  ]);
+}
+
+let declSchema: ReturnType<typeof makeDeclSchema> | undefined;
 
 /** A knob or parameter name: what `--set`/`--param` and tokens carry. */
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The first zod issue as "path: message". */
-export function firstIssue(e: z.ZodError): string {
+export function firstIssue(e: Z.ZodError): string {
   const i = e.issues[0];
   if (!i) return 'invalid';
   const path = i.path.map(String).join('.');
@@ -60,6 +76,7 @@ export function checkDecls(
   const out: Record<string, ParamDecl> = {};
   for (const key of Object.keys(decls)) {
     if (!NAME_RE.test(key)) return { ok: false, message: `${what} name '${key}' is not an identifier` };
+    declSchema ??= makeDeclSchema(loadZod());
     const r = declSchema.safeParse((decls as Record<string, unknown>)[key]);
     if (!r.success) return { ok: false, message: `${what} '${key}': ${firstIssue(r.error)}` };
     out[key] = r.data as ParamDecl;
@@ -85,6 +102,7 @@ export function describeDecl(d: ParamDecl): string {
 export function parseValue(d: ParamDecl, raw: string): { ok: true; value: KnobValue } | { ok: false; message: string } {
   switch (d.type) {
     case 'int': {
+      const z = loadZod();
       const r = z
         .string()
         .regex(/^-?\d+$/)

@@ -1,7 +1,7 @@
 /** `kernsim list --json` (and --scenario FILE): the catalog as one JSON object, validated by its schema. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CatalogJsonSchema } from '../../src/run/catalog.js';
+import { CatalogJsonSchema } from '../../src/report/json.js';
 import { cli, scenarioFile, tmp } from './helpers.js';
 
 test('list --json: scenarios with params, variants with knobs and choices, configs with options', () => {
