@@ -1,12 +1,13 @@
 /**
  * The differential self-check of DPOR at length: generated programs over every kernel primitive,
- * each explored by unbounded DPOR and by plain exhaustive enumeration; prints how many programs
+ * each explored by DPOR and by plain exhaustive enumeration (both unbounded, or both under
+ * --preemptions P: bounded DPOR is a heuristic, and this measures what it misses); prints how many programs
  * ran, the primitives they used (programs per primitive, failing ones), every mismatch (the
  * program, the outcomes DPOR missed and the exhaustive run that reached each) shrunk, and the
  * programs where only a first-report-wins checker explains the difference (masked).
  *
  *   npm run selfcheck -- [--seed N] [--count N] [--focused N] [--max-executions N]
- *                        [--shrink-time SECONDS] [--no-shrink]
+ *                        [--preemptions P] [--shrink-time SECONDS] [--no-shrink]
  *
  * Defaults: a random seed (printed, so the run can be repeated), 300 general programs and half as
  * many RCU-focused ones, 2000 executions of exhaustive enumeration at most per program, 30 s of
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     count: { type: 'string' },
     focused: { type: 'string' },
     'max-executions': { type: 'string' },
+    preemptions: { type: 'string' },
     'shrink-time': { type: 'string' },
     'no-shrink': { type: 'boolean', default: false },
   },
@@ -42,15 +44,18 @@ const general = int(values.count ?? process.env.SELFCHECK_COUNT, '--count') ?? 3
 const focused = int(values.focused, '--focused') ?? Math.ceil(general / 2);
 const maxExecutions = int(values['max-executions'], '--max-executions') ?? 2_000;
 const shrinkMs = (int(values['shrink-time'], '--shrink-time') ?? 30) * 1000;
+const preemptions = int(values.preemptions, '--preemptions') ?? -1;
+const bound = preemptions < 0 ? 'unbounded' : `preemption bound ${preemptions}`;
 
 console.log(
-  `selfcheck: seed ${seed}, ${general} general + ${focused} RCU-focused programs, exhaustive enumeration up to ${maxExecutions} executions each`,
+  `selfcheck: seed ${seed}, ${general} general + ${focused} RCU-focused programs, ${bound}, exhaustive enumeration up to ${maxExecutions} executions each`,
 );
 const r = runSuite({
   seed,
   general,
   focused,
   maxExecutions,
+  preemptions,
   onProgram: (c, done, total) => {
     if (failing(c.diff)) console.log(`\n${failureText(c, seed)}\n`);
     if (done % 25 === 0 || done === total)
@@ -76,7 +81,7 @@ if (bad.length === 0) {
 console.log(`\nMISMATCH: DPOR missed outcomes of ${bad.length} programs`);
 if (!values['no-shrink'])
   for (const c of bad) {
-    const s = shrink(c, seed, { maxExecutions, timeMs: shrinkMs });
+    const s = shrink(c, seed, { maxExecutions, timeMs: shrinkMs, preemptions });
     console.log(
       `\n${c.source} #${c.index} shrunk (${s.shrinks} fast-check shrinks, ${s.removals} removals${s.interrupted ? ', stopped at the time limit' : ''}):`,
     );

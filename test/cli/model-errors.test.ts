@@ -23,7 +23,7 @@ test('setup() that throws: an Oops finding with the JS call trace, exit 1, no st
   assert.match(r.stdout, /^== Oops: Error in setup\(\)$/m);
   assert.match(r.stdout, /^kernsim: scenario throw-setup: setup\(\) threw Error: boom in setup$/m);
   assert.match(r.stdout, /^Call Trace:\n helper \(throw-setup\.ts:\d+:\d+\)/m);
-  assert.match(r.stdout, /^FOUND 1 finding: explored the whole bounded space/m);
+  assert.match(r.stdout, /^FOUND 1 finding: finished the bounded search/m);
   const j = explore(f, '--json');
   assert.equal(j.status, 1);
   const out = JSON.parse(j.stdout);

@@ -952,7 +952,13 @@ export interface SideResult {
   readonly elapsedMs: number;
 }
 
-function side(prog: Program, strategy: 'exhaustive' | 'dpor', budget: number, faults: number): SideResult {
+function side(
+  prog: Program,
+  strategy: 'exhaustive' | 'dpor',
+  budget: number,
+  faults: number,
+  preemptions = -1,
+): SideResult {
   const outcomes = new Map<string, readonly number[]>();
   let ended = 0;
   let cut = 0;
@@ -964,7 +970,8 @@ function side(prog: Program, strategy: 'exhaustive' | 'dpor', budget: number, fa
     ended++;
     if (!outcomes.has(o.outcome)) outcomes.set(o.outcome, [...r.choices]);
   });
-  const search = strategy === 'exhaustive' ? new Exhaustive({ faults }) : new Dpor({ preemptions: -1, faults });
+  const search =
+    strategy === 'exhaustive' ? new Exhaustive({ faults, preemptions }) : new Dpor({ preemptions, faults });
   const res = explore(search, run, { scenario: `differential-${strategy}`, budget, fresh: () => runnerOf(prog) });
   return {
     outcomes,
@@ -984,6 +991,8 @@ export interface DiffOptions {
   /** Executions of the exhaustive enumeration above which the program is discarded (too large). */
   readonly maxExecutions?: number;
   readonly faults?: number;
+  /** Preemption bound of both sides (-1, the default: none). */
+  readonly preemptions?: number;
 }
 
 /**
@@ -1052,7 +1061,8 @@ export function differential(prog: Program, opts: DiffOptions = {}): DiffResult 
   const max = opts.maxExecutions ?? 2_000;
   const faults = opts.faults ?? 1;
   const none = new Map<string, string>();
-  const ex = side(prog, 'exhaustive', max, faults);
+  const pre = opts.preemptions ?? -1;
+  const ex = side(prog, 'exhaustive', max, faults, pre);
   if (ex.stoppedBy === 'budget')
     return {
       status: 'too-large',
@@ -1073,7 +1083,7 @@ export function differential(prog: Program, opts: DiffOptions = {}): DiffResult 
       extra: [],
       detail: `exhaustive enumeration stopped: ${ex.stoppedBy}`,
     };
-  const dp = side(prog, 'dpor', Math.max(4 * ex.executions, 100), faults);
+  const dp = side(prog, 'dpor', Math.max(4 * ex.executions, 100), faults, pre);
   const all = [...ex.outcomes.keys()].filter((o) => !dp.outcomes.has(o)).sort();
   const masked = new Map<string, string>();
   for (const o of all) {
@@ -1940,6 +1950,8 @@ export interface SuiteOptions {
   /** Programs from the generator of the #13 primitives (programArb({ focus: 'prims' })). */
   readonly prims?: number;
   readonly maxExecutions?: number;
+  /** Preemption bound of both sides (-1, the default: none). */
+  readonly preemptions?: number;
   /** Called after each program (progress). */
   readonly onProgram?: (c: Checked, done: number, total: number) => void;
 }
@@ -1997,7 +2009,10 @@ export function runSuite(opts: SuiteOptions): SuiteResult {
   const prims = new Map<string, [number, number]>();
   const late = { plain: 0, preempted: 0 };
   const cut = { programs: 0, exhaustive: 0, dpor: 0 };
-  const diffOpts = opts.maxExecutions === undefined ? {} : { maxExecutions: opts.maxExecutions };
+  const diffOpts = {
+    ...(opts.maxExecutions === undefined ? {} : { maxExecutions: opts.maxExecutions }),
+    ...(opts.preemptions === undefined ? {} : { preemptions: opts.preemptions }),
+  };
   for (const [source, index, prog] of jobs) {
     const t = performance.now();
     const diff = differential(prog, diffOpts);
@@ -2105,8 +2120,15 @@ export function minimise(
  * Shrinks a failing generated program: fast-check's shrinking (same seed and path), then the
  * structural pass, within a time limit.
  */
-export function shrink(c: Checked, seed: number, opts: { maxExecutions?: number; timeMs?: number } = {}): Shrunk {
-  const diffOpts = opts.maxExecutions === undefined ? {} : { maxExecutions: opts.maxExecutions };
+export function shrink(
+  c: Checked,
+  seed: number,
+  opts: { maxExecutions?: number; timeMs?: number; preemptions?: number } = {},
+): Shrunk {
+  const diffOpts = {
+    ...(opts.maxExecutions === undefined ? {} : { maxExecutions: opts.maxExecutions }),
+    ...(opts.preemptions === undefined ? {} : { preemptions: opts.preemptions }),
+  };
   const timeMs = opts.timeMs ?? 30_000;
   const deadline = performance.now() + timeMs;
   const fails = (p: Program): boolean => failing(differential(p, diffOpts));

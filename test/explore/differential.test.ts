@@ -146,3 +146,31 @@ test(`differential: unbounded DPOR reaches every outcome exhaustive enumeration 
     ].join('\n'),
   );
 });
+
+/**
+ * Bounded DPOR against bounded exhaustive enumeration, under the same preemption bound. Bounded
+ * DPOR with sleep sets is a heuristic (docs/fidelity/explore.md): a trace whose in-bound orders it
+ * prunes is missed. Measured with `npm run selfcheck -- --preemptions P` on seeds 1-4, 6, 7 (110
+ * programs each): 22 programs missed at bound 1, 2 at bound 2 (both rwsem trylocks inside another
+ * task's write section). These tests report the gap on one sample; they are todo until bounded DPOR
+ * is complete for the bounded space (then they must pass).
+ */
+for (const [bound, seed] of [
+  [1, 5],
+  [2, 4],
+] as const)
+  test(`differential: DPOR under preemption bound ${bound} reaches every outcome bounded exhaustive enumeration reaches (seed ${seed})`, {
+    todo: 'bounded DPOR with sleep sets is a heuristic, not complete for the bounded space',
+  }, (t) => {
+    const r = runSuite({
+      seed,
+      general: 60,
+      focused: 40,
+      prims: 10,
+      maxExecutions: MAX_EXECUTIONS,
+      preemptions: bound,
+    });
+    for (const line of summary(r).split('\n')) t.diagnostic(line);
+    const bad = r.checked.filter((c) => failing(c.diff));
+    assert.equal(bad.length, 0, bad.map((c) => report(c.prog, c.diff)).join('\n'));
+  });

@@ -250,7 +250,7 @@ function cli(...args: string[]) {
 test('CLI: exit codes, JSON schema, replay, malformed token, summary of an incomplete search', () => {
   const ok = cli('explore', '--scenario', 'selftest-mutex-counter', '--jobs', '1');
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /OK: no findings in the whole bounded space/);
+  assert.match(ok.stdout, /OK: no findings in the bounded search/);
   const bad = cli('explore', '--scenario', 'no-such-scenario');
   assert.equal(bad.status, 2);
   assert.equal(bad.stdout, '');

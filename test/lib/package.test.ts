@@ -70,10 +70,10 @@ test("a .ts and a .mts scenario in a directory without package.json import 'kern
   const racy = run('npx', ['kernsim', 'explore', '--scenario', './racy.ts'], dir);
   assert.equal(racy.status, 1, racy.stderr);
   assert.match(racy.stdout, /^== WARNING in counter_check$/m);
-  assert.match(racy.stdout, /^FOUND 1 finding: explored the whole bounded space/m);
+  assert.match(racy.stdout, /^FOUND 1 finding: finished the bounded search/m);
   const locked = run('npx', ['kernsim', 'explore', '--scenario', './locked.mts'], dir);
   assert.equal(locked.status, 0, locked.stderr);
-  assert.match(locked.stdout, /^OK: no findings in the whole bounded space/m);
+  assert.match(locked.stdout, /^OK: no findings in the bounded search/m);
   // examples/my-scenario.ts builds on kernsim/linux (the OOM killer, KVM, the scenario helpers).
   copyFileSync(join(ROOT, 'examples/my-scenario.ts'), join(dir, 'two-reapers.ts'));
   const args = ['kernsim', 'explore', '--scenario', './two-reapers.ts', '--variant', 'v2', '--config', 'rt'];
@@ -143,7 +143,7 @@ test("docs/tutorial.md's steps, as written, in a fresh project outside the check
   assert.match(found.stdout, /^== BUG: KASAN: slab-use-after-free in table_lookup$/m);
   for (const line of ['Read of size 8 at addr ffff888000100008 by task reader/2', ' table_insert', ' table_delete'])
     assert.ok(found.stdout.includes(`\n${line}\n`) && doc.includes(`\n${line}\n`), line);
-  assert.match(found.stdout, /^FOUND 1 finding: explored the whole bounded space/m);
+  assert.match(found.stdout, /^FOUND 1 finding: finished the bounded search/m);
   const token = /^token: {2}(ks1-\S+)$/m.exec(found.stdout)?.[1];
   assert.ok(token, 'the finding has a token');
   // 5. Replay the token: the same report, byte for byte.
@@ -170,8 +170,8 @@ test("docs/tutorial.md's steps, as written, in a fresh project outside the check
   // 8. Clean.
   const clean = run('npx', ['kernsim', 'explore', '--scenario', './lookup-table.ts'], dir);
   assert.equal(clean.status, 0, clean.stderr);
-  assert.match(clean.stdout, /^OK: no findings in the whole bounded space \(preemption bound 2, fault budget 1\)/m);
-  assert.ok(doc.includes('OK: no findings in the whole bounded space (preemption bound 2, fault budget 1)'));
+  assert.match(clean.stdout, /^OK: no findings in the bounded search \(preemption bound 2, fault budget 1\)/m);
+  assert.ok(doc.includes('OK: no findings in the bounded search (preemption bound 2, fault budget 1)'));
   // The token of the first file is refused now (its content changed), in one line.
   const stale = run('npx', ['kernsim', 'replay', token], dir);
   assert.equal(stale.status, 2);
