@@ -134,12 +134,16 @@ export async function runTask(t: WorkerTask, resolved?: RunSpec): Promise<Worker
   const search = makeSearch(t, { root: t.root, splitting: true, first: t.first ?? 0, count: t.count ?? 1 });
   const dpor = search instanceof Dpor ? search : null;
   const limit = t.budget ?? t.split;
+  const first = t.root === undefined && (t.first ?? 0) === 0;
   // In slices with a turn of the event loop between them: Ctrl-C's handler runs (run/yielding.ts).
   const r = await exploreYielding(search, runnerFor(spec), {
     scenario: spec.scenario.name,
-    fresh: () => runnerFor(spec),
-    // The exploration's first run is checked by its first task; findings are checked where found.
-    checkFirst: t.root === undefined && (t.first ?? 0) === 0,
+    // The first task replays the exploration's first run and its own first finding of each title
+    // (a model that is not deterministic is then stopped early). Later tasks replay nothing: the
+    // exploration's finishing job replays every finding it reports twice, step by step
+    // (run/determinism.ts), which a replay here would only repeat (5-8% of a task's runs).
+    ...(first ? { fresh: () => runnerFor(spec) } : {}),
+    checkFirst: first,
     ...(limit !== undefined ? { budget: limit } : {}),
     ...(t.deadlineMs !== undefined ? { timeMs: Math.max(0, t.deadlineMs - Date.now()) } : {}),
   });
