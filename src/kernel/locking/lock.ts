@@ -6,7 +6,8 @@
  * ACCESS_ACQUIRE_SHARED, a release ACCESS_RELEASE (what a blocked acquirer waits for; it
  * proceeds only after it). Code that looks at the lock without waiting for it (a trylock,
  * *_is_locked()) can also run before or after a release, so it records ACCESS_ACQUIRE (it races
- * with every acquisition: it could have come before it) and ACCESS_READ, and a release that
+ * with every acquisition: it could have come before it) and ACCESS_READ (a trylock that fails
+ * because of the task's own hold only ACCESS_READ: nothing another task does changes it), and a release that
  * leaves the lock free also records ACCESS_WRITE: a failed trylock races with the release that
  * would have let it succeed. Releases are ordered after each other through the acquisitions between
  * them and nothing but these lookers reads the word, so plain lock/unlock programs get no
@@ -119,13 +120,24 @@ export function* tryAcquire(l: LockCore, shared: boolean): KGen<boolean> {
   m.access(l.id, ACCESS_READ);
   const ok = shared ? l.canShare(t) : l.canOwn(t);
   if (!ok) {
-    m.access(l.id, ACCESS_ACQUIRE);
+    // A trylock that fails because of the task's own hold fails whatever other tasks do: it has
+    // no acquisition to race with. Recording one would also make it the lock's last exclusive
+    // acquisition, in front of the task's real one, so a later acquirer by another task would race
+    // with this failure (a reversal that cannot run: the other task blocks behind the hold)
+    // instead of with the acquisition it has to go before (the bounded differential on an rwsem
+    // write trylock followed by a read trylock in the section).
+    if (!heldBy(l, t, shared)) m.access(l.id, ACCESS_ACQUIRE);
     return false;
   }
   lock_acquire(l.cls, l, shared ? 1 : 0, true);
   take(l, t, shared);
   lock_acquired(l.cls, l);
   return true;
+}
+
+/** Whether t's own hold keeps it from taking l (in the mode asked): then no other task can change that. */
+function heldBy(l: LockCore, t: Task, shared: boolean): boolean {
+  return l.owner === t || (!shared && l.readers.includes(t));
 }
 
 /** Releases a lock: a visible step. */
