@@ -31,7 +31,9 @@
  * not complete for the bounded space (BPOR, Coons, Musuvathi, McKinley, OOPSLA
  * 2013): a reversal that would cost a preemption over the bound is dropped at
  * its own point, and, as in BPOR, we then add it conservatively at the latest
- * earlier point where it fits the bound. This is a heuristic, not the BPOR
+ * earlier point where it fits the bound. Such a branch's sleeping siblings may cover
+ * its runs only in orders over the bound, so a sibling that would block one of its
+ * runs (sleep-set blocking) wakes and runs instead (DporRun.uncovered). This is a heuristic, not the BPOR
  * proof: with a bound, "complete" means "the bounded search finished", and
  * traces that need more than P preemptions in every linearisation are not
  * explored. A CPU held non-preemptibly is a lock on its run state (sim/machine.ts);
@@ -121,6 +123,8 @@ interface Node {
   readonly arrive: Map<number, Footprint> | null;
   /** Footprint (union over all runs) of the step each explored pid took from here. */
   readonly fps: Map<number, Footprint>;
+  /** Alternatives re-added conservatively (a reversal over the bound at its own point). */
+  wide: Set<number> | null;
 }
 
 /**
@@ -446,6 +450,7 @@ export class Dpor implements SearchStrategy {
         sleep,
         arrive: null,
         fps: new Map(),
+        wide: null,
       };
     }
     const n: Node = {
@@ -465,6 +470,7 @@ export class Dpor implements SearchStrategy {
       sleep: new Map(),
       arrive,
       fps: new Map(),
+      wide: null,
     };
     for (let v = 1; v < p.options; v++) if (this.fits(n, v)) n.todo.push(v);
     return n;
@@ -750,7 +756,7 @@ export class Dpor implements SearchStrategy {
     for (let d = start; d >= 0; d--) {
       const nd = this.nodes[d] as Node;
       if (nd.kind !== 'schedule') continue;
-      if (this.addAt(d, initials)) return;
+      if (this.addAt(d, initials, true)) return;
     }
   }
 
@@ -764,7 +770,7 @@ export class Dpor implements SearchStrategy {
   }
 
   /** Adds one of `initials` at node d unless one is already covered; returns whether it is covered now. */
-  private addAt(d: number, initials: readonly number[]): boolean {
+  private addAt(d: number, initials: readonly number[], conservative = false): boolean {
     const n = this.nodes[d] as Node;
     for (const q of initials)
       if (n.chosen === q || n.done.includes(q) || n.todo.includes(q) || n.sleep.has(q)) return true;
@@ -772,7 +778,10 @@ export class Dpor implements SearchStrategy {
       if (!n.enabled.includes(q) || !this.fits(n, q)) continue;
       // Above the subtree root, whoever owns that node decides (SplitTree.claim).
       if (d < this.frozen) this.proposals.push({ depth: d, initials: [...initials] });
-      else n.todo.push(q);
+      else {
+        n.todo.push(q);
+        if (conservative) (n.wide ??= new Set()).add(q);
+      }
       return true;
     }
     return false;
@@ -808,6 +817,18 @@ function joinInto(into: Int32Array, clocks: Int32Array, base: number, width: num
     const f = clocks[base + k] as number;
     if (f > (into[k] as number)) into[k] = f;
   }
+}
+
+/**
+ * A sleep set entry's footprint has this key (never an object id) when a conservatively re-added
+ * branch sleeps on it: it wakes instead of blocking the run (DporRun.uncovered).
+ */
+const UNCOVERED = -1;
+
+function uncoveredCopy(fp: Footprint | undefined): Footprint {
+  const out = new Map(fp ?? []);
+  out.set(UNCOVERED, 0);
+  return out;
 }
 
 /** The sleep set of a node reached with none (shared, never changed: a node's sleep set is read only). */
@@ -882,7 +903,13 @@ class DporRun implements Strategy {
         this.sleepShared = true;
       } else {
         const s = new Map(n.sleep);
-        for (const q of n.done) if (q !== n.chosen) s.set(q, n.fps.get(q) ?? new Map());
+        // A branch re-added conservatively exists because the order it stands for is over the
+        // bound where the race was: the siblings it sleeps on may cover its runs only in orders
+        // over the bound too. They sleep as usual (a step that conflicts wakes them), but one
+        // that would block the run (the run would be abandoned) wakes instead (DporRun.uncovered).
+        const wide = n.wide?.has(n.chosen) ?? false;
+        for (const q of n.done)
+          if (q !== n.chosen) s.set(q, wide ? uncoveredCopy(n.fps.get(q)) : (n.fps.get(q) ?? new Map()));
         this.sleep = s;
         this.sleepShared = false;
       }
@@ -893,6 +920,11 @@ class DporRun implements Strategy {
       if (this.sleep.has(v)) this.ownSleep().delete(v);
     } else if (p.fault && v !== 0) this.faults++;
     return v;
+  }
+
+  /** Whether sleeping task q is one a conservatively re-added branch sleeps on (see choose). */
+  private uncovered(q: number): boolean {
+    return this.sleep.get(q)?.has(UNCOVERED) ?? false;
   }
 
   /** this.sleep, for a node to keep as it is now (the run copies it before it changes it). */
@@ -917,6 +949,8 @@ class DporRun implements Strategy {
       if (sleep.has(q)) continue;
       if (this.d.fits(n, q)) return q;
     }
+    // Every task that fits is asleep: one whose cover is not certain within the bound wakes and runs.
+    for (const q of p.enabled) if (this.uncovered(q) && this.d.fits(n, q)) return q;
     this.stopped = true;
     throw new StopRun('every continuation is asleep or over the preemption bound');
   }
@@ -941,9 +975,13 @@ class DporRun implements Strategy {
       if (!u) n.fps.set(s.pid, (u = new Map()));
       log.mergeInto(k, u);
     } else if (this.sleep.has(s.pid)) {
-      // A forced step of a sleeping task: everything from here was explored already.
-      this.stopped = true;
-      throw new StopRun('forced step of a sleeping task');
+      // A forced step of a sleeping task: everything from here was explored already, unless its
+      // cover is not certain within the bound (then it wakes and the run goes on).
+      if (this.uncovered(s.pid)) this.ownSleep().delete(s.pid);
+      else {
+        this.stopped = true;
+        throw new StopRun('forced step of a sleeping task');
+      }
     }
     if (this.sleep.size === 0) return;
     const sleep = this.sleep;

@@ -154,7 +154,7 @@ test(`differential: unbounded DPOR reaches every outcome exhaustive enumeration 
  * (110 programs each): at bound 2, the bound of every verdict, none is missed since a trylock that
  * fails because of its own task's hold records no acquisition (seed 4 and 6 each had one: an rwsem
  * write trylock, then a read trylock in its section, against another task's down_write); at bound
- * 1, 20 programs are missed. The bound-1 comparison is todo until bounded DPOR is complete there.
+ * 1, 14 programs are missed. The bound-1 comparison is todo until bounded DPOR is complete there.
  */
 test('differential: DPOR under preemption bound 2 reaches every outcome bounded exhaustive enumeration reaches (seed 4)', (t) => {
   const r = runSuite({ seed: 4, general: 60, focused: 40, prims: 10, maxExecutions: MAX_EXECUTIONS, preemptions: 2 });
