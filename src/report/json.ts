@@ -95,6 +95,17 @@ export type ReplayJson = z.infer<typeof ReplayJsonSchema>;
 
 const CatalogValue = z.union([z.string(), z.number(), z.boolean()]);
 
+/** A scenario parameter or a variant knob: name, type, default, allowed values. */
+const CatalogSetting = z.object({
+  name: z.string(),
+  type: z.string(),
+  default: CatalogValue,
+  choices: z.array(CatalogValue).optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  description: z.string().optional(),
+});
+
 /**
  * `kernsim list --json` (run/catalog.ts): the scenarios, the variants with their knobs and the
  * configs with their options.
@@ -111,34 +122,14 @@ export const CatalogJsonSchema = z
         variants: z.array(z.string()),
         configs: z.array(z.string()),
         /** Scenario parameters (`--param name=value`): name, type, default, allowed values. */
-        params: z.array(
-          z.object({
-            name: z.string(),
-            type: z.string(),
-            default: CatalogValue,
-            choices: z.array(CatalogValue).optional(),
-            min: z.number().optional(),
-            max: z.number().optional(),
-            description: z.string().optional(),
-          }),
-        ),
+        params: z.array(CatalogSetting),
       }),
     ),
     variants: z.array(
       z.object({
         name: z.string(),
         description: z.string(),
-        knobs: z.array(
-          z.object({
-            name: z.string(),
-            type: z.string(),
-            default: CatalogValue,
-            choices: z.array(CatalogValue).optional(),
-            min: z.number().optional(),
-            max: z.number().optional(),
-            description: z.string().optional(),
-          }),
-        ),
+        knobs: z.array(CatalogSetting),
         /** A scenario's own variant (defineVariant): that scenario; absent for a built-in one. */
         scenario: z.string().optional(),
         /** The variant it is based on. */
