@@ -167,6 +167,10 @@ export function registerFleet(program: Command): void {
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        // A connection or thread the libraries keep open after the worker is done (a Redis that
+        // went away mid-command) must not keep the process alive: it exits with its status soon
+        // after (an unref'd timer never delays a normal exit).
+        setTimeout(() => process.exit(), 2_000).unref();
       }
     });
 }

@@ -425,10 +425,27 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
     await Promise.race([stopped, lost]);
   } finally {
     clearTimeout(idleTimer);
-    await Promise.race([worker.close(), lost.catch(() => {})]);
-    for (const r of runners.values()) await r.close();
-    for (const ex of executors.values()) await ex.close();
+    // With Redis gone, closing waits on nothing that can answer: the threads get a few seconds
+    // to finish what they hold, then the worker reports the loss anyway (its jobs go back to
+    // the queue when their locks expire), never a hang.
+    const cleanup = (async () => {
+      await Promise.race([worker.close(), lost.catch(() => {})]);
+      for (const r of runners.values()) await r.close();
+      for (const ex of executors.values()) await ex.close();
+    })();
+    let givenUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      cleanup,
+      lost.then(
+        () => {},
+        () => new Promise<void>((resolve) => void (givenUp = setTimeout(resolve, CLEANUP_MS))),
+      ),
+    ]);
+    clearTimeout(givenUp);
     client.disconnect();
   }
   return ran;
 }
+
+/** How long a worker that lost Redis waits for its threads before it gives up on them. */
+const CLEANUP_MS = 5_000;
