@@ -615,7 +615,7 @@ export class Machine {
 
   private execute(t: Task): void {
     this.current = t;
-    this.footprint.length = 0;
+    this.footprint = [];
     if (this.trace) this.emit({ type: 'step', task: t, index: this.stepIndex } as SimEvent);
     // A step runs only while no other task holds its CPU non-preemptibly: the first step of a task
     // that was kept off its CPU by such a hold is a shared acquisition of the CPU's run state, so it
