@@ -20,3 +20,26 @@ export function numArg(v: string): number {
 export function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
+
+/** What `kernsim check` and `kernsim fleet run --check` take from their shared options: the matrix's filters and bounds. */
+export function checkMatrixOptions(o: {
+  readonly scenario: string[];
+  readonly variant: string[];
+  readonly config: string[];
+  readonly set: string[];
+  readonly preemptions?: number | undefined;
+  readonly faults?: number | undefined;
+  readonly watchdogMs?: number | undefined;
+  readonly shrink?: boolean | undefined;
+}) {
+  return {
+    scenarios: o.scenario,
+    variants: o.variant,
+    configs: o.config,
+    sets: o.set,
+    ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
+    ...(o.faults !== undefined ? { faults: o.faults } : {}),
+    watchdogMs: o.watchdogMs,
+    shrink: o.shrink ?? false,
+  };
+}

@@ -5,7 +5,7 @@
  * 1 when one does not, 2 on bad input. The matrix itself is run/matrix.ts (imported when the
  * command runs: `kernsim list` and `--help` load none of it).
  */
-import { intArg, collect } from './args.js';
+import { checkMatrixOptions, collect, intArg } from './args.js';
 import { availableParallelism } from 'node:os';
 import type { Command } from '@commander-js/extra-typings';
 import pc from 'picocolors';
@@ -144,16 +144,9 @@ export function registerCheck(program: Command): void {
         jobs = c.jobs;
       }
       const opts = {
-        scenarios: o.scenario,
-        variants: o.variant,
-        configs: o.config,
-        sets: o.set,
-        ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
-        ...(o.faults !== undefined ? { faults: o.faults } : {}),
+        ...checkMatrixOptions(o),
         ...(jobs !== undefined ? { jobs } : {}),
         ...(o.verdicts !== undefined ? { verdicts: o.verdicts } : {}),
-        watchdogMs: o.watchdogMs,
-        shrink: o.shrink ?? false,
       };
       if (sharded(o))
         return checkShard(opts, {

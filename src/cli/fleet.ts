@@ -3,7 +3,7 @@
  * worker processes on any number of machines through BullMQ on Redis (src/fleet/fleet.ts).
  * BullMQ is only loaded when a fleet command runs.
  */
-import { intArg, numArg, collect } from './args.js';
+import { checkMatrixOptions, collect, intArg, numArg } from './args.js';
 import { type Command, Option } from '@commander-js/extra-typings';
 import pc from 'picocolors';
 import type { FleetProgress } from '../fleet/fleet.js';
@@ -90,20 +90,7 @@ export function registerFleet(program: Command): void {
       if (o.check) {
         if (o.param.length > 0) throw new UsageError('fleet run: --param is for one exploration (not with --check)');
         const { DEFAULT_VERDICTS } = await import('../run/matrix.js');
-        const r = await fleetCheck(
-          {
-            scenarios: o.scenario,
-            variants: o.variant,
-            configs: o.config,
-            sets: o.set,
-            ...(o.preemptions !== undefined ? { preemptions: o.preemptions } : {}),
-            ...(o.faults !== undefined ? { faults: o.faults } : {}),
-            verdicts: o.verdicts ?? DEFAULT_VERDICTS,
-            watchdogMs: o.watchdogMs,
-            shrink: o.shrink ?? false,
-          },
-          run,
-        );
+        const r = await fleetCheck({ ...checkMatrixOptions(o), verdicts: o.verdicts ?? DEFAULT_VERDICTS }, run);
         if (process.stderr.isTTY && !o.json) process.stderr.write('\n');
         process.stdout.write(o.json ? checkJson(r) : formatCheck(r, color));
         process.exitCode = stopRequested() ? INTERRUPTED_STATUS : checkStatus(r);

@@ -16,7 +16,7 @@ import { type ExplorationRequest, finishExploration } from '../run/exploration.j
 import { makeExecutor } from '../run/executor.js';
 import { DEFAULTS } from '../run/options.js';
 import { specFor } from '../run/spec.js';
-import type { WorkerTask } from '../run/worker.js';
+import type { WorkerSpec, WorkerTask } from '../run/worker.js';
 import { UsageError } from '../scenarios/index.js';
 import type { ExploreSpecJson } from './format.js';
 import {
@@ -63,14 +63,21 @@ export function exploreSpecJson(req: ExplorationRequest, spec: RunSpec): Explore
   };
 }
 
-/** The request back (for specFor and finishExploration). */
-export function requestOf(s: ExploreSpecJson): ExplorationRequest {
+/** What names the spec (scenario, variant, config, --set, --param), as a worker thread resolves it. */
+function workerSpecOf(s: ExploreSpecJson): WorkerSpec {
   return {
     scenario: s.scenario,
     variant: s.variant ?? undefined,
     config: s.config ?? undefined,
     sets: s.sets,
     params: s.params,
+  };
+}
+
+/** The request back (for specFor and finishExploration). */
+export function requestOf(s: ExploreSpecJson): ExplorationRequest {
+  return {
+    ...workerSpecOf(s),
     strategy: s.strategy,
     preemptions: s.preemptions,
     faults: s.faults,
@@ -97,13 +104,7 @@ export async function specOf(s: ExploreSpecJson): Promise<RunSpec> {
 /** The task of one tree node, as plain data (no stop buffer: what a fleet job carries). */
 export function taskFor(s: ExploreSpecJson, ref: TaskRef, deadline?: number): WorkerTask {
   return {
-    spec: {
-      scenario: s.scenario,
-      variant: s.variant ?? undefined,
-      config: s.config ?? undefined,
-      sets: s.sets,
-      params: s.params,
-    },
+    spec: workerSpecOf(s),
     strategy: s.strategy,
     preemptions: s.preemptions,
     faults: s.faults,
