@@ -62,8 +62,25 @@ export interface DporOptions {
   readonly splitting?: boolean;
 }
 
-/** A footprint as plain data: [object id, access mask] pairs. */
-export type FootprintData = readonly (readonly [number, number])[];
+/**
+ * A footprint as plain data: object id, access mask, object id, access mask, ... (one flat array:
+ * a split tree keeps thousands of them, and pairs cost an array each).
+ */
+export type FootprintData = readonly number[];
+
+/** A footprint as plain data (FootprintData). */
+export function footprintData(fp: Footprint | undefined): number[] {
+  const out: number[] = [];
+  if (fp) for (const [o, m] of fp) out.push(o, m);
+  return out;
+}
+
+/** A footprint from its plain data. */
+export function footprintOf(data: FootprintData): Footprint {
+  const fp: Footprint = new Map();
+  for (let i = 0; i < data.length; i += 2) fp.set(data[i] as number, data[i + 1] as number);
+  return fp;
+}
 
 /**
  * A subtree for parallel exploration: a node of the tree (reached by `prefix`) with the
@@ -82,9 +99,12 @@ export interface DporRoot {
   readonly sleep: readonly (readonly [number, FootprintData])[];
 }
 
-/** What a split or finished subtree tells the coordinator about a node (SplitTree). */
+/**
+ * What a split or finished subtree tells the coordinator about a node (SplitTree): the node at
+ * `depth` on the task's path (TaskNodes.path), so that the path is sent once, not once per node.
+ */
 export interface NodeDesc {
-  readonly prefix: readonly number[];
+  readonly depth: number;
   readonly kind: 'schedule' | 'data';
   readonly enabled: readonly number[];
   readonly current: number;
@@ -271,7 +291,7 @@ export class Dpor implements SearchStrategy {
   private readonly root: DporRoot | undefined;
   private readonly rootPrefix: readonly number[];
   /** The root node as it was when its subtree was finished (parallel exploration). */
-  finishedRoot: NodeDesc | null = null;
+  finishedRoot: TaskNodes | null = null;
   private started = false;
   private finished = false;
   readonly splitting: boolean;
@@ -325,7 +345,7 @@ export class Dpor implements SearchStrategy {
    * coordinator to place races reported against them later (SplitTree). Afterwards this instance
    * has nothing left to explore.
    */
-  takeRoots(): { roots: DporRoot[]; nodes: NodeDesc[] } {
+  takeRoots(): { roots: DporRoot[]; nodes: TaskNodes } {
     const roots: DporRoot[] = [];
     const descs: NodeDesc[] = [];
     for (let d = this.frozen; d < this.nodes.length; d++) {
@@ -341,21 +361,31 @@ export class Dpor implements SearchStrategy {
       if (!n.done.includes(n.chosen)) n.done.push(n.chosen);
       const desc = this.describe(d, todo);
       descs.push(desc);
-      if (todo.length > 0) roots.push({ prefix: desc.prefix, todo, done: desc.done, sleep: desc.sleep });
+      if (todo.length > 0) roots.push({ prefix: this.pathTo(d), todo, done: desc.done, sleep: desc.sleep });
     }
     this.finished = true;
-    return { roots, nodes: descs };
+    // Only nodes down to the deepest root can be a proposal's target (a race is placed above the
+    // root of the task that found it, and every task's root is a split's root or above one): the
+    // nodes below it are not sent (the task's own root is, for what was explored there).
+    const deepest = roots.length > 0 ? (roots[roots.length - 1] as DporRoot).prefix.length : this.frozen;
+    descs.length = deepest - this.frozen + 1;
+    return { roots, nodes: { path: this.pathTo(deepest), descs } };
+  }
+
+  /** The choices before depth d on the current path. */
+  private pathTo(d: number): number[] {
+    const prefix: number[] = [];
+    for (let k = 0; k < d; k++) prefix.push((this.nodes[k] as Node).chosen);
+    return prefix;
   }
 
   private describe(d: number, given: readonly number[]): NodeDesc {
     const n = this.nodes[d] as Node;
-    const prefix: number[] = [];
-    for (let k = 0; k < d; k++) prefix.push((this.nodes[k] as Node).chosen);
-    const done: [number, FootprintData][] = n.done.map((q) => [q, [...(n.fps.get(q) ?? [])]]);
+    const done: [number, FootprintData][] = n.done.map((q) => [q, footprintData(n.fps.get(q))]);
     const sl = n.kind === 'schedule' ? n.sleep : (n.arrive ?? new Map<number, Footprint>());
-    const sleep: [number, FootprintData][] = [...sl].map(([q, fp]) => [q, [...fp]]);
+    const sleep: [number, FootprintData][] = [...sl].map(([q, fp]) => [q, footprintData(fp)]);
     return {
-      prefix,
+      depth: d,
       kind: n.kind,
       enabled: n.enabled,
       current: n.current,
@@ -403,10 +433,10 @@ export class Dpor implements SearchStrategy {
   /** Makes a fresh node the subtree root: its alternatives, explored siblings and sleep set. */
   initRoot(n: Node, r: DporRoot): void {
     n.sleep.clear();
-    if (n.kind === 'schedule') for (const [q, fp] of r.sleep) n.sleep.set(q, new Map(fp));
+    if (n.kind === 'schedule') for (const [q, fp] of r.sleep) n.sleep.set(q, footprintOf(fp));
     for (const [q, fp] of r.done) {
       n.done.push(q);
-      if (n.kind === 'schedule') n.fps.set(q, new Map(fp));
+      if (n.kind === 'schedule') n.fps.set(q, footprintOf(fp));
     }
     n.todo.length = 0;
     n.todo.push(...r.todo);
@@ -502,7 +532,8 @@ export class Dpor implements SearchStrategy {
         this.analysedBelow = top.step;
         return true;
       }
-      if (nodes.length - 1 === this.frozen && this.root) this.finishedRoot = this.describe(this.frozen, []);
+      if (nodes.length - 1 === this.frozen && this.root)
+        this.finishedRoot = { path: [...this.rootPrefix], descs: [this.describe(this.frozen, [])] };
       nodes.pop();
     }
     return false;
@@ -887,7 +918,7 @@ class DporRun implements Strategy {
     if (d.isFrozen(depth)) {
       // The sleep set along the prefix is the root's business (rootAt).
     } else if (root && n.kind === 'data') {
-      this.sleep = new Map([...root.sleep].map(([q, fp]) => [q, new Map(fp)]));
+      this.sleep = new Map([...root.sleep].map(([q, fp]) => [q, footprintOf(fp)]));
       this.sleepShared = false;
       if (fresh) for (const [q, fp] of this.sleep) (n.arrive as Map<number, Footprint>).set(q, fp);
     } else if (n.kind === 'schedule') {
@@ -1006,24 +1037,49 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/** The nodes a task describes (a split's path, or its finished root): one path, each node by its depth on it. */
+export interface TaskNodes {
+  /** The choices from the exploration's root down the task's path (at least every described node's prefix). */
+  readonly path: readonly number[];
+  readonly descs: readonly NodeDesc[];
+}
+
+/** A node of the coordinator's tree: its children by choice, and what tasks described of it. */
+interface SplitNode {
+  children: Map<number, SplitNode> | null;
+  entry: SplitEntry | null;
+}
+
 interface SplitEntry {
   readonly desc: NodeDesc;
-  /** Alternatives explored from the node, with their step's footprint (merged over reports). */
-  readonly done: Map<number, Map<number, number>>;
+  /** Alternatives explored from the node, with their step's footprint (flat pairs, merged over reports). */
+  readonly done: Map<number, number[]>;
   /** Alternatives handed to subtree tasks (not yet reported done). */
   readonly given: Set<number>;
 }
 
+/** ORs footprint data `add` into `into` (both flat object id, mask pairs). */
+function mergeFootprintData(into: number[], add: FootprintData): void {
+  for (let i = 0; i < add.length; i += 2) {
+    const o = add[i] as number;
+    let j = 0;
+    while (j < into.length && into[j] !== o) j += 2;
+    if (j < into.length) into[j + 1] = (into[j + 1] as number) | (add[i + 1] as number);
+    else into.push(o, add[i + 1] as number);
+  }
+}
+
 /**
  * The coordinator's view of a split DPOR tree (parallel exploration): every node that subtree
- * tasks described (Dpor.takeRoots, Dpor.finishedRoot), keyed by its prefix, with what has been
- * explored or handed out there. Races a subtree reports against a node above its root (proposals)
- * are claimed here as sequential DPOR's addAt would place them: covered when one of the initials is
- * explored, handed out or asleep there; otherwise the first enabled initial within the bounds
- * becomes a new subtree root that sleeps on everything explored from the node.
+ * tasks described (Dpor.takeRoots, Dpor.finishedRoot), in a trie of choices (a node's prefix is
+ * its place: kept once, not per node), with what has been explored or handed out there. Races a
+ * subtree reports against a node above its root (proposals) are claimed here as sequential DPOR's
+ * addAt would place them: covered when one of the initials is explored, handed out or asleep
+ * there; otherwise the first enabled initial within the bounds becomes a new subtree root that
+ * sleeps on everything explored from the node.
  */
 export class SplitTree {
-  private readonly nodes = new Map<string, SplitEntry>();
+  private readonly top: SplitNode = { children: null, entry: null };
   private readonly bound: number;
   private readonly faultBudget: number;
 
@@ -1032,18 +1088,37 @@ export class SplitTree {
     this.faultBudget = opts.faults;
   }
 
-  /** Merges a node description (from a split, or a finished subtree's root). */
-  add(desc: NodeDesc): void {
-    const key = desc.prefix.join(',');
-    let e = this.nodes.get(key);
-    if (!e) this.nodes.set(key, (e = { desc, done: new Map(), given: new Set() }));
-    for (const [q, fp] of desc.done) {
-      let u = e.done.get(q);
-      if (!u) e.done.set(q, (u = new Map()));
-      for (const [o, m] of fp) u.set(o, (u.get(o) ?? 0) | m);
-      e.given.delete(q);
+  /** The trie node `depth` choices down `path`; made on the way when `make`, else null if never described. */
+  private at(path: readonly number[], depth: number, make: boolean): SplitNode | null {
+    let n = this.top;
+    for (let k = 0; k < depth; k++) {
+      const c = path[k] as number;
+      let next = n.children?.get(c);
+      if (!next) {
+        if (!make) return null;
+        next = { children: null, entry: null };
+        (n.children ??= new Map()).set(c, next);
+      }
+      n = next;
     }
-    for (const q of desc.given) if (!e.done.has(q)) e.given.add(q);
+    return n;
+  }
+
+  /** Merges the node descriptions of one task (a split, or a finished subtree's root). */
+  add(nodes: TaskNodes): void {
+    for (const desc of nodes.descs) {
+      if (desc.depth > nodes.path.length) throw new Error(`dpor: a node at depth ${desc.depth} below its task's path`);
+      const t = this.at(nodes.path, desc.depth, true) as SplitNode;
+      let e = t.entry;
+      if (!e) t.entry = e = { desc, done: new Map(), given: new Set() };
+      for (const [q, fp] of desc.done) {
+        let u = e.done.get(q);
+        if (!u) e.done.set(q, (u = []));
+        mergeFootprintData(u, fp);
+        e.given.delete(q);
+      }
+      for (const q of desc.given) if (!e.done.has(q)) e.given.add(q);
+    }
   }
 
   private fits(n: NodeDesc, v: number): boolean {
@@ -1056,27 +1131,29 @@ export class SplitTree {
    * node, holding that node's new alternatives in order.
    */
   claimAll(proposals: readonly { readonly prefix: readonly number[]; readonly proposal: Proposal }[]): DporRoot[] {
-    const byNode = new Map<string, { prefix: readonly number[]; todo: number[]; entry: SplitEntry }>();
+    const byNode = new Map<SplitEntry, { prefix: readonly number[]; todo: number[] }>();
     for (const { prefix, proposal } of proposals) {
-      const r = this.claim(prefix, proposal);
+      const r = this.claimAt(prefix, proposal);
       if (!r) continue;
-      const key = r.prefix.join(',');
-      const g = byNode.get(key);
-      if (g) g.todo.push(...r.todo);
-      else byNode.set(key, { prefix: r.prefix, todo: [...r.todo], entry: this.nodes.get(key) as SplitEntry });
+      const g = byNode.get(r.entry);
+      if (g) g.todo.push(r.alt);
+      else byNode.set(r.entry, { prefix: prefix.slice(0, proposal.depth), todo: [r.alt] });
     }
     const out: DporRoot[] = [];
-    for (const g of byNode.values()) {
-      const done: [number, FootprintData][] = [...g.entry.done].map(([x, fp]) => [x, [...fp]]);
-      out.push({ prefix: g.prefix, todo: g.todo, done, sleep: g.entry.desc.sleep });
-    }
+    for (const [e, g] of byNode) out.push({ prefix: g.prefix, todo: g.todo, done: doneData(e), sleep: e.desc.sleep });
     return out;
   }
 
   /** Places a proposal made by the subtree below `prefix`: a new subtree root, or null when covered. */
   claim(prefix: readonly number[], p: Proposal): DporRoot | null {
-    const key = prefix.slice(0, p.depth).join(',');
-    const e = this.nodes.get(key);
+    const r = this.claimAt(prefix, p);
+    return r
+      ? { prefix: prefix.slice(0, p.depth), todo: [r.alt], done: doneData(r.entry), sleep: r.entry.desc.sleep }
+      : null;
+  }
+
+  private claimAt(prefix: readonly number[], p: Proposal): { entry: SplitEntry; alt: number } | null {
+    const e = this.at(prefix, p.depth, false)?.entry;
     if (!e) throw new Error(`dpor: a proposal at depth ${p.depth} for a node no subtree described`);
     const n = e.desc;
     const asleep = (q: number): boolean => n.sleep.some(([s]) => s === q);
@@ -1084,9 +1161,13 @@ export class SplitTree {
     for (const q of p.initials) {
       if (!n.enabled.includes(q) || !this.fits(n, q)) continue;
       e.given.add(q);
-      const done: [number, FootprintData][] = [...e.done].map(([x, fp]) => [x, [...fp]]);
-      return { prefix: n.prefix, todo: [q], done, sleep: n.sleep };
+      return { entry: e, alt: q };
     }
     return null;
   }
+}
+
+/** What has been explored from a node, as a subtree root carries it. */
+function doneData(e: SplitEntry): [number, FootprintData][] {
+  return [...e.done].map(([x, fp]) => [x, [...fp]]);
 }

@@ -67,7 +67,18 @@ function haltOf(r: WorkerResult, prev: StopReason): StopReason {
  */
 export class DporPlan {
   private readonly tree: SplitTree;
+  /**
+   * Each task's result as totalResult adds it up: its counters and findings, not its split (roots,
+   * node descriptions) or proposals, which the tree and the round take when it comes in (kept, they
+   * made a long exploration's plan hundreds of MB).
+   */
   private readonly done: TaskDone[] = [];
+  /** The proposals of this round's tasks, with their roots' prefixes (placed when the round is over). */
+  private roundProposals: {
+    readonly id: readonly number[];
+    readonly prefix: readonly number[];
+    readonly proposals: WorkerResult['proposals'];
+  }[] = [];
   private readonly keys = new Set<string>();
   private round = 0;
   private outstanding = 0;
@@ -101,18 +112,18 @@ export class DporPlan {
     // Results are idempotent by task id: a task run twice (a retried job) counts once.
     if (this.keys.has(key)) return [];
     this.keys.add(key);
-    this.done.push({ ref, result: r });
+    this.done.push({ ref: { id: ref.id }, result: { ...r, proposals: [], roots: [], nodes: null } });
+    if (r.proposals.length > 0)
+      this.roundProposals.push({ id: ref.id, prefix: ref.root?.prefix ?? [], proposals: r.proposals });
     this.outstanding--;
-    for (const d of r.nodes) this.tree.add(d);
+    if (r.nodes) this.tree.add(r.nodes);
     this.stoppedBy = haltOf(r, this.stoppedBy);
     const next: TaskRef[] = [];
     if (this.stoppedBy === null) r.roots.forEach((root, i) => void next.push({ id: [...ref.id, i], root }));
     if (this.outstanding + next.length === 0 && this.stoppedBy === null) {
-      const w = this.round;
-      const mine = this.done.filter((x) => x.ref.id[0] === w).sort((a, b) => compareIds(a.ref.id, b.ref.id));
-      const proposals = mine.flatMap((x) =>
-        x.result.proposals.map((proposal) => ({ prefix: x.ref.root?.prefix ?? [], proposal })),
-      );
+      const mine = this.roundProposals.sort((a, b) => compareIds(a.id, b.id));
+      this.roundProposals = [];
+      const proposals = mine.flatMap((x) => x.proposals.map((proposal) => ({ prefix: x.prefix, proposal })));
       this.round++;
       this.tree.claimAll(proposals).forEach((root, i) => void next.push({ id: [this.round, i], root }));
     }

@@ -53,7 +53,7 @@ function hungResult(scenario: string, h: Hang, limitMs: number): WorkerResult {
     findings: [hangFinding(scenario, h, limitMs)],
     proposals: [],
     roots: [],
-    nodes: [],
+    nodes: null,
     budgetStopped: false,
     stats: {},
   };

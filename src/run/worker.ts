@@ -4,7 +4,7 @@
  * determinism check and shrinking) and a replay, so that every run of the model can happen on a
  * thread the watchdog can stop (run/watchdog.ts). Runs beat on the task's heartbeat.
  */
-import { Dpor, type DporRoot, type NodeDesc, type Proposal } from '../explore/dpor.js';
+import { Dpor, type DporRoot, type Proposal, type TaskNodes } from '../explore/dpor.js';
 import type { Finding } from '../explore/explorer.js';
 import type { FindingJson } from '../report/json.js';
 import { checkDeterminism } from './determinism.js';
@@ -120,8 +120,8 @@ export interface WorkerResult {
   readonly proposals: readonly Proposal[];
   /** dpor: the subtree roots the rest of the work was split into (after `split` executions). */
   readonly roots: readonly DporRoot[];
-  /** dpor: the nodes the split or the finished root describe, for the coordinator. */
-  readonly nodes: readonly NodeDesc[];
+  /** dpor: the nodes the split or the finished root describe, for the coordinator (null: none). */
+  readonly nodes: TaskNodes | null;
   /** dpor: stopped by `budget` (not split). */
   readonly budgetStopped: boolean;
   readonly stats: Record<string, number | string>;
@@ -160,7 +160,7 @@ export async function runTask(t: WorkerTask, resolved?: RunSpec): Promise<Worker
     findings: r.findings,
     proposals: dpor ? dpor.proposals : [],
     roots: split?.roots ?? [],
-    nodes: split?.nodes ?? (finished ? [finished] : []),
+    nodes: split?.nodes ?? finished ?? null,
     budgetStopped: t.budget !== undefined && r.stoppedBy === 'budget',
     stats: r.stats,
   };
