@@ -57,10 +57,19 @@ function workerUrl(): string {
 export function makeExecutor(o: ExecutorOptions): Executor {
   const ms = o.watchdogMs;
   if (o.jobs <= 1 && ms === undefined) {
+    // One job at a time: a task's runs yield to the event loop between slices (run/yielding.ts),
+    // and the tasks a split launches at once would otherwise all be under way together, each with
+    // its DPOR state alive (a long exploration's thread grew to over 1 GB). What a task explores
+    // does not depend on when it runs (run/plan.ts).
+    let last: Promise<unknown> = Promise.resolve();
     return {
       watchdogMs: undefined,
       jobs: 1,
-      run: async <J extends Job>(j: J) => ({ ok: (await runJob(j, o.spec)) as JobResult<J> }),
+      run: <J extends Job>(j: J): Promise<Outcome<JobResult<J>>> => {
+        const next = last.then(async () => ({ ok: (await runJob(j, o.spec)) as JobResult<J> }));
+        last = next.catch(() => {});
+        return next;
+      },
       close: async () => {},
     };
   }
