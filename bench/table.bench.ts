@@ -12,6 +12,7 @@ import { specFor } from '../src/run/spec.js';
 import { explore } from '../src/explore/explorer.js';
 import { RandomSearch } from '../src/explore/random.js';
 import { analysisFigure } from './dpor-analysis.bench.js';
+import { spaceText, stressCells, stressSpace } from './space.bench.js';
 import { fastCheckRate, lostUpdate, mutexCounter } from './fastcheck-peers.js';
 import { measureModel } from './model-steps.bench.js';
 import { measure as measureSteps } from './steps.bench.js';
@@ -149,6 +150,11 @@ export default async function main(): Promise<void> {
   } else {
     row('kernsim check, full matrix', 'not run (BENCH_FULL=1 runs it)', '<= 30 s wall, <= 500 MB');
     row('stress explored at its bound', 'not run (BENCH_FULL=1 runs it)', 'explored completely at its bound');
+  }
+  // Why stress is not explored completely: the size of its space (bench/space.bench.ts).
+  for (const [v, c, p, f] of stressCells.filter(([, , p]) => p === 0)) {
+    const fig = await stressSpace(v, c, p, f, 200);
+    row(`size of ${fig.cell}`, spaceText(fig), 'say how large, if too large to explore');
   }
 
   console.log('\n| what | measured | target |\n|---|---|---|');

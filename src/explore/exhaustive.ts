@@ -111,25 +111,7 @@ export class Exhaustive implements SearchStrategy {
 
   /** A new point at the end of the path, with its branches in order (the default continuation first). */
   extend(p: ChoicePoint, faults: number, preemptions: number): Point {
-    let branches: number[];
-    let costs: number[] = [];
-    if (p.kind === 'schedule') {
-      const first = p.currentEnabled ? p.current : (p.enabled[0] as number);
-      branches = [first, ...p.enabled.filter((q) => q !== first)];
-      costs = branches.map((q) => (isPreemption(p, q) ? 1 : 0));
-      const keep = branches.map((_, i) => preemptions + (costs[i] as number) <= this.bound);
-      branches = branches.filter((_, i) => keep[i]);
-      costs = costs.filter((_, i) => keep[i]);
-      if (branches.length === 0) {
-        // Every branch is over the bound (cannot happen: the first one costs nothing).
-        branches = [first];
-        costs = [0];
-      }
-    } else {
-      branches = [0];
-      const canFault = !p.fault || faults + 1 <= this.faultBudget;
-      if (canFault) for (let v = 1; v < p.options; v++) branches.push(v);
-    }
+    const { branches, costs } = branchesAt(p, faults, preemptions, this.bound, this.faultBudget);
     const pt: Point = {
       kind: p.kind,
       enabled: p.kind === 'schedule' ? [...p.enabled] : [],
@@ -197,6 +179,38 @@ class ExhaustiveRun implements Strategy {
   stepped(_s: StepRecord): void {
     if (this.pending) throw this.pending;
   }
+}
+
+/**
+ * The branches enumeration takes at a choice point, in order (the default continuation first: the
+ * running task when it can go on, else the lowest enabled pid; no fault), and each schedule
+ * branch's preemption cost: schedule branches within the preemption bound, data values within the
+ * fault budget.
+ */
+export function branchesAt(
+  p: ChoicePoint,
+  faults: number,
+  preemptions: number,
+  bound: number,
+  faultBudget: number,
+): { branches: number[]; costs: number[] } {
+  if (p.kind === 'data') {
+    const branches = [0];
+    if (!p.fault || faults + 1 <= faultBudget) for (let v = 1; v < p.options; v++) branches.push(v);
+    return { branches, costs: [] };
+  }
+  const first = p.currentEnabled ? p.current : (p.enabled[0] as number);
+  const branches: number[] = [];
+  const costs: number[] = [];
+  for (const q of [first, ...p.enabled.filter((x) => x !== first)]) {
+    const c = isPreemption(p, q) ? 1 : 0;
+    if (preemptions + c <= bound) {
+      branches.push(q);
+      costs.push(c);
+    }
+  }
+  // The first branch never costs a preemption, so there is always one.
+  return { branches, costs };
 }
 
 function sameList(a: readonly number[], b: readonly number[]): boolean {
