@@ -31,6 +31,7 @@ export type { CheckCellJson, CheckJson, FindingJson, JsonOutput, ReplayJson, Res
 
 export { type CatalogJson, CatalogJsonSchema } from '../report/json.js';
 export { catalog } from './catalog.js';
+export { type EstimateRequest, type SpaceEstimate, estimateSpace } from './estimate.js';
 export { type ReplayOptions, replay } from './replay-json.js';
 export type { CellResult, CheckOptions, CheckResult } from './matrix.js';
 export { DEFAULTS, type StrategyName } from './options.js';
