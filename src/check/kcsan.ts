@@ -80,7 +80,7 @@ function assign(into: Clock, from: Clock): void {
 
 /** An empty clock (every entry 0), keeping its backing store. */
 function clear(c: Clock | null): void {
-  if (c !== null) c.fill(0);
+  if (c !== null) for (let i = 0; i < c.length; i++) c[i] = 0;
 }
 
 /** Synchronisation state of one object: the clocks of its last write, reads since, acquisitions, releases. */

@@ -120,7 +120,9 @@ function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): voi
     const stack = stackOf(ev.task);
     for (let i = stack.length - 1; i >= 0; i--) {
       if ((stack[i] as Held).lock === ev.lock) {
-        stack.splice(i, 1);
+        // In place: splice() would allocate the array of removed elements.
+        for (let j = i + 1; j < stack.length; j++) stack[j - 1] = stack[j] as Held;
+        stack.pop();
         return;
       }
     }

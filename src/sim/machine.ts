@@ -180,6 +180,10 @@ export class Machine {
   private digestB = 0x12345678;
   /** Tasks by pid (pid 0 is the timer task). */
   private readonly byPid: Task[] = [];
+  /** The enabled pids of the step being scheduled (collectEnabled()), reused. */
+  private readonly enBuf: number[] = [];
+  /** The unstarted ones among them (collectUnstarted()), reused. */
+  private readonly unstartedBuf: number[] = [];
   private readonly schedPoint = {
     kind: 'schedule' as const,
     enabled: [] as readonly number[],
@@ -212,6 +216,13 @@ export class Machine {
 
   newId(): number {
     return this.nextId++;
+  }
+
+  /** n consecutive new ids (as n calls of newId()); returns the first. */
+  newIds(n: number): number {
+    const first = this.nextId;
+    this.nextId += n;
+    return first;
   }
 
   task(pid: number): Task | undefined {
@@ -398,7 +409,11 @@ export class Machine {
       this.timers.length = 0;
       return undefined;
     }
-    const [tm] = this.timers.splice(best, 1);
+    const timers = this.timers;
+    const tm = timers[best] as Timer;
+    // In place: splice() would allocate the array of removed elements.
+    for (let j = best + 1; j < timers.length; j++) timers[j - 1] = timers[j] as Timer;
+    timers.pop();
     this.liveTimers--;
     return tm;
   }
@@ -422,15 +437,33 @@ export class Machine {
     return true;
   }
 
+  /**
+   * The pids that may run now, in enBuf (reused from step to step: a strategy copies what it keeps
+   * of a schedule point's lists, see ChoicePoint).
+   */
   private collectEnabled(): number[] {
-    const en: number[] = [];
-    if (this.runnable(this.timerTask)) en.push(0);
+    const en = this.enBuf;
+    let n = 0;
+    if (this.runnable(this.timerTask)) en[n++] = 0;
     const ts = this.tasks;
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as Task;
-      if (this.runnable(t)) en.push(t.pid);
+      if (this.runnable(t)) en[n++] = t.pid;
     }
+    if (en.length !== n) en.length = n;
     return en;
+  }
+
+  /** The enabled pids whose start costs no preemption (startsFree()), in unstartedBuf. */
+  private collectUnstarted(en: readonly number[]): number[] {
+    const us = this.unstartedBuf;
+    let n = 0;
+    for (let i = 0; i < en.length; i++) {
+      const q = en[i] as number;
+      if (this.startsFree(this.byPid[q] as Task)) us[n++] = q;
+    }
+    if (us.length !== n) us.length = n;
+    return us;
   }
 
   private mix(v: number): void {
@@ -492,7 +525,7 @@ export class Machine {
         sp.current = cur;
         sp.currentEnabled = en.includes(cur);
         sp.step = this.stepIndex;
-        sp.unstarted = en.filter((q) => this.startsFree(this.byPid[q] as Task));
+        sp.unstarted = this.collectUnstarted(en);
         pid = this.strategy.choose(sp);
         if (!en.includes(pid)) throw new Error(`strategy chose pid ${pid}, not among [${en.join(',')}]`);
         this.choices.push(pid);

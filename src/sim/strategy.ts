@@ -6,7 +6,11 @@
  * another strategy that returns recorded outcomes.
  */
 
-/** Which task runs next. `enabled` are pids in increasing order; the answer is a pid. */
+/**
+ * Which task runs next. `enabled` are pids in increasing order; the answer is a pid. The point and
+ * its lists are the machine's, reused at every schedule point: valid during choose() only (a
+ * strategy copies what it keeps).
+ */
 export interface SchedulePoint {
   readonly kind: 'schedule';
   readonly enabled: readonly number[];

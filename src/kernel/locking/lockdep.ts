@@ -7,16 +7,24 @@ import { current, locationOf, machine } from '../../sim/index.js';
 import type { LockClass } from '../events.js';
 import { kconfig } from '../kernel.js';
 
-const classes = new Map<string, LockClass>();
+/** Removes list[i] in place (splice(i, 1) without the array of removed elements it returns). */
+function removeAt<T>(list: T[], i: number): void {
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j] as T;
+  list.pop();
+}
+
+/** Lock classes by type, then name (two look-ups of the strings as given: no key string built per lock). */
+const classes = new Map<string, Map<string, LockClass>>();
 let nextClass = 1;
 
 /** The lock class of a name (lockdep keys classes by the lock's static init site; we key by name). */
 export function lockClass(name: string, type: string, wait: string): LockClass {
-  const key = `${type}:${name}`;
-  let c = classes.get(key);
+  let byName = classes.get(type);
+  if (byName === undefined) classes.set(type, (byName = new Map<string, LockClass>()));
+  let c = byName.get(name);
   if (!c) {
     c = { id: nextClass++, name, type, wait };
-    classes.set(key, c);
+    byName.set(name, c);
   }
   return c;
 }
@@ -67,7 +75,7 @@ export function lock_release(cls: LockClass, lock: object): void {
   const t = current();
   for (let i = t.held.length - 1; i >= 0; i--) {
     if ((t.held[i] as { lock: object }).lock === lock) {
-      t.held.splice(i, 1);
+      removeAt(t.held, i);
       break;
     }
   }
