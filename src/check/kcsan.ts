@@ -92,6 +92,8 @@ interface SyncState {
   rel: Clock | null;
 }
 
+const NO_FRAMES: readonly string[] = [];
+
 /** One access as KCSAN keeps it: the pending accesses of a step, and the last ones per field and task. */
 class Access {
   code = 0;
@@ -108,7 +110,17 @@ class Access {
   obj: object | null = null;
   field = '';
   alloc: Allocation | null = null;
-  frames: readonly string[] = [];
+  frames: readonly string[] = NO_FRAMES;
+
+  /** Lets go of what the access refers to (the pool keeps the object). */
+  drop(): void {
+    this.task = null;
+    this.before = undefined;
+    this.after = undefined;
+    this.obj = null;
+    this.alloc = null;
+    this.frames = NO_FRAMES;
+  }
 
   copy(from: Access, epoch: number): void {
     this.write = from.write;
@@ -158,6 +170,13 @@ class Arena {
   readonly snaps: (readonly string[] | undefined)[] = [];
 
   reset(): void {
+    // The pooled copies of the last run's accesses let go of its tasks, objects and values (they
+    // kept that run's machine and all its kernel state alive until their slot was reused).
+    for (let i = 0; i < this.nfield; i++) {
+      const f = this.fieldPool[i] as FieldState;
+      for (const a of f.writes) a.drop();
+      for (const a of f.reads) a.drop();
+    }
     this.clocks.length = 0;
     this.dirty.length = 0;
     this.sync.length = 0;
