@@ -221,7 +221,8 @@ function installKcsan(log: RunLog): void {
   /** The accesses observed in the running step, in order (a pool, reused). */
   const pending: Access[] = [];
   let npending = 0;
-  const objNumbers = new WeakMap<object, number>();
+  /** Made at the first report that needs it (a WeakMap per run costs every run, and the GC). */
+  let objNumbers: WeakMap<object, number> | null = null;
   let nextObj = 0;
 
   function clockOf(pid: number): Clock {
@@ -507,6 +508,7 @@ function installKcsan(log: RunLog): void {
           const fa = fieldAddress(b, f);
           if (fa !== undefined) return BigInt(`0x${hexAddr(fa)}`);
         }
+        if (objNumbers === null) objNumbers = new WeakMap<object, number>();
         let n = objNumbers.get(o);
         if (n === undefined) objNumbers.set(o, (n = nextObj++));
         return 0xffffffff8f000000n + BigInt(n) * 0x40n;
