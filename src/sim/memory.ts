@@ -129,6 +129,8 @@ interface Meta {
   late: Map<string, number> | null;
   /** The proxy (the tracked object itself). */
   proxy: object;
+  /** The layer above's slot (trackedTag()). */
+  tag: unknown;
 }
 
 function fieldIdOf(meta: Meta, key: string): number | undefined {
@@ -282,6 +284,23 @@ export function rawOf<T extends object>(obj: T): T {
   return (metaOf.get(obj)?.target as T | undefined) ?? obj;
 }
 
+/**
+ * One slot per tracked object (or embedded object) for the layer above, read and written without
+ * an access: data about the object that lives and dies with it, without a WeakMap (see META).
+ * Undefined for an untracked object or an unset slot.
+ */
+export function trackedTag(obj: object): unknown {
+  return metaOf.get(obj)?.tag;
+}
+
+/** Sets obj's slot (trackedTag()); false, setting nothing, when obj is not tracked. */
+export function setTrackedTag(obj: object, v: unknown): boolean {
+  const meta = metaOf.get(obj);
+  if (meta === undefined) return false;
+  meta.tag = v;
+  return true;
+}
+
 export function isTracked(obj: unknown): boolean {
   return typeof obj === 'object' && obj !== null && metaOf.has(obj);
 }
@@ -381,7 +400,16 @@ function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
   }
   const m = machine();
   const firstId = m.newIds(keys.length);
-  const meta: Meta = { alloc, target: obj, base, shape: shapeOf(keys), firstId, late: null, proxy: obj };
+  const meta: Meta = {
+    alloc,
+    target: obj,
+    base,
+    shape: shapeOf(keys),
+    firstId,
+    late: null,
+    proxy: obj,
+    tag: undefined,
+  };
   const p = new Proxy(o, new TrackedHandler(meta)) as T;
   meta.proxy = p;
   (alloc as Allocation & { [METAS]: Meta[] })[METAS].push(meta);
