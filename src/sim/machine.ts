@@ -126,7 +126,8 @@ export class Machine {
   readonly endHooks: (() => void)[] = [];
   /**
    * Called after every step with the step's task and footprint (access codes, objectId * 8 + kind),
-   * for checkers that need the dependency order (KCSAN's happens-before).
+   * for checkers that need the dependency order (KCSAN's happens-before). The footprint array is
+   * the machine's, reused by the next step: valid during the call only.
    */
   readonly stepHooks: ((pid: number, accesses: readonly number[]) => void)[] = [];
   /**
@@ -144,7 +145,12 @@ export class Machine {
   current: Task;
   private nextId = 1;
   private nextPid = 1;
-  private footprint: number[] = [];
+  /**
+   * The running step's access codes: footprint[0..fpLen). One array for the whole run, written in
+   * place and cut to fpLen once the step is done (a fresh array per step was ~150 bytes per step).
+   */
+  private readonly footprint: number[] = [];
+  private fpLen = 0;
   /** Timers armed and neither fired nor cancelled. */
   private liveTimers = 0;
   private readonly timers: Timer[] = [];
@@ -276,7 +282,7 @@ export class Machine {
 
   /** Records an access of the running step (for dependency tracking). */
   access(id: number, kind: number): void {
-    this.footprint.push(id * 8 + kind);
+    this.footprint[this.fpLen++] = id * 8 + kind;
   }
 
   report(r: Omit<Report, 'step' | 'pid'>): void {
@@ -545,12 +551,13 @@ export class Machine {
       for (let q = 0; q < readySince.length; q++) if (readySince[q] !== -1 && enStamp[q] !== stamp) readySince[q] = -1;
       const t = this.byPid[pid] as Task;
       this.execute(t);
+      const fp = this.footprint;
+      if (fp.length !== this.fpLen) fp.length = this.fpLen;
       stepRec.index = this.stepIndex;
       stepRec.pid = pid;
-      stepRec.accesses = this.footprint;
+      stepRec.accesses = fp;
       stepRec.cpu = this.cpuIds[t.cpu] as number;
       this.mix(pid);
-      const fp = this.footprint;
       for (let i = 0; i < fp.length; i++) this.mix(fp[i] as number);
       this.strategy.stepped?.(stepRec);
       const sh = this.stepHooks;
@@ -648,7 +655,7 @@ export class Machine {
 
   private execute(t: Task): void {
     this.current = t;
-    this.footprint = [];
+    this.fpLen = 0;
     if (this.trace) this.emit({ type: 'step', task: t, index: this.stepIndex } as SimEvent);
     // A step runs only while no other task holds its CPU non-preemptibly: the first step of a task
     // that was kept off its CPU by such a hold is a shared acquisition of the CPU's run state, so it

@@ -64,7 +64,11 @@ export const ACCESS_RELEASE = 4;
 export interface StepRecord {
   readonly index: number;
   readonly pid: number;
-  /** Access codes of the step (objectId * 8 + kind), in program order; may repeat. */
+  /**
+   * Access codes of the step (objectId * 8 + kind), in program order; may repeat. The machine's
+   * array during a run (valid during stepped() only: copy what you keep); the records ended()
+   * gets own theirs.
+   */
   readonly accesses: readonly number[];
   /**
    * Object id of the run state of the CPU the step ran on. Every step could have been kept off
