@@ -168,6 +168,10 @@ class Arena {
   nsync = 0;
   /** The last frame snapshot per pid (shared while the stack is unchanged). */
   readonly snaps: (readonly string[] | undefined)[] = [];
+  /** The accesses observed in the running step, in order (a pool: a run uses the first ones). */
+  readonly pending: Access[] = [];
+  /** Field ids with state whose memory was freed in the running step. */
+  readonly dead: number[] = [];
 
   reset(): void {
     // The pooled copies of the last run's accesses let go of its tasks, objects and values (they
@@ -177,10 +181,14 @@ class Arena {
       for (const a of f.writes) a.drop();
       for (const a of f.reads) a.drop();
     }
+    for (const a of this.pending) a.drop();
+    this.dead.length = 0;
     this.clocks.length = 0;
     this.dirty.length = 0;
-    this.sync.length = 0;
-    this.fields.length = 0;
+    // Emptied in place: the next run indexes them by the same ids, and cutting them to length 0
+    // would free their stores for that run to grow again.
+    this.sync.fill(undefined);
+    this.fields.fill(undefined);
     this.snaps.length = 0;
     this.nfield = 0;
     this.nsync = 0;
@@ -215,11 +223,7 @@ function installKcsan(log: RunLog): void {
   if (!config.KCSAN) return;
 
   arena.reset();
-  const { clocks, dirty, sync, fields, snaps } = arena;
-  /** Field ids with state whose memory was freed in the running step. */
-  const dead: number[] = [];
-  /** The accesses observed in the running step, in order (a pool, reused). */
-  const pending: Access[] = [];
+  const { clocks, dirty, sync, fields, snaps, pending, dead } = arena;
   let npending = 0;
   /** Made at the first report that needs it (a WeakMap per run costs every run, and the GC). */
   let objNumbers: WeakMap<object, number> | null = null;
