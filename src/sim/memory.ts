@@ -390,9 +390,8 @@ class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
   }
 }
 
-function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
+function wrap<T extends object>(obj: T, alloc: Allocation, base: number, keys: string[] = Object.keys(obj)): T {
   const o = obj as Record<string, unknown>;
-  const keys = Object.keys(o);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
     const v = o[k];
@@ -437,7 +436,8 @@ function nextAddr(m: Machine, kind: string, size: number): number {
 export function track<T extends object>(obj: T, kind: string, label: string, size?: number): T {
   const m = machine();
   const t = m.current;
-  const sz = size ?? 8 * Math.max(1, Object.keys(obj).length);
+  const keys = Object.keys(obj);
+  const sz = size ?? 8 * Math.max(1, keys.length);
   const alloc: Allocation = {
     id: m.newId(),
     kind,
@@ -456,7 +456,7 @@ export function track<T extends object>(obj: T, kind: string, label: string, siz
     flags: {},
   };
   Object.defineProperty(alloc, METAS, { value: [] });
-  return wrap(obj, alloc, 0);
+  return wrap(obj, alloc, 0, keys);
 }
 
 /** Ends an allocation's life; later accesses go to the bad-access hook. */
