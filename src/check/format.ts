@@ -22,7 +22,8 @@ export class RunLog {
   /** lockdep's debug_locks: cleared after the first lockdep splat of the run. */
   debugLocks = true;
   dieCounter = 0;
-  private readonly staticAddrs = new WeakMap<object, number>();
+  /** Made at the first report that needs it (a WeakMap per run costs every run, and the GC). */
+  private staticAddrs: WeakMap<object, number> | null = null;
   private nextStatic = 0;
 
   /** Event handlers of every checker, by event type: one machine observer dispatches them all. */
@@ -100,6 +101,7 @@ export class RunLog {
   lockAddr(lock: object): string {
     const id = (lock as { id?: unknown }).id;
     if (typeof id === 'number') return `ffff8880${(0x10000000 + id * 0x40).toString(16).padStart(8, '0')}`;
+    if (this.staticAddrs === null) this.staticAddrs = new WeakMap<object, number>();
     let n = this.staticAddrs.get(lock);
     if (n === undefined) this.staticAddrs.set(lock, (n = this.nextStatic++));
     return `ffffffff${(0x8e000000 + n * 0x40).toString(16).padStart(8, '0')}`;

@@ -80,7 +80,7 @@ function assign(into: Clock, from: Clock): void {
 
 /** An empty clock (every entry 0), keeping its backing store. */
 function clear(c: Clock | null): void {
-  if (c !== null) c.fill(0);
+  if (c !== null) for (let i = 0; i < c.length; i++) c[i] = 0;
 }
 
 /** Synchronisation state of one object: the clocks of its last write, reads since, acquisitions, releases. */
@@ -91,6 +91,8 @@ interface SyncState {
   sh: Clock | null;
   rel: Clock | null;
 }
+
+const NO_FRAMES: readonly string[] = [];
 
 /** One access as KCSAN keeps it: the pending accesses of a step, and the last ones per field and task. */
 class Access {
@@ -108,7 +110,17 @@ class Access {
   obj: object | null = null;
   field = '';
   alloc: Allocation | null = null;
-  frames: readonly string[] = [];
+  frames: readonly string[] = NO_FRAMES;
+
+  /** Lets go of what the access refers to (the pool keeps the object). */
+  drop(): void {
+    this.task = null;
+    this.before = undefined;
+    this.after = undefined;
+    this.obj = null;
+    this.alloc = null;
+    this.frames = NO_FRAMES;
+  }
 
   copy(from: Access, epoch: number): void {
     this.write = from.write;
@@ -156,12 +168,27 @@ class Arena {
   nsync = 0;
   /** The last frame snapshot per pid (shared while the stack is unchanged). */
   readonly snaps: (readonly string[] | undefined)[] = [];
+  /** The accesses observed in the running step, in order (a pool: a run uses the first ones). */
+  readonly pending: Access[] = [];
+  /** Field ids with state whose memory was freed in the running step. */
+  readonly dead: number[] = [];
 
   reset(): void {
+    // The pooled copies of the last run's accesses let go of its tasks, objects and values (they
+    // kept that run's machine and all its kernel state alive until their slot was reused).
+    for (let i = 0; i < this.nfield; i++) {
+      const f = this.fieldPool[i] as FieldState;
+      for (const a of f.writes) a.drop();
+      for (const a of f.reads) a.drop();
+    }
+    for (const a of this.pending) a.drop();
+    this.dead.length = 0;
     this.clocks.length = 0;
     this.dirty.length = 0;
-    this.sync.length = 0;
-    this.fields.length = 0;
+    // Emptied in place: the next run indexes them by the same ids, and cutting them to length 0
+    // would free their stores for that run to grow again.
+    this.sync.fill(undefined);
+    this.fields.fill(undefined);
     this.snaps.length = 0;
     this.nfield = 0;
     this.nsync = 0;
@@ -196,13 +223,10 @@ function installKcsan(log: RunLog): void {
   if (!config.KCSAN) return;
 
   arena.reset();
-  const { clocks, dirty, sync, fields, snaps } = arena;
-  /** Field ids with state whose memory was freed in the running step. */
-  const dead: number[] = [];
-  /** The accesses observed in the running step, in order (a pool, reused). */
-  const pending: Access[] = [];
+  const { clocks, dirty, sync, fields, snaps, pending, dead } = arena;
   let npending = 0;
-  const objNumbers = new WeakMap<object, number>();
+  /** Made at the first report that needs it (a WeakMap per run costs every run, and the GC). */
+  let objNumbers: WeakMap<object, number> | null = null;
   let nextObj = 0;
 
   function clockOf(pid: number): Clock {
@@ -488,6 +512,7 @@ function installKcsan(log: RunLog): void {
           const fa = fieldAddress(b, f);
           if (fa !== undefined) return BigInt(`0x${hexAddr(fa)}`);
         }
+        if (objNumbers === null) objNumbers = new WeakMap<object, number>();
         let n = objNumbers.get(o);
         if (n === undefined) objNumbers.set(o, (n = nextObj++));
         return 0xffffffff8f000000n + BigInt(n) * 0x40n;

@@ -51,14 +51,34 @@ import {
 export { LockdepGraph, exportLockdepEdges, importLockdepEdges } from './lockdep_graph.js';
 export type { ClassKey, LockdepEdgeExport, RunRef } from './lockdep_graph.js';
 
+/** A held-stack entry, mutable so that released ones are reused (see heldPool). */
+class HeldEntry implements Held {
+  lock: object = NO_LOCK;
+  name = '';
+  at = '';
+  read = false;
+  step = 0;
+  ci = 0;
+  readMode: 0 | 1 | 2 = 0;
+  trylock = false;
+}
+
+const NO_LOCK = {};
+
+/**
+ * Released entries, reused by later acquisitions (an entry is only read while it is on a stack:
+ * the reports are formatted at once). A released entry lets go of its lock.
+ */
+const heldPool: HeldEntry[] = [];
+
 function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): void {
   const { m, config } = log;
   if (!config.PROVE_LOCKING) return;
   const run: RunRef = { index: runIndex, choices: m.choices };
-  const heldOf = new Map<Task, Held[]>();
+  const heldOf = new Map<Task, HeldEntry[]>();
   const rcuWarned = new Set<string>();
 
-  function stackOf(t: Task): Held[] {
+  function stackOf(t: Task): HeldEntry[] {
     let s = heldOf.get(t);
     if (!s) heldOf.set(t, (s = []));
     return s;
@@ -102,25 +122,31 @@ function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): voi
         if (!h.trylock) break;
       }
     }
-    if (!ev.sync)
-      stack.push({
-        lock: ev.lock,
-        name: ev.cls.name,
-        at: ev.at,
-        read: ev.read !== 0,
-        step: m.stepIndex,
-        ci: next,
-        readMode: ev.read,
-        trylock: ev.trylock,
-      });
+    if (!ev.sync) {
+      const h = heldPool.pop() ?? new HeldEntry();
+      h.lock = ev.lock;
+      h.name = ev.cls.name;
+      h.at = ev.at;
+      h.read = ev.read !== 0;
+      h.step = m.stepIndex;
+      h.ci = next;
+      h.readMode = ev.read;
+      h.trylock = ev.trylock;
+      stack.push(h);
+    }
   }
 
   function release(ev: LockReleaseEvent): void {
     if (!log.debugLocks) return;
     const stack = stackOf(ev.task);
     for (let i = stack.length - 1; i >= 0; i--) {
-      if ((stack[i] as Held).lock === ev.lock) {
-        stack.splice(i, 1);
+      const h = stack[i] as HeldEntry;
+      if (h.lock === ev.lock) {
+        // In place: splice() would allocate the array of removed elements.
+        for (let j = i + 1; j < stack.length; j++) stack[j - 1] = stack[j] as HeldEntry;
+        stack.pop();
+        h.lock = NO_LOCK;
+        heldPool.push(h);
         return;
       }
     }

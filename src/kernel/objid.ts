@@ -13,7 +13,19 @@
  */
 import { type Machine, machine, rawOf } from '../sim/index.js';
 
-const ids = new WeakMap<object, { readonly m: Machine; readonly id: number }>();
+/**
+ * The ids a machine gave, in a map of its own (a slot of Machine.ext): it lives and dies with the
+ * machine. One WeakMap for all machines, its entries holding their machine, kept up to ~25
+ * finished runs' machines (and all their kernel state) alive through statics that outlive a run
+ * (the entry of the last machine that used one), and every scavenge walked its ephemeron table.
+ */
+const OBJ_IDS = Symbol('obj-ids');
+
+function idsOf(m: Machine): Map<object, number> {
+  let ids = m.ext.get(OBJ_IDS) as Map<object, number> | undefined;
+  if (ids === undefined) m.ext.set(OBJ_IDS, (ids = new Map<object, number>()));
+  return ids;
+}
 
 /** Gives `obj` (a plain struct, before or after it is embedded in tracked memory) an object id now. */
 export function assign_obj_id<T extends object>(obj: T): T {
@@ -23,17 +35,19 @@ export function assign_obj_id<T extends object>(obj: T): T {
   } catch {
     return obj; // no machine yet: the first use assigns it
   }
-  ids.set(rawOf(obj), { m, id: m.newId() });
+  idsOf(m).set(rawOf(obj), m.newId());
   return obj;
 }
 
 /** The object id of a plain struct (assigned by its initialiser, or now). */
 export function obj_id(obj: object): number {
   const m = machine();
+  const ids = idsOf(m);
   const raw = rawOf(obj);
-  const e = ids.get(raw);
-  if (e !== undefined && e.m === m) return e.id;
-  const id = m.newId();
-  ids.set(raw, { m, id });
+  let id = ids.get(raw);
+  if (id === undefined) {
+    id = m.newId();
+    ids.set(raw, id);
+  }
   return id;
 }

@@ -13,7 +13,7 @@
  * knows nothing of what they are for (upper layers use them for user patches).
  */
 import { type Machine, type SimEvent, current, machine } from './machine.js';
-import type { KGen } from './task.js';
+import type { KGen, Task } from './task.js';
 
 const internal = new Set<string>();
 const kfuncs = new WeakSet<object>();
@@ -90,28 +90,19 @@ export function kfunc<A extends unknown[], R>(
   body: (...args: A) => KGen<R>,
   name: string = body.name,
 ): (...args: A) => KGen<R> {
+  // The generator keeps only what it needs across its yields (the entry and exit work is in
+  // enterFrame / leaveFrame): every local is a slot of each call's generator object.
   const wrapped = {
     *[name](...args: A): KGen<R> {
-      const m = machine();
-      const t = m.current;
-      const frames = t.frames;
-      frames.push(name);
-      const ar = t.args;
-      ar.push(frames.length, m.stepIndex, args);
-      // Trace-only: function entry/exit for the recorder (report/recorder.ts).
-      if (m.trace) m.emit({ type: 'enter', name, task: t } as SimEvent);
-      let r: R;
+      const t = enterFrame(name, args);
       // A named override (a patch) runs in this frame instead of the body.
-      const o = anyOverrides ? overrideOf(m, name) : undefined;
-      if (o === undefined) r = yield* body(...args);
-      else r = (yield* (o as unknown as (b: typeof body, ...a: A) => KGen<R>)(body, ...args)) as R;
-      frames.pop();
-      // This frame's slots, and those of frames that threw past their pop (not popped either).
-      while (ar.length > 0 && (ar[ar.length - 3] as number) > frames.length) ar.length -= 3;
-      if (m.trace) m.emit({ type: 'exit', name, task: t } as SimEvent);
-      const sc = t.scoped;
-      while (sc.length > 0 && (sc[sc.length - 1] as { depth: number }).depth > frames.length)
-        (sc.pop() as { release: () => void }).release();
+      const o = anyOverrides ? overrideOf(machine(), name) : undefined;
+      const g =
+        o === undefined
+          ? body(...args)
+          : ((o as unknown as (b: typeof body, ...a: A) => KGen<unknown>)(body, ...args) as KGen<R>);
+      const r = yield* g;
+      leaveFrame(t, name);
       return r;
     },
   }[name];
@@ -119,6 +110,32 @@ export function kfunc<A extends unknown[], R>(
   kfuncs.add(wrapped);
   kfuncNames.add(name);
   return wrapped;
+}
+
+/** A kfunc's entry: pushes its frame and its argument slots on the current task. */
+function enterFrame(name: string, args: unknown[]): Task {
+  const m = machine();
+  const t = m.current;
+  const frames = t.frames;
+  frames.push(name);
+  t.args.push(frames.length, m.stepIndex, args);
+  // Trace-only: function entry/exit for the recorder (report/recorder.ts).
+  if (m.trace) m.emit({ type: 'enter', name, task: t } as SimEvent);
+  return t;
+}
+
+/** A kfunc's return: pops its frame, then releases what lived in it. */
+function leaveFrame(t: Task, name: string): void {
+  const frames = t.frames;
+  frames.pop();
+  // This frame's slots, and those of frames that threw past their pop (not popped either).
+  const ar = t.args;
+  while (ar.length > 0 && (ar[ar.length - 3] as number) > frames.length) ar.length -= 3;
+  const m = machine();
+  if (m.trace) m.emit({ type: 'exit', name, task: t } as SimEvent);
+  const sc = t.scoped;
+  while (sc.length > 0 && (sc[sc.length - 1] as { depth: number }).depth > frames.length)
+    (sc.pop() as { release: () => void }).release();
 }
 
 /** Same as kfunc, but marks the function as machinery. */

@@ -126,7 +126,8 @@ export class Machine {
   readonly endHooks: (() => void)[] = [];
   /**
    * Called after every step with the step's task and footprint (access codes, objectId * 8 + kind),
-   * for checkers that need the dependency order (KCSAN's happens-before).
+   * for checkers that need the dependency order (KCSAN's happens-before). The footprint array is
+   * the machine's, reused by the next step: valid during the call only.
    */
   readonly stepHooks: ((pid: number, accesses: readonly number[]) => void)[] = [];
   /**
@@ -144,7 +145,12 @@ export class Machine {
   current: Task;
   private nextId = 1;
   private nextPid = 1;
-  private footprint: number[] = [];
+  /**
+   * The running step's access codes: footprint[0..fpLen). One array for the whole run, written in
+   * place and cut to fpLen once the step is done (a fresh array per step was ~150 bytes per step).
+   */
+  private readonly footprint: number[] = [];
+  private fpLen = 0;
   /** Timers armed and neither fired nor cancelled. */
   private liveTimers = 0;
   private readonly timers: Timer[] = [];
@@ -180,6 +186,10 @@ export class Machine {
   private digestB = 0x12345678;
   /** Tasks by pid (pid 0 is the timer task). */
   private readonly byPid: Task[] = [];
+  /** The enabled pids of the step being scheduled (collectEnabled()), reused. */
+  private readonly enBuf: number[] = [];
+  /** The unstarted ones among them (collectUnstarted()), reused. */
+  private readonly unstartedBuf: number[] = [];
   private readonly schedPoint = {
     kind: 'schedule' as const,
     enabled: [] as readonly number[],
@@ -212,6 +222,13 @@ export class Machine {
 
   newId(): number {
     return this.nextId++;
+  }
+
+  /** n consecutive new ids (as n calls of newId()); returns the first. */
+  newIds(n: number): number {
+    const first = this.nextId;
+    this.nextId += n;
+    return first;
   }
 
   task(pid: number): Task | undefined {
@@ -265,7 +282,7 @@ export class Machine {
 
   /** Records an access of the running step (for dependency tracking). */
   access(id: number, kind: number): void {
-    this.footprint.push(id * 8 + kind);
+    this.footprint[this.fpLen++] = id * 8 + kind;
   }
 
   report(r: Omit<Report, 'step' | 'pid'>): void {
@@ -398,7 +415,11 @@ export class Machine {
       this.timers.length = 0;
       return undefined;
     }
-    const [tm] = this.timers.splice(best, 1);
+    const timers = this.timers;
+    const tm = timers[best] as Timer;
+    // In place: splice() would allocate the array of removed elements.
+    for (let j = best + 1; j < timers.length; j++) timers[j - 1] = timers[j] as Timer;
+    timers.pop();
     this.liveTimers--;
     return tm;
   }
@@ -422,15 +443,33 @@ export class Machine {
     return true;
   }
 
+  /**
+   * The pids that may run now, in enBuf (reused from step to step: a strategy copies what it keeps
+   * of a schedule point's lists, see ChoicePoint).
+   */
   private collectEnabled(): number[] {
-    const en: number[] = [];
-    if (this.runnable(this.timerTask)) en.push(0);
+    const en = this.enBuf;
+    let n = 0;
+    if (this.runnable(this.timerTask)) en[n++] = 0;
     const ts = this.tasks;
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as Task;
-      if (this.runnable(t)) en.push(t.pid);
+      if (this.runnable(t)) en[n++] = t.pid;
     }
+    if (en.length !== n) en.length = n;
     return en;
+  }
+
+  /** The enabled pids whose start costs no preemption (startsFree()), in unstartedBuf. */
+  private collectUnstarted(en: readonly number[]): number[] {
+    const us = this.unstartedBuf;
+    let n = 0;
+    for (let i = 0; i < en.length; i++) {
+      const q = en[i] as number;
+      if (this.startsFree(this.byPid[q] as Task)) us[n++] = q;
+    }
+    if (us.length !== n) us.length = n;
+    return us;
   }
 
   private mix(v: number): void {
@@ -492,7 +531,7 @@ export class Machine {
         sp.current = cur;
         sp.currentEnabled = en.includes(cur);
         sp.step = this.stepIndex;
-        sp.unstarted = en.filter((q) => this.startsFree(this.byPid[q] as Task));
+        sp.unstarted = this.collectUnstarted(en);
         pid = this.strategy.choose(sp);
         if (!en.includes(pid)) throw new Error(`strategy chose pid ${pid}, not among [${en.join(',')}]`);
         this.choices.push(pid);
@@ -512,12 +551,13 @@ export class Machine {
       for (let q = 0; q < readySince.length; q++) if (readySince[q] !== -1 && enStamp[q] !== stamp) readySince[q] = -1;
       const t = this.byPid[pid] as Task;
       this.execute(t);
+      const fp = this.footprint;
+      if (fp.length !== this.fpLen) fp.length = this.fpLen;
       stepRec.index = this.stepIndex;
       stepRec.pid = pid;
-      stepRec.accesses = this.footprint;
+      stepRec.accesses = fp;
       stepRec.cpu = this.cpuIds[t.cpu] as number;
       this.mix(pid);
-      const fp = this.footprint;
       for (let i = 0; i < fp.length; i++) this.mix(fp[i] as number);
       this.strategy.stepped?.(stepRec);
       const sh = this.stepHooks;
@@ -615,7 +655,7 @@ export class Machine {
 
   private execute(t: Task): void {
     this.current = t;
-    this.footprint = [];
+    this.fpLen = 0;
     if (this.trace) this.emit({ type: 'step', task: t, index: this.stepIndex } as SimEvent);
     // A step runs only while no other task holds its CPU non-preemptibly: the first step of a task
     // that was kept off its CPU by such a hold is a shared acquisition of the CPU's run state, so it

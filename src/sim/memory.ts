@@ -77,13 +77,66 @@ const BAD_ACCESS = Symbol('bad-access');
 const ACCESS_OBSERVER = Symbol('access-observer');
 const ADDR = Symbol('next-addr');
 
+/**
+ * The field positions of one key list (Object.keys() order): shared by every object wrapped with the
+ * same keys in the same order, found through a trie of key lists, so that wrapping an object builds
+ * no map of its own (a Map per tracked object was ~280 bytes per model step).
+ */
+interface Shape {
+  readonly index: ReadonlyMap<string, number>;
+  readonly keys: readonly string[];
+}
+
+class ShapeNode {
+  readonly next = new Map<string, ShapeNode>();
+  shape: Shape | null = null;
+}
+
+const shapeRoot = new ShapeNode();
+/** Key lists longer than this get a Shape of their own (the trie stays small). */
+const MAX_SHARED_KEYS = 32;
+
+function newShape(keys: readonly string[]): Shape {
+  const index = new Map<string, number>();
+  for (let i = 0; i < keys.length; i++) index.set(keys[i] as string, i);
+  return { index, keys };
+}
+
+function shapeOf(keys: readonly string[]): Shape {
+  if (keys.length > MAX_SHARED_KEYS) return newShape(keys);
+  let n = shapeRoot;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    let c = n.next.get(k);
+    if (c === undefined) n.next.set(k, (c = new ShapeNode()));
+    n = c;
+  }
+  if (n.shape === null) n.shape = newShape(keys.slice());
+  return n.shape;
+}
+
+/**
+ * A tracked object's metadata. Its fields' ids: the keys it was wrapped with have firstId + their
+ * position (consecutive ids, handed out at the wrap), keys first written later get one each when
+ * first touched (in `late`, in that order).
+ */
 interface Meta {
   readonly alloc: Allocation;
   readonly target: object;
   readonly base: number;
-  readonly fieldIds: Map<string | symbol, number>;
+  readonly shape: Shape;
+  readonly firstId: number;
+  late: Map<string, number> | null;
   /** The proxy (the tracked object itself). */
   proxy: object;
+  /** The layer above's slot (trackedTag()). */
+  tag: unknown;
+}
+
+function fieldIdOf(meta: Meta, key: string): number | undefined {
+  const i = meta.shape.index.get(key);
+  if (i !== undefined) return meta.firstId + i;
+  return meta.late === null ? undefined : meta.late.get(key);
 }
 
 /** The instrumentation of the accesses being made now (marked() / unchecked() set it around theirs). */
@@ -189,7 +242,7 @@ function observe(
   mode = accessMode,
 ): void {
   const r = record;
-  r.id = meta.fieldIds.get(key) as number;
+  r.id = fieldIdOf(meta, key) as number;
   r.write = write;
   r.mode = mode;
   r.before = before;
@@ -231,6 +284,23 @@ export function rawOf<T extends object>(obj: T): T {
   return (metaOf.get(obj)?.target as T | undefined) ?? obj;
 }
 
+/**
+ * One slot per tracked object (or embedded object) for the layer above, read and written without
+ * an access: data about the object that lives and dies with it, without a WeakMap (see META).
+ * Undefined for an untracked object or an unset slot.
+ */
+export function trackedTag(obj: object): unknown {
+  return metaOf.get(obj)?.tag;
+}
+
+/** Sets obj's slot (trackedTag()); false, setting nothing, when obj is not tracked. */
+export function setTrackedTag(obj: object, v: unknown): boolean {
+  const meta = metaOf.get(obj);
+  if (meta === undefined) return false;
+  meta.tag = v;
+  return true;
+}
+
 export function isTracked(obj: unknown): boolean {
   return typeof obj === 'object' && obj !== null && metaOf.has(obj);
 }
@@ -268,10 +338,11 @@ function offsetOf(meta: Meta, key: string | symbol): number {
 
 function touch(meta: Meta, key: string, kind: number): Machine {
   const m = machine();
-  let id = meta.fieldIds.get(key);
+  let id = fieldIdOf(meta, key);
   if (id === undefined) {
     id = m.newId();
-    meta.fieldIds.set(key, id);
+    if (meta.late === null) meta.late = new Map<string, number>();
+    meta.late.set(key, id);
   }
   m.access(id, kind);
   if (!meta.alloc.live) {
@@ -319,18 +390,25 @@ class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
   }
 }
 
-function wrap<T extends object>(obj: T, alloc: Allocation, base: number): T {
+function wrap<T extends object>(obj: T, alloc: Allocation, base: number, keys: string[] = Object.keys(obj)): T {
   const o = obj as Record<string, unknown>;
-  const keys = Object.keys(o);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
     const v = o[k];
     if (typeof v === 'object' && v !== null && embeddable(v)) o[k] = wrap(v, alloc, base + 8 * i);
   }
   const m = machine();
-  const fieldIds = new Map<string | symbol, number>();
-  for (let i = 0; i < keys.length; i++) fieldIds.set(keys[i] as string, m.newId());
-  const meta: Meta = { alloc, target: obj, base, fieldIds, proxy: obj };
+  const firstId = m.newIds(keys.length);
+  const meta: Meta = {
+    alloc,
+    target: obj,
+    base,
+    shape: shapeOf(keys),
+    firstId,
+    late: null,
+    proxy: obj,
+    tag: undefined,
+  };
   const p = new Proxy(o, new TrackedHandler(meta)) as T;
   meta.proxy = p;
   (alloc as Allocation & { [METAS]: Meta[] })[METAS].push(meta);
@@ -358,7 +436,8 @@ function nextAddr(m: Machine, kind: string, size: number): number {
 export function track<T extends object>(obj: T, kind: string, label: string, size?: number): T {
   const m = machine();
   const t = m.current;
-  const sz = size ?? 8 * Math.max(1, Object.keys(obj).length);
+  const keys = Object.keys(obj);
+  const sz = size ?? 8 * Math.max(1, keys.length);
   const alloc: Allocation = {
     id: m.newId(),
     kind,
@@ -377,7 +456,7 @@ export function track<T extends object>(obj: T, kind: string, label: string, siz
     flags: {},
   };
   Object.defineProperty(alloc, METAS, { value: [] });
-  return wrap(obj, alloc, 0);
+  return wrap(obj, alloc, 0, keys);
 }
 
 /** Ends an allocation's life; later accesses go to the bad-access hook. */
@@ -390,11 +469,21 @@ export function release(a: Allocation): void {
   a.freeFrames = t.frames.slice();
   a.freeStep = m.stepIndex;
   const obs = observerOf(m);
-  for (const meta of (a as Allocation & { [METAS]?: Meta[] })[METAS] ?? [])
-    for (const [key, id] of meta.fieldIds) {
-      m.access(id, ACCESS_WRITE);
+  const metas = (a as Allocation & { [METAS]?: Meta[] })[METAS];
+  if (metas === undefined) return;
+  for (let i = 0; i < metas.length; i++) {
+    const meta = metas[i] as Meta;
+    // Every field, in the order its id was given: the wrapped keys, then the later ones.
+    const keys = meta.shape.keys;
+    for (let j = 0; j < keys.length; j++) {
+      m.access(meta.firstId + j, ACCESS_WRITE);
       // The allocator's own writes: the observer sees them as unchecked writes to dead memory.
-      if (obs !== null && typeof key === 'string')
-        observe(obs, meta, key, true, undefined, undefined, ACCESS_UNCHECKED);
+      if (obs !== null) observe(obs, meta, keys[j] as string, true, undefined, undefined, ACCESS_UNCHECKED);
     }
+    if (meta.late !== null)
+      meta.late.forEach((id, key) => {
+        m.access(id, ACCESS_WRITE);
+        if (obs !== null) observe(obs, meta, key, true, undefined, undefined, ACCESS_UNCHECKED);
+      });
+  }
 }

@@ -6,7 +6,11 @@
  * another strategy that returns recorded outcomes.
  */
 
-/** Which task runs next. `enabled` are pids in increasing order; the answer is a pid. */
+/**
+ * Which task runs next. `enabled` are pids in increasing order; the answer is a pid. The point and
+ * its lists are the machine's, reused at every schedule point: valid during choose() only (a
+ * strategy copies what it keeps).
+ */
 export interface SchedulePoint {
   readonly kind: 'schedule';
   readonly enabled: readonly number[];
@@ -60,7 +64,11 @@ export const ACCESS_RELEASE = 4;
 export interface StepRecord {
   readonly index: number;
   readonly pid: number;
-  /** Access codes of the step (objectId * 8 + kind), in program order; may repeat. */
+  /**
+   * Access codes of the step (objectId * 8 + kind), in program order; may repeat. The machine's
+   * array during a run (valid during stepped() only: copy what you keep); the records ended()
+   * gets own theirs.
+   */
   readonly accesses: readonly number[];
   /**
    * Object id of the run state of the CPU the step ran on. Every step could have been kept off

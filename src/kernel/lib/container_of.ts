@@ -7,14 +7,26 @@
  * register the members of the objects they create; container_of(ptr, member)
  * then reads like the C.
  */
-import { allocationOf, isTracked, rawOf, track } from '../../sim/index.js';
+import { allocationOf, rawOf, setTrackedTag, track, trackedTag } from '../../sim/index.js';
 
 interface Parent {
   readonly container: object;
   readonly member: string;
 }
 
+/**
+ * The parent of an untracked embedded object. A tracked one keeps its parent in its own slot
+ * (sim/memory.ts trackedTag()): a global WeakMap keyed by every run's objects costs every GC.
+ */
 const parents = new WeakMap<object, Parent>();
+
+function setParent(obj: object, p: Parent): void {
+  if (!setTrackedTag(obj, p)) parents.set(obj, p);
+}
+
+function parentOf(ptr: object): Parent | undefined {
+  return (trackedTag(ptr) as Parent | undefined) ?? parents.get(ptr);
+}
 
 function plain(v: unknown): v is object {
   if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return false;
@@ -24,7 +36,7 @@ function plain(v: unknown): v is object {
 
 /** Records that `obj` is `container->member` (for objects built outside register_members). */
 export function set_container(obj: object, container: object, member: string): void {
-  parents.set(obj, { container, member });
+  setParent(obj, { container, member });
 }
 
 /**
@@ -38,9 +50,10 @@ export function register_members(obj: object): void {
   for (const k of Object.keys(raw)) {
     const v = raw[k];
     if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
-    const member = a ? isTracked(v) && allocationOf(v) === a : plain(v);
+    // allocationOf(v) is undefined for an untracked v: one look-up answers both questions.
+    const member = a ? allocationOf(v) === a : plain(v);
     if (!member) continue;
-    parents.set(v, { container: obj, member: k });
+    setParent(v, { container: obj, member: k });
     register_members(v);
   }
 }
@@ -54,7 +67,7 @@ export function track_struct<T extends object>(obj: T, kind: string, label: stri
 
 /** container_of(ptr, type, member): the struct whose `member` is `ptr`. */
 export function container_of<T extends object>(ptr: object, member: string): T {
-  const p = parents.get(ptr);
+  const p = parentOf(ptr);
   if (!p)
     throw new Error(
       `container_of: object is not a registered member '${member}' (allocate the struct with kmalloc/DEFINE_ON_STACK/track_struct)`,
@@ -65,16 +78,16 @@ export function container_of<T extends object>(ptr: object, member: string): T {
 
 /** The member name an embedded object was registered under, if any (for diagnostics). */
 export function member_name(ptr: object): string | undefined {
-  return parents.get(ptr)?.member;
+  return parentOf(ptr)?.member;
 }
 
 /** The registered container of an embedded object, if any. */
 export function container_or_null<T extends object>(ptr: object, member: string): T | null {
-  const p = parents.get(ptr);
+  const p = parentOf(ptr);
   return p && p.member === member ? (p.container as T) : null;
 }
 
 /** The struct an embedded object is a member of, whatever the member (kmemleak: an interior pointer). */
 export function container_entry(ptr: object): object | undefined {
-  return parents.get(ptr)?.container;
+  return parentOf(ptr)?.container;
 }

@@ -148,8 +148,11 @@ export function* release(l: LockCore, shared: boolean): KGen {
   m.access(l.id, ACCESS_RELEASE);
   if (shared) {
     const i = l.readers.indexOf(t);
-    if (i >= 0) l.readers.splice(i, 1);
-    else l.readers.pop();
+    if (i >= 0) {
+      // In place: splice() would allocate the array of removed elements.
+      for (let j = i + 1; j < l.readers.length; j++) l.readers[j - 1] = l.readers[j] as Task;
+      l.readers.pop();
+    } else l.readers.pop();
   } else {
     l.owner = null;
   }

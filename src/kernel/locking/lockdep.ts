@@ -3,20 +3,28 @@
  * stack and lock maps. The validator itself lives in check/lockdep.ts and
  * observes the lock_acquire/lock_release events emitted here.
  */
-import { current, locationOf, machine } from '../../sim/index.js';
+import { type HeldLock, current, locationOf, machine } from '../../sim/index.js';
 import type { LockClass } from '../events.js';
 import { kconfig } from '../kernel.js';
 
-const classes = new Map<string, LockClass>();
+/** Removes list[i] in place (splice(i, 1) without the array of removed elements it returns). */
+function removeAt<T>(list: T[], i: number): void {
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j] as T;
+  list.pop();
+}
+
+/** Lock classes by type, then name (two look-ups of the strings as given: no key string built per lock). */
+const classes = new Map<string, Map<string, LockClass>>();
 let nextClass = 1;
 
 /** The lock class of a name (lockdep keys classes by the lock's static init site; we key by name). */
 export function lockClass(name: string, type: string, wait: string): LockClass {
-  const key = `${type}:${name}`;
-  let c = classes.get(key);
+  let byName = classes.get(type);
+  if (byName === undefined) classes.set(type, (byName = new Map<string, LockClass>()));
+  let c = byName.get(name);
   if (!c) {
     c = { id: nextClass++, name, type, wait };
-    classes.set(key, c);
+    byName.set(name, c);
   }
   return c;
 }
@@ -45,12 +53,37 @@ export class lockdep_map {
   }
 }
 
+/** A held-lock stack entry, mutable so that released ones are reused (see heldPool). */
+class held_lock implements HeldLock {
+  lock: object = NO_LOCK;
+  name = '';
+  at = '';
+  read = false;
+  step = 0;
+}
+
+const NO_LOCK = {};
+
+/**
+ * Released entries, reused by later acquisitions (an entry is read only while it is on a task's
+ * stack: reports print it at once). A released entry lets go of its lock.
+ */
+const heldPool: held_lock[] = [];
+
 /** lock_acquire(): pushes on the held-lock stack and tells the validator. */
 export function lock_acquire(cls: LockClass, lock: object, read: 0 | 1 | 2, trylock: boolean, sync = false): void {
   const t = current();
   const at = locationOf(t.frames, t.entry);
   const m = machine();
-  if (!sync) t.held.push({ lock, name: cls.name, at, read: read !== 0, step: m.stepIndex });
+  if (!sync) {
+    const h = heldPool.pop() ?? new held_lock();
+    h.lock = lock;
+    h.name = cls.name;
+    h.at = at;
+    h.read = read !== 0;
+    h.step = m.stepIndex;
+    t.held.push(h);
+  }
   m.emit({ type: 'lock_acquire', cls, lock, read, trylock, sync, task: t, at } as never);
 }
 
@@ -66,8 +99,13 @@ export function lock_contended(cls: LockClass, lock: object): void {
 export function lock_release(cls: LockClass, lock: object): void {
   const t = current();
   for (let i = t.held.length - 1; i >= 0; i--) {
-    if ((t.held[i] as { lock: object }).lock === lock) {
-      t.held.splice(i, 1);
+    const h = t.held[i] as HeldLock;
+    if (h.lock === lock) {
+      removeAt(t.held, i);
+      if (h instanceof held_lock) {
+        h.lock = NO_LOCK;
+        heldPool.push(h);
+      }
       break;
     }
   }
