@@ -35,7 +35,7 @@
  * run indices in import order, so they sort before local runs in a prelude.
  */
 import type { LockAcquireEvent, LockReleaseEvent, RcuSuspiciousEvent } from '../kernel/events.js';
-import { type Task, locationOf } from '../sim/index.js';
+import { type Task, locationOf, removeAt } from '../sim/index.js';
 import type { Checker } from './checker.js';
 import type { RunLog } from './format.js';
 import type { LockdepGraph, RunRef } from './lockdep_graph.js';
@@ -142,9 +142,7 @@ function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): voi
     for (let i = stack.length - 1; i >= 0; i--) {
       const h = stack[i] as HeldEntry;
       if (h.lock === ev.lock) {
-        // In place: splice() would allocate the array of removed elements.
-        for (let j = i + 1; j < stack.length; j++) stack[j - 1] = stack[j] as HeldEntry;
-        stack.pop();
+        removeAt(stack, i);
         h.lock = NO_LOCK;
         heldPool.push(h);
         return;

@@ -6,30 +6,25 @@ import { type SpaceEstimate, SpaceEstimator } from '../explore/estimate.js';
 import { explore } from '../explore/explorer.js';
 import type { Scenario } from '../scenarios/api.js';
 import { UsageError } from '../scenarios/index.js';
+import { type ExplorationRequest, checkRequest } from './exploration.js';
 import { DEFAULTS } from './options.js';
 import { runnerFor } from './session.js';
 import { specFor } from './spec.js';
 
 export type { SpaceEstimate } from '../explore/estimate.js';
 
-export interface EstimateRequest {
-  readonly variant?: string | undefined;
-  readonly config?: string | undefined;
-  readonly sets?: readonly string[];
-  readonly params?: readonly string[];
-  /** Preemption bound (-1: none). Default DEFAULTS.preemptions. */
-  readonly preemptions?: number;
-  /** Fault budget per run. Default DEFAULTS.faults. */
-  readonly faults?: number;
+/** The cell and bounds, as an exploration takes them (same defaults), and the number of sampled runs. */
+export interface EstimateRequest
+  extends Pick<ExplorationRequest, 'variant' | 'config' | 'sets' | 'params' | 'preemptions' | 'faults' | 'seed'> {
   /** Sampled runs. Default 1,000. */
   readonly samples?: number;
-  readonly seed?: number;
 }
 
 /** Estimates the leaves of the bounded enumeration tree of a scenario (on this thread). */
 export async function estimateSpace(scenario: string | Scenario, req: EstimateRequest = {}): Promise<SpaceEstimate> {
   const samples = req.samples ?? 1000;
   if (!Number.isInteger(samples) || samples < 1) throw new UsageError('samples must be an integer >= 1');
+  checkRequest({ ...req, scenario });
   const spec = await specFor(scenario, req.variant, req.config, req.sets ?? [], req.params ?? []);
   const est = new SpaceEstimator({
     seed: req.seed ?? DEFAULTS.seed,

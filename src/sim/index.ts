@@ -1,3 +1,4 @@
+export * from './array.js';
 export * from './frames.js';
 export * from './machine.js';
 export * from './memory.js';

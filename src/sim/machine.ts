@@ -5,6 +5,7 @@
  * recorded; feeding the recorded choices back reproduces the run exactly.
  * Nothing here knows about Linux subsystems.
  */
+import { removeAt } from './array.js';
 import type { ChoicePoint, HeldCpu, StepRecord, Strategy } from './strategy.js';
 import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_READ, ACCESS_RELEASE, ACCESS_WRITE } from './strategy.js';
 import { type Pending, type TaskBody, type Waitable, Task, TASK_RUNNING, TASK_DEAD } from './task.js';
@@ -415,11 +416,8 @@ export class Machine {
       this.timers.length = 0;
       return undefined;
     }
-    const timers = this.timers;
-    const tm = timers[best] as Timer;
-    // In place: splice() would allocate the array of removed elements.
-    for (let j = best + 1; j < timers.length; j++) timers[j - 1] = timers[j] as Timer;
-    timers.pop();
+    const tm = this.timers[best] as Timer;
+    removeAt(this.timers, best);
     this.liveTimers--;
     return tm;
   }

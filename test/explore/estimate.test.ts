@@ -42,6 +42,11 @@ test('the same seed gives the same estimate, another seed another', async () => 
   assert.notEqual(a.leaves, c.leaves, 'another seed samples other runs');
 });
 
-test('estimateSpace refuses a bad sample count', async () => {
+test('estimateSpace refuses a bad sample count or bound, as explore does', async () => {
   await assert.rejects(estimateSpace('selftest-lost-update', { samples: 0 }), /samples must be an integer >= 1/);
+  await assert.rejects(
+    estimateSpace('selftest-lost-update', { preemptions: 1.5 }),
+    /--preemptions must be an integer >= -1/,
+  );
+  await assert.rejects(estimateSpace('selftest-lost-update', { faults: -1 }), /--faults must be an integer >= 0/);
 });

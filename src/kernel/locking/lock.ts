@@ -24,6 +24,7 @@ import {
   ACCESS_WRITE,
   current,
   machine,
+  removeAt,
 } from '../../sim/index.js';
 import type { LockClass } from '../events.js';
 import { lock_acquire, lock_acquired, lock_contended, lock_release, lockClass, waitTypeOf } from './lockdep.js';
@@ -148,11 +149,8 @@ export function* release(l: LockCore, shared: boolean): KGen {
   m.access(l.id, ACCESS_RELEASE);
   if (shared) {
     const i = l.readers.indexOf(t);
-    if (i >= 0) {
-      // In place: splice() would allocate the array of removed elements.
-      for (let j = i + 1; j < l.readers.length; j++) l.readers[j - 1] = l.readers[j] as Task;
-      l.readers.pop();
-    } else l.readers.pop();
+    if (i >= 0) removeAt(l.readers, i);
+    else l.readers.pop();
   } else {
     l.owner = null;
   }

@@ -3,15 +3,9 @@
  * stack and lock maps. The validator itself lives in check/lockdep.ts and
  * observes the lock_acquire/lock_release events emitted here.
  */
-import { type HeldLock, current, locationOf, machine } from '../../sim/index.js';
+import { type HeldLock, current, locationOf, machine, removeAt } from '../../sim/index.js';
 import type { LockClass } from '../events.js';
 import { kconfig } from '../kernel.js';
-
-/** Removes list[i] in place (splice(i, 1) without the array of removed elements it returns). */
-function removeAt<T>(list: T[], i: number): void {
-  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j] as T;
-  list.pop();
-}
 
 /** Lock classes by type, then name (two look-ups of the strings as given: no key string built per lock). */
 const classes = new Map<string, Map<string, LockClass>>();
