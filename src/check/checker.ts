@@ -1,8 +1,11 @@
 /**
- * The one shape every sanitizer has: a Checker is installed on each run's RunLog (the run's
- * event stream and kernel-style formatting, check/format.ts) and observes it; it never drives
- * the machine. It may return its end-of-run check (kmemleak's scan, the last hung-task pass, the
- * wait-for graph), which runs only when the run ended with nothing runnable. State that
+ * The one shape every sanitizer has: a Checker is installed once per exploration (per CheckState
+ * and config) on the exploration's RunLog (each run's event stream and kernel-style formatting,
+ * check/format.ts) and observes it; it never drives the machine. Its handlers are made at that
+ * install, not per run (a run's fixed cost: the closures, maps and sets of eleven checkers were a
+ * quarter of a small run's time); begin() resets its per-run state when a run starts (the run's
+ * machine is then log.m). It may have an end-of-run check (kmemleak's scan, the last hung-task
+ * pass, the wait-for graph), which runs only when the run ended with nothing runnable. State that
  * outlives one run (lockdep's graph) lives in the exploration's CheckState.
  */
 import type { RunLog } from './format.js';
@@ -15,22 +18,26 @@ export interface CheckState {
   readonly lockdep: LockdepGraph;
 }
 
-/** What a checker is given for one run. */
+/** What a checker is given when it is installed for an exploration. */
 export interface CheckerRun {
+  /** The exploration's RunLog: log.m is the running machine (set before every begin()). */
   readonly log: RunLog;
   readonly state: CheckState;
-  /** The run's index in the exploration (lockdep's witnesses). */
-  readonly runIndex: number;
 }
 
-/** A checker installed on one run: its end-of-run check, if it has one. */
+/** A checker installed for an exploration: its per-run reset and end-of-run check, if it has them. */
 export interface InstalledChecker {
+  /** A run starts on log.m (the run's index in the exploration: lockdep's witnesses). */
+  begin?(runIndex: number): void;
   atEnd?(): void;
 }
 
 export interface Checker {
   /** The kernel's name for it (the sanitizer or its CONFIG_ option). */
   readonly name: string;
-  /** Installs it on one run (a checker whose config option is off installs nothing). */
+  /**
+   * Installs it for an exploration's runs, registering its handlers on the log (a checker whose
+   * config option is off installs nothing). Nothing it keeps for a run may survive its begin().
+   */
   install(run: CheckerRun): InstalledChecker | void;
 }

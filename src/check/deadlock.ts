@@ -31,9 +31,9 @@ function waitOf(t: Task): Wait | null {
 }
 
 function installDeadlock(log: RunLog): { atEnd(): void } {
-  const { m } = log;
   return {
     atEnd(): void {
+      const m = log.m;
       const waits = new Map<Task, Wait>();
       for (const t of m.tasks) {
         const w = waitOf(t);

@@ -2,10 +2,10 @@
  * Shared kernel-style formatting for the sanitizers: dump_stack(), held-lock
  * lists, taint flags, die headers and fake but deterministic addresses.
  *
- * One RunLog exists per run (created by installCheckers); it carries the
- * per-run state every checker shares: the taint flags (W after a WARN, B
- * after KASAN, D after an Oops), lockdep's debug_locks switch and the die
- * counter. Nothing here depends on the host: addresses derive from object ids
+ * One RunLog exists per exploration (made by installCheckers at its first run, reset by begin()
+ * at every run); it carries the per-run state every checker shares: the running machine, the
+ * taint flags (W after a WARN, B after KASAN, D after an Oops), lockdep's debug_locks switch and
+ * the die counter. Nothing here depends on the host: addresses derive from object ids
  * assigned in run order, so the same choices give byte-identical text.
  */
 import { type KernelConfig, utsRelease, utsVersion } from '../kernel/config.js';
@@ -16,7 +16,8 @@ import type { HeldLock, Machine, SimEvent, Task } from '../sim/index.js';
 const TAINT_ORDER = 'PFSRMBUDAWCIOELKXTNJ';
 
 export class RunLog {
-  readonly m: Machine;
+  /** The running machine (set by begin()). */
+  m: Machine;
   readonly config: KernelConfig;
   private readonly taints = new Set<string>();
   /** lockdep's debug_locks: cleared after the first lockdep splat of the run. */
@@ -28,10 +29,22 @@ export class RunLog {
 
   /** Event handlers of every checker, by event type: one machine observer dispatches them all. */
   readonly handlers: Record<string, ((ev: SimEvent) => void)[]> = Object.create(null);
+  /** The observer dispatching them (made once: observer()). */
+  private dispatch: ((ev: SimEvent) => void) | null = null;
 
   constructor(m: Machine, config: KernelConfig) {
     this.m = m;
     this.config = config;
+  }
+
+  /** A run starts on `m`: the state of the run before is forgotten. */
+  begin(m: Machine): void {
+    this.m = m;
+    this.taints.clear();
+    this.debugLocks = true;
+    this.dieCounter = 0;
+    this.staticAddrs = null;
+    this.nextStatic = 0;
   }
 
   /** Registers a checker's handler for one event type. */
@@ -41,14 +54,16 @@ export class RunLog {
     else this.handlers[type] = [fn as (ev: SimEvent) => void];
   }
 
-  /** The single observer installed on the machine. */
+  /** The single observer installed on each run's machine. */
   observer(): (ev: SimEvent) => void {
+    if (this.dispatch !== null) return this.dispatch;
     const handlers = this.handlers;
-    return (ev: SimEvent): void => {
+    this.dispatch = (ev: SimEvent): void => {
       const hs = handlers[ev.type];
       if (hs === undefined) return;
       for (let i = 0; i < hs.length; i++) (hs[i] as (ev: SimEvent) => void)(ev);
     };
+    return this.dispatch;
   }
 
   taint(flag: string): void {

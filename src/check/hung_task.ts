@@ -55,10 +55,11 @@ export function schedShowTask(t: Task): string {
 }
 
 function installHungTask(log: RunLog): { atEnd(): void } {
-  const { m, config } = log;
+  const { config } = log;
   return {
     atEnd(): void {
       if (!config.DETECT_HUNG_TASK) return;
+      const m = log.m;
       // check_hung_uninterruptible_tasks(): "If the system crashed already then all bets are off,
       // do not report extra hung tasks" (test_taint(TAINT_DIE): an Oops or BUG happened).
       if (log.tainted_by('D')) return;

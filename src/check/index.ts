@@ -61,23 +61,49 @@ export function createCheckState(): CheckState {
   return { runs: 0, lockdep: new LockdepGraph() };
 }
 
-/** Installs every checker on a freshly booted machine, for one run. */
-export function installCheckers(m: Machine, config: KernelConfig, state: CheckState): void {
+/** The checkers installed for an exploration: its RunLog, their per-run resets, the end-of-run checks. */
+interface Installed {
+  readonly config: KernelConfig;
+  readonly log: RunLog;
+  readonly begins: ((runIndex: number) => void)[];
+  readonly observer: (ev: SimEvent) => void;
+}
+
+/** Each CheckState's installed checkers (a WeakMap: CheckState stays a plain record of cross-run data). */
+const installed = new WeakMap<CheckState, Installed>();
+
+function install(m: Machine, config: KernelConfig, state: CheckState): Installed {
   const log = new RunLog(m, config);
-  const run = { log, state, runIndex: state.runs++ };
+  const begins: ((runIndex: number) => void)[] = [];
   const atEnd: (() => void)[] = [];
   for (const c of CHECKERS) {
-    const installed = c.install(run);
-    if (installed?.atEnd) atEnd.unshift(installed.atEnd.bind(installed));
+    const ic = c.install({ log, state });
+    if (!ic) continue;
+    if (ic.begin) begins.push(ic.begin.bind(ic));
+    if (ic.atEnd) atEnd.unshift(ic.atEnd.bind(ic));
   }
   // End-of-run checks need to know how the run ended: they run on the 'end'
   // event (after the endHooks, so a scenario's teardown has run), and only
   // when the run finished with nothing runnable (not a step limit or stop).
   log.on('end', (ev: SimEvent & { end?: string }) => {
     if (ev.end !== 'done') return;
-    const idle = m.task(0);
-    if (idle) m.current = idle;
+    const idle = log.m.task(0);
+    if (idle) log.m.current = idle;
     for (const f of atEnd) f();
   });
-  m.observers.push(log.observer());
+  return { config, log, begins, observer: log.observer() };
+}
+
+/**
+ * Installs every checker on a freshly booted machine, for one run. The checkers are made at the
+ * exploration's first run (per CheckState and config) and reset at every run after it.
+ */
+export function installCheckers(m: Machine, config: KernelConfig, state: CheckState): void {
+  let ins = installed.get(state);
+  if (ins === undefined || ins.config !== config) installed.set(state, (ins = install(m, config, state)));
+  ins.log.begin(m);
+  const runIndex = state.runs++;
+  const begins = ins.begins;
+  for (let i = 0; i < begins.length; i++) (begins[i] as (runIndex: number) => void)(runIndex);
+  m.observers.push(ins.observer);
 }

@@ -21,7 +21,7 @@
 import type { BadFreeEvent } from '../kernel/events.js';
 import { type Allocation, type Task, locationOf, setBadAccessHook } from '../sim/index.js';
 import { type RunLog, hexAddr, kmallocSize, plainTrace } from './format.js';
-import type { Checker } from './checker.js';
+import type { Checker, InstalledChecker } from './checker.js';
 
 const BANNER = '='.repeat(66);
 
@@ -49,9 +49,10 @@ function cacheName(a: Allocation): string {
   return typeof c === 'string' ? c : `kmalloc-${kmallocSize(a.size)}`;
 }
 
-function installKasan(log: RunLog): void {
-  const { m, config } = log;
-  if (!config.KASAN) return;
+function installKasan(log: RunLog): InstalledChecker | undefined {
+  if (!log.config.KASAN) return undefined;
+  /** The running machine (begin()). */
+  let m = log.m;
 
   function tracks(a: Allocation, lines: string[]): void {
     lines.push(
@@ -157,8 +158,13 @@ function installKasan(log: RunLog): void {
     log.taint('B');
   }
 
-  setBadAccessHook(m, access);
   log.on('bad_free', badFree);
+  return {
+    begin(): void {
+      m = log.m;
+      setBadAccessHook(m, access);
+    },
+  };
 }
 
 /** KASAN: the checker (check/checker.ts). */

@@ -54,7 +54,7 @@ import {
   setAccessObserver,
 } from '../sim/index.js';
 import { type RunLog, hexAddr, plainTrace } from './format.js';
-import type { Checker } from './checker.js';
+import type { Checker, InstalledChecker } from './checker.js';
 
 const BANNER = '='.repeat(66);
 
@@ -218,11 +218,11 @@ function fnv64(s: string): bigint {
   return h;
 }
 
-function installKcsan(log: RunLog): void {
-  const { m, config } = log;
-  if (!config.KCSAN) return;
+function installKcsan(log: RunLog): InstalledChecker | undefined {
+  if (!log.config.KCSAN) return undefined;
 
-  arena.reset();
+  // Per run (begin()): the running machine, the arena's contents, the report numbering.
+  let m = log.m;
   const { clocks, dirty, sync, fields, snaps, pending, dead } = arena;
   let npending = 0;
   /** Made at the first report that needs it (a WeakMap per run costs every run, and the GC). */
@@ -557,8 +557,17 @@ function installKcsan(log: RunLog): void {
     m.report({ kind: 'kcsan', title, text: lines.join('\n') });
   }
 
-  setAccessObserver(m, observe);
-  m.stepHooks.push(onStep);
+  return {
+    begin(): void {
+      m = log.m;
+      arena.reset();
+      npending = 0;
+      objNumbers = null;
+      nextObj = 0;
+      setAccessObserver(m, observe);
+      m.stepHooks.push(onStep);
+    },
+  };
 }
 
 /** KCSAN: the checker (check/checker.ts). */

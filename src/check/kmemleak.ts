@@ -28,7 +28,7 @@ import { is_poison } from '../kernel/lib/list.js';
 import { kmemleak_roots } from '../kernel/mm/kmemleak.js';
 import { type Allocation, Machine, Task, addressOf, allocationOf, isTracked, locationOf, rawOf } from '../sim/index.js';
 import { type RunLog, hexAddr } from './format.js';
-import type { Checker } from './checker.js';
+import type { Checker, InstalledChecker } from './checker.js';
 
 interface Leak {
   readonly jiffies: number;
@@ -143,20 +143,26 @@ function hexDump(obj: object | undefined, size: number): string[] {
   return lines;
 }
 
-function installKmemleak(log: RunLog): { atEnd(): void } {
-  const { m, config } = log;
+function installKmemleak(log: RunLog): InstalledChecker {
+  const { config } = log;
+  /** The run's live slab and vmalloc objects (emptied by begin()). */
   const live = new Map<Allocation, Leak>();
   const hzNs = 1e9 / config.HZ;
   if (config.DEBUG_KMEMLEAK) {
     log.on('alloc', (ev: AllocEvent) => {
       const a = ev.alloc;
-      if (a.kind === 'slab' || a.kind === 'vmalloc') live.set(a, { jiffies: Math.floor(m.now / hzNs), obj: ev.obj });
+      if (a.kind === 'slab' || a.kind === 'vmalloc')
+        live.set(a, { jiffies: Math.floor(log.m.now / hzNs), obj: ev.obj });
     });
     log.on('free', (ev: FreeEvent) => live.delete(ev.alloc));
   }
   return {
+    begin(): void {
+      live.clear();
+    },
     atEnd(): void {
       if (!config.DEBUG_KMEMLEAK) return;
+      const m = log.m;
       let reached: Set<Allocation> | null = null;
       for (const [a, leak] of live) {
         if (!a.live || a.flags.not_leak) continue;

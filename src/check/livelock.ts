@@ -21,8 +21,9 @@ import { taskTrace } from './format.js';
 import type { Checker } from './checker.js';
 
 function installLivelock(log: RunLog): void {
-  const { m, config } = log;
+  const { config } = log;
   log.on<StepLimitEvent>('step_limit', (ev) => {
+    const m = log.m;
     if (ev.progress) return;
     if (m.reports.some((r) => r.kind === 'rcu_stall' && r.step === m.stepIndex)) return;
     let spinner: Task | undefined;

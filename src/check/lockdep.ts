@@ -36,7 +36,7 @@
  */
 import type { LockAcquireEvent, LockReleaseEvent, RcuSuspiciousEvent } from '../kernel/events.js';
 import { type Task, locationOf, removeAt } from '../sim/index.js';
-import type { Checker } from './checker.js';
+import type { Checker, InstalledChecker } from './checker.js';
 import type { RunLog } from './format.js';
 import type { LockdepGraph, RunRef } from './lockdep_graph.js';
 import {
@@ -71,10 +71,12 @@ const NO_LOCK = {};
  */
 const heldPool: HeldEntry[] = [];
 
-function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): void {
-  const { m, config } = log;
-  if (!config.PROVE_LOCKING) return;
-  const run: RunRef = { index: runIndex, choices: m.choices };
+function installLockdep(log: RunLog, graph: LockdepGraph): InstalledChecker | undefined {
+  const { config } = log;
+  if (!config.PROVE_LOCKING) return undefined;
+  // Per run (begin()): the run's witness, each task's held stack, the RCU sites warned about.
+  let m = log.m;
+  let run: RunRef = { index: 0, choices: m.choices };
   const heldOf = new Map<Task, HeldEntry[]>();
   const rcuWarned = new Set<string>();
 
@@ -164,10 +166,24 @@ function installLockdep(log: RunLog, graph: LockdepGraph, runIndex: number): voi
   log.on('lock_acquire', acquire);
   log.on('lock_release', release);
   log.on('rcu_suspicious', rcuSuspicious);
+  return {
+    begin(runIndex: number): void {
+      m = log.m;
+      run = { index: runIndex, choices: m.choices };
+      // The stacks left by the run before (its tasks are gone) go back to the pool.
+      for (const stack of heldOf.values())
+        for (const h of stack) {
+          h.lock = NO_LOCK;
+          heldPool.push(h);
+        }
+      heldOf.clear();
+      rcuWarned.clear();
+    },
+  };
 }
 
-/** PROVE_LOCKING / PROVE_RCU: the validator on one run, against the exploration's graph. */
+/** PROVE_LOCKING / PROVE_RCU: the validator on each run, against the exploration's graph. */
 export const lockdep: Checker = {
   name: 'lockdep',
-  install: ({ log, state, runIndex }) => installLockdep(log, state.lockdep, runIndex),
+  install: ({ log, state }) => installLockdep(log, state.lockdep),
 };

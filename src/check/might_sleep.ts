@@ -12,7 +12,7 @@
 import type { MightReschedEvent, ScheduleEvent } from '../kernel/events.js';
 import { locationOf } from '../sim/index.js';
 import type { RunLog } from './format.js';
-import type { Checker } from './checker.js';
+import type { Checker, InstalledChecker } from './checker.js';
 
 const MIGHT_RESCHED_RCU_SHIFT = 8;
 const MIGHT_RESCHED_PREEMPT_MASK = (1 << MIGHT_RESCHED_RCU_SHIFT) - 1;
@@ -21,9 +21,10 @@ function hex(n: number): string {
   return n.toString(16);
 }
 
-function installMightSleep(log: RunLog): void {
-  const { m, config } = log;
+function installMightSleep(log: RunLog): InstalledChecker {
+  const { config } = log;
   const hzNs = 1e9 / config.HZ;
+  /** prev_jiffy, per run. */
   let prevJiffy = Number.NEGATIVE_INFINITY;
 
   function mightResched(ev: MightReschedEvent): void {
@@ -37,6 +38,7 @@ function installMightSleep(log: RunLog): void {
       (ev.non_block_ok || t.non_block_count === 0)
     )
       return;
+    const m = log.m;
     const jiffies = Math.floor(m.now / hzNs);
     if (jiffies < prevJiffy + config.HZ) return;
     prevJiffy = jiffies;
@@ -67,7 +69,7 @@ function installMightSleep(log: RunLog): void {
     const held = log.showHeldLocks(t);
     if (held !== null) lines.push(held);
     lines.push(log.dumpStack(t, ['dump_stack_lvl', '__schedule_bug', '__schedule']));
-    m.report({
+    log.m.report({
       kind: 'might_sleep',
       title: `BUG: scheduling while atomic in ${locationOf(t.frames, t.entry)}`,
       text: lines.join('\n'),
@@ -77,6 +79,11 @@ function installMightSleep(log: RunLog): void {
 
   log.on('might_resched', mightResched);
   log.on('schedule', schedule);
+  return {
+    begin(): void {
+      prevJiffy = Number.NEGATIVE_INFINITY;
+    },
+  };
 }
 
 /** DEBUG_ATOMIC_SLEEP: the checker (check/checker.ts). */

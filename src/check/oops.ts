@@ -23,8 +23,8 @@ function scrub(msg: string): string {
 }
 
 function oopsHandler(log: RunLog): (t: Task, err: unknown) => Report {
-  const m: Machine = log.m;
   return (t: Task, err: unknown): Report => {
+    const m: Machine = log.m;
     const name = err instanceof Error ? err.name : 'Error';
     const message = scrub(err instanceof Error ? err.message : String(err));
     const fn = locationOf(t.frames, t.entry);
@@ -64,6 +64,11 @@ function oopsHandler(log: RunLog): (t: Task, err: unknown) => Report {
 export const oops: Checker = {
   name: 'oops',
   install: ({ log }) => {
-    log.m.onException = oopsHandler(log);
+    const handler = oopsHandler(log);
+    return {
+      begin(): void {
+        log.m.onException = handler;
+      },
+    };
   },
 };

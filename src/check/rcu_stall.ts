@@ -18,8 +18,9 @@ import type { Checker } from './checker.js';
 const RCU_CPU_STALL_TIMEOUT = 21;
 
 function installRcuStall(log: RunLog): void {
-  const { m, config } = log;
+  const { config } = log;
   log.on<RcuStallEvent>('rcu_stall', (ev) => {
+    const m = log.m;
     const first = ev.tasks[0];
     if (!first) return;
     const title = `INFO: rcu detected stall in ${locationOf(first.frames, first.entry)}`;

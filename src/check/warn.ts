@@ -22,8 +22,6 @@ const CUT_HERE = '------------[ cut here ]------------';
 const END_TRACE = '---[ end trace 0000000000000000 ]---';
 
 function installWarn(log: RunLog): void {
-  const { m } = log;
-
   function warn(ev: WarnEvent): void {
     const t = ev.task;
     const fn = locationOf(t.frames, t.entry);
@@ -38,7 +36,7 @@ function installWarn(log: RunLog): void {
     lines.push(`Call Trace:\n${traceOf(t.frames)}`);
     lines.push(END_TRACE);
     const title = ev.file === 'lib/refcount.c' ? `WARNING: refcount bug in ${fn}` : `WARNING in ${fn}`;
-    m.report({ kind: 'warn', title, text: lines.join('\n') });
+    log.m.report({ kind: 'warn', title, text: lines.join('\n') });
     log.taint('W');
   }
 
@@ -53,7 +51,7 @@ function installWarn(log: RunLog): void {
     lines.push(`Call Trace:\n${traceOf(t.frames)}`);
     lines.push('Modules linked in:');
     lines.push(END_TRACE);
-    m.report({ kind: 'warn', title: `kernel BUG in ${fn}`, text: lines.join('\n') });
+    log.m.report({ kind: 'warn', title: `kernel BUG in ${fn}`, text: lines.join('\n') });
     log.taint('D');
   }
 
