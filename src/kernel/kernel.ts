@@ -26,7 +26,13 @@ export function onBoot(hook: (k: Kernel) => void): void {
 export function boot(config: KernelConfig, opts: Omit<MachineOptions, 'nrCpus'>): Kernel {
   // Timer callbacks run in the timer softirq on !PREEMPT_RT, in a preemptible thread on PREEMPT_RT.
   const timerPreemptOffset = config.PREEMPT_RT ? 0 : SOFTIRQ_OFFSET;
-  const machine = new Machine({ ...opts, nrCpus: config.NR_CPUS, timerPreemptOffset }).activate();
+  const machine = new Machine({
+    strategy: opts.strategy,
+    maxSteps: opts.maxSteps,
+    trace: opts.trace,
+    nrCpus: config.NR_CPUS,
+    timerPreemptOffset,
+  }).activate();
   booted = { config, machine, patches: new Set() };
   for (const h of bootHooks) h(booted);
   return booted;

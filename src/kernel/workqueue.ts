@@ -85,6 +85,25 @@ export interface work_struct {
   barrier: completion | null;
 }
 
+/**
+ * The names of the lockdep maps of work items and workqueues, by the item's or queue's name: built
+ * once per name (a string built per boot is hashed again at every class look-up).
+ */
+const workMapNames = new Map<string, string>();
+const wqMapNames = new Map<string, string>();
+
+function workMapName(name: string): string {
+  let s = workMapNames.get(name);
+  if (s === undefined) workMapNames.set(name, (s = `(work_completion)(${name})`));
+  return s;
+}
+
+function wqMapName(name: string): string {
+  let s = wqMapNames.get(name);
+  if (s === undefined) wqMapNames.set(name, (s = `(wq_completion)${name}`));
+  return s;
+}
+
 function new_work_struct(func: work_func_t, name: string = func.name || 'work'): work_struct {
   return {
     id: machine().newId(),
@@ -94,7 +113,7 @@ function new_work_struct(func: work_func_t, name: string = func.name || 'work'):
     disable: 0,
     pool: null,
     dwork: null,
-    lockdep_map: new lockdep_map(`(work_completion)(${name})`),
+    lockdep_map: new lockdep_map(workMapName(name)),
     barrier: null,
   };
 }
@@ -160,7 +179,7 @@ export class workqueue_struct {
     this.name = name;
     this.flags = flags;
     this.max_active = max_active;
-    this.lockdep_map = new lockdep_map(`(wq_completion)${name}`);
+    this.lockdep_map = new lockdep_map(wqMapName(name));
     // alloc_and_link_pwqs(): every CPU's pool exists from the start (its worker does not).
     for (let cpu = 0; cpu < m.nrCpus; cpu++) this.pools.push(new worker_pool(this, cpu));
     // On the global `workqueues` list: its worklists are what kmemleak's scan reaches queued work from.

@@ -208,7 +208,8 @@ export class Machine {
     this.timerPreemptOffset = opts.timerPreemptOffset ?? 0;
     this.cpuHolder = new Array<Task | null>(this.nrCpus).fill(null);
     this.timerTask = new Task(0, 'swapper/0', 0, true, this.timerLoop(), this.newId());
-    this.cpuIds = Array.from({ length: this.nrCpus }, () => this.newId());
+    this.cpuIds = [];
+    for (let c = 0; c < this.nrCpus; c++) this.cpuIds.push(this.newId());
     this.timerQId = this.newId();
     this.clockId = this.newId();
     this.byPid[0] = this.timerTask;

@@ -261,7 +261,57 @@ function observe(
  * generation GC walk their ephemeron tables (scavenges of 10-50 ms, ~40% of an exploration's time).
  */
 const META = Symbol('tracked-meta');
-const METAS = Symbol('allocation-metas');
+
+/**
+ * The allocation record track() makes: an Allocation with its wrapped objects' metadata in a private
+ * slot (release() visits them). A class, not a literal given a hidden property: defining a
+ * non-enumerable property on each record cost ~200 ns an allocation.
+ */
+class AllocationRecord implements Allocation {
+  readonly id: number;
+  readonly kind: string;
+  readonly label: string;
+  readonly addr: number;
+  readonly size: number;
+  live = true;
+  readonly allocPid: number;
+  readonly allocComm: string;
+  readonly allocFrames: readonly string[];
+  readonly allocStep: number;
+  freePid = 0;
+  freeComm = '';
+  freeFrames: readonly string[] = [];
+  freeStep = -1;
+  readonly flags: Record<string, unknown> = {};
+  /** Every object wrapped in this allocation, in wrap order. */
+  readonly #metas: Meta[] = [];
+
+  constructor(
+    id: number,
+    kind: string,
+    label: string,
+    addr: number,
+    size: number,
+    allocPid: number,
+    allocComm: string,
+    allocFrames: readonly string[],
+    allocStep: number,
+  ) {
+    this.id = id;
+    this.kind = kind;
+    this.label = label;
+    this.addr = addr;
+    this.size = size;
+    this.allocPid = allocPid;
+    this.allocComm = allocComm;
+    this.allocFrames = allocFrames;
+    this.allocStep = allocStep;
+  }
+
+  static metas(a: Allocation): Meta[] | undefined {
+    return #metas in a ? (a as AllocationRecord).#metas : undefined;
+  }
+}
 
 function metaOfAny(obj: unknown): Meta | undefined {
   if (typeof obj !== 'object' || obj === null) return undefined;
@@ -411,7 +461,7 @@ function wrap<T extends object>(obj: T, alloc: Allocation, base: number, keys: s
   };
   const p = new Proxy(o, new TrackedHandler(meta)) as T;
   meta.proxy = p;
-  (alloc as Allocation & { [METAS]: Meta[] })[METAS].push(meta);
+  AllocationRecord.metas(alloc)?.push(meta);
   return p;
 }
 
@@ -438,24 +488,18 @@ export function track<T extends object>(obj: T, kind: string, label: string, siz
   const t = m.current;
   const keys = Object.keys(obj);
   const sz = size ?? 8 * Math.max(1, keys.length);
-  const alloc: Allocation = {
-    id: m.newId(),
+  const id = m.newId();
+  const alloc = new AllocationRecord(
+    id,
     kind,
     label,
-    addr: nextAddr(m, kind, sz),
-    size: sz,
-    live: true,
-    allocPid: t.pid,
-    allocComm: t.comm,
-    allocFrames: t.frames.slice(),
-    allocStep: m.stepIndex,
-    freePid: 0,
-    freeComm: '',
-    freeFrames: [],
-    freeStep: -1,
-    flags: {},
-  };
-  Object.defineProperty(alloc, METAS, { value: [] });
+    nextAddr(m, kind, sz),
+    sz,
+    t.pid,
+    t.comm,
+    t.frames.slice(),
+    m.stepIndex,
+  );
   return wrap(obj, alloc, 0, keys);
 }
 
@@ -469,7 +513,7 @@ export function release(a: Allocation): void {
   a.freeFrames = t.frames.slice();
   a.freeStep = m.stepIndex;
   const obs = observerOf(m);
-  const metas = (a as Allocation & { [METAS]?: Meta[] })[METAS];
+  const metas = AllocationRecord.metas(a);
   if (metas === undefined) return;
   for (let i = 0; i < metas.length; i++) {
     const meta = metas[i] as Meta;

@@ -7,7 +7,7 @@
  * register the members of the objects they create; container_of(ptr, member)
  * then reads like the C.
  */
-import { allocationOf, rawOf, setTrackedTag, track, trackedTag } from '../../sim/index.js';
+import { type Allocation, allocationOf, rawOf, setTrackedTag, track, trackedTag } from '../../sim/index.js';
 
 interface Parent {
   readonly container: object;
@@ -45,16 +45,22 @@ export function set_container(obj: object, container: object, member: string): v
  * allocation count (pointers to other allocations are not members).
  */
 export function register_members(obj: object): void {
+  registerMembers(obj, allocationOf(obj));
+}
+
+/** register_members() of `obj`, whose allocation is `a` (a member's is its container's). */
+function registerMembers(obj: object, a: Allocation | undefined): void {
   const raw = rawOf(obj) as Record<string, unknown>;
-  const a = allocationOf(obj);
-  for (const k of Object.keys(raw)) {
+  const keys = Object.keys(raw);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
     const v = raw[k];
     if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
     // allocationOf(v) is undefined for an untracked v: one look-up answers both questions.
     const member = a ? allocationOf(v) === a : plain(v);
     if (!member) continue;
     setParent(v, { container: obj, member: k });
-    register_members(v);
+    registerMembers(v, a);
   }
 }
 

@@ -167,8 +167,12 @@ export class srcu_struct implements Waitable {
   /** srcu_sup->srcu_size_state: SRCU_SIZE_SMALL or SRCU_SIZE_BIG (decided by init()). */
   srcu_size_state = SRCU_SIZE_SMALL;
 
+  /** srcu_barrier_completion's name (built once: init() runs at every boot for a static domain). */
+  private readonly barrierName: string;
+
   constructor(name: string, init = true) {
     this.name = name;
+    this.barrierName = `srcu_barrier(${name})`;
     if (init) this.init();
   }
 
@@ -189,7 +193,7 @@ export class srcu_struct implements Waitable {
     this.gp_armed = false;
     this.readers = [];
     this.srcu_barrier_mutex = new mutex(`&ssp->srcu_sup->srcu_barrier_mutex`);
-    this.srcu_barrier_completion = new completion(`srcu_barrier(${this.name})`);
+    this.srcu_barrier_completion = new completion(this.barrierName);
     this.srcu_barrier_cpu_cnt = 0;
     this.srcu_barrier_seq = 0;
     this.barrierId = m.newId();

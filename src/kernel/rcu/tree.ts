@@ -106,6 +106,12 @@ function rcu_check_stall(): void {
   m.emit(ev);
 }
 
+function perCpuLists(n: number): rcu_cb[][] {
+  const cbs: rcu_cb[][] = [];
+  for (let i = 0; i < n; i++) cbs.push([]);
+  return cbs;
+}
+
 function rcu_state(): rcu_state_t {
   const m = machine();
   let rs = m.ext.get(RCU_STATE) as rcu_state_t | undefined;
@@ -120,7 +126,7 @@ function rcu_state(): rcu_state_t {
       holdouts: [],
       check_armed: false,
       core_armed: false,
-      cbs: Array.from({ length: m.nrCpus }, () => []),
+      cbs: perCpuLists(m.nrCpus),
       queued: new Set(),
       barrier_mutex: new mutex('rcu_state.barrier_mutex'),
       barrier_cpu_cnt: 0,
