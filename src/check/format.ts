@@ -40,7 +40,7 @@ export class RunLog {
   /** A run starts on `m`: the state of the run before is forgotten. */
   begin(m: Machine): void {
     this.m = m;
-    this.taints.clear();
+    if (this.taints.size > 0) this.taints.clear();
     this.debugLocks = true;
     this.dieCounter = 0;
     this.staticAddrs = null;

@@ -158,7 +158,7 @@ function installKmemleak(log: RunLog): InstalledChecker {
   }
   return {
     begin(): void {
-      live.clear();
+      if (live.size > 0) live.clear();
     },
     atEnd(): void {
       if (!config.DEBUG_KMEMLEAK) return;

@@ -171,13 +171,15 @@ function installLockdep(log: RunLog, graph: LockdepGraph): InstalledChecker | un
       m = log.m;
       run = { index: runIndex, choices: m.choices };
       // The stacks left by the run before (its tasks are gone) go back to the pool.
-      for (const stack of heldOf.values())
-        for (const h of stack) {
-          h.lock = NO_LOCK;
-          heldPool.push(h);
-        }
-      heldOf.clear();
-      rcuWarned.clear();
+      if (heldOf.size > 0) {
+        for (const stack of heldOf.values())
+          for (const h of stack) {
+            h.lock = NO_LOCK;
+            heldPool.push(h);
+          }
+        heldOf.clear();
+      }
+      if (rcuWarned.size > 0) rcuWarned.clear();
     },
   };
 }

@@ -289,7 +289,11 @@ export class Machine {
 
   report(r: Omit<Report, 'step' | 'pid'>): void {
     this.seen.add(r.title);
-    const full: Report = { ...r, step: this.stepIndex, pid: this.current.pid };
+    // Built field by field when there is no prelude (a spread was a sizeable part of a small run's report).
+    const full: Report =
+      r.prelude === undefined
+        ? { kind: r.kind, title: r.title, text: r.text, step: this.stepIndex, pid: this.current.pid }
+        : { ...r, step: this.stepIndex, pid: this.current.pid };
     this.reports.push(full);
     this.emit({ type: 'report', report: full } as SimEvent);
   }

@@ -136,7 +136,7 @@ interface reader {
  */
 export class srcu_struct implements Waitable {
   readonly name: string;
-  dep_map!: lockdep_map;
+  readonly dep_map: lockdep_map;
   sda!: srcu_data[];
   /** srcu_idx: bit 0 selects the counters new readers use. */
   srcu_idx = 0;
@@ -173,13 +173,14 @@ export class srcu_struct implements Waitable {
   constructor(name: string, init = true) {
     this.name = name;
     this.barrierName = `srcu_barrier(${name})`;
+    // Immutable (its class only): one for the domain's life, not one per init() (per boot).
+    this.dep_map = new lockdep_map(name, 'srcu');
     if (init) this.init();
   }
 
   /** init_srcu_struct() body: fresh counters, lists and maps (per boot for static ones). */
   init(): void {
     const m = machine();
-    this.dep_map = new lockdep_map(this.name, 'srcu');
     this.sda = [];
     for (let cpu = 0; cpu < m.nrCpus; cpu++) this.sda.push(new srcu_data(this, cpu));
     this.srcu_idx = 0;

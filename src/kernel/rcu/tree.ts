@@ -86,10 +86,12 @@ onBoot((k) => {
   // when the task is created, not at first use, so the same object has the same id in every run
   // of an exploration (DPOR compares footprints across runs).
   rcu_state();
-  k.machine.observers.push((ev) => {
-    if (ev.type === 'spawn') rcu_reader_id((ev as SimEvent & { task: Task }).task);
-  });
+  k.machine.observers.push(rcu_on_spawn);
 });
+
+function rcu_on_spawn(ev: SimEvent): void {
+  if (ev.type === 'spawn') rcu_reader_id((ev as SimEvent & { task: Task }).task);
+}
 
 /**
  * The stall detector (kernel/rcu/tree_stall.h check_cpu_stall()), at the step limit: a run that
