@@ -440,12 +440,38 @@ class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
   }
 }
 
+/**
+ * The slot (trackedTag()) of an object embedded in a struct track() places, from its container and
+ * member name: given to track() by a layer that keeps each member's container there (container_of).
+ */
+export type MemberTag = (container: object, member: string) => unknown;
+
 function wrap<T extends object>(obj: T, alloc: Allocation, base: number, keys: string[] = Object.keys(obj)): T {
+  return wrapMeta(obj, alloc, base, keys, null).proxy as T;
+}
+
+/**
+ * wrap(), returning the object's metadata; with memberTag, the slot of every object embedded in it
+ * that is not an array nor inside an embedded array is memberTag(its container, its member name)
+ * (what container_of.ts register_members() sets).
+ */
+function wrapMeta(obj: object, alloc: Allocation, base: number, keys: string[], memberTag: MemberTag | null): Meta {
   const o = obj as Record<string, unknown>;
+  /** The embedded members' metadata and names, for their slots (memberTag). */
+  let members: (Meta | string)[] | null = null;
+  // Arrays embedded in the struct are wrapped, but neither they nor what they hold get a slot.
+  const tagMembers = memberTag !== null;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
     const v = o[k];
-    if (typeof v === 'object' && v !== null && embeddable(v)) o[k] = wrap(v, alloc, base + 8 * i);
+    if (typeof v === 'object' && v !== null && embeddable(v)) {
+      if (!tagMembers || Array.isArray(v)) o[k] = wrap(v, alloc, base + 8 * i);
+      else {
+        const cm = wrapMeta(v, alloc, base + 8 * i, Object.keys(v), memberTag);
+        o[k] = cm.proxy;
+        (members ??= []).push(cm, k);
+      }
+    }
   }
   const m = machine();
   const firstId = m.newIds(keys.length);
@@ -459,10 +485,13 @@ function wrap<T extends object>(obj: T, alloc: Allocation, base: number, keys: s
     proxy: obj,
     tag: undefined,
   };
-  const p = new Proxy(o, new TrackedHandler(meta)) as T;
+  const p = new Proxy(o, new TrackedHandler(meta));
   meta.proxy = p;
   AllocationRecord.metas(alloc)?.push(meta);
-  return p;
+  if (members !== null)
+    for (let i = 0; i < members.length; i += 2)
+      (members[i] as Meta).tag = (memberTag as MemberTag)(p, members[i + 1] as string);
+  return meta;
 }
 
 /** Where each kind of memory starts (x86_64's layout); other kinds start at 0xdead00000000. */
@@ -483,7 +512,13 @@ function nextAddr(m: Machine, kind: string, size: number): number {
 }
 
 /** Places a freshly built object in simulated memory and returns the tracked object. */
-export function track<T extends object>(obj: T, kind: string, label: string, size?: number): T {
+export function track<T extends object>(
+  obj: T,
+  kind: string,
+  label: string,
+  size?: number,
+  memberTag: MemberTag | null = null,
+): T {
   const m = machine();
   const t = m.current;
   const keys = Object.keys(obj);
@@ -500,7 +535,7 @@ export function track<T extends object>(obj: T, kind: string, label: string, siz
     t.frames.slice(),
     m.stepIndex,
   );
-  return wrap(obj, alloc, 0, keys);
+  return wrapMeta(obj, alloc, 0, keys, memberTag).proxy as T;
 }
 
 /** Ends an allocation's life; later accesses go to the bad-access hook. */

@@ -66,9 +66,13 @@ function registerMembers(obj: object, a: Allocation | undefined): void {
 
 /** track() plus register_members(): places a struct in simulated memory so container_of() works on it. */
 export function track_struct<T extends object>(obj: T, kind: string, label: string, size?: number): T {
-  const t = track(obj, kind, label, size);
-  register_members(t);
-  return t;
+  // What register_members() would set on each member, set by track() as it wraps them (a member's
+  // look-ups through its proxy were most of a small struct's allocation).
+  return track(obj, kind, label, size, memberParent);
+}
+
+function memberParent(container: object, member: string): Parent {
+  return { container, member };
 }
 
 /** container_of(ptr, type, member): the struct whose `member` is `ptr`. */

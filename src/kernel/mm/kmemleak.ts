@@ -12,32 +12,65 @@ import { machine, removeAt } from '../../sim/index.js';
 
 const ROOTS = Symbol('kmemleak-roots');
 
+/** Past this many roots, a Set (an array's look-ups would grow with the count). */
+const SMALL_ROOTS = 32;
+
 /**
- * The scan roots of the running machine, in registration order, each once. An array, not a Set:
- * a run has a few dozen roots at most, and a Set cost every boot ~300 ns for its six (identity
- * hashes, growth).
+ * The scan roots of one machine, in registration order, each once: an array while there are few (a
+ * run has a handful; a Set cost every boot ~300 ns for its six: identity hashes, growth), a Set
+ * once there are many.
  */
-function roots(): object[] {
+class Roots {
+  list: object[] | null = [];
+  set: Set<object> | null = null;
+
+  add(obj: object): void {
+    const l = this.list;
+    if (l === null) {
+      (this.set as Set<object>).add(obj);
+      return;
+    }
+    if (l.includes(obj)) return;
+    l.push(obj);
+    if (l.length > SMALL_ROOTS) {
+      this.set = new Set(l);
+      this.list = null;
+    }
+  }
+
+  delete(obj: object): void {
+    const l = this.list;
+    if (l === null) {
+      (this.set as Set<object>).delete(obj);
+      return;
+    }
+    const i = l.lastIndexOf(obj);
+    if (i >= 0) removeAt(l, i);
+  }
+
+  values(): Iterable<object> {
+    return this.list ?? (this.set as Set<object>);
+  }
+}
+
+function roots(): Roots {
   const m = machine();
-  let s = m.ext.get(ROOTS) as object[] | undefined;
-  if (!s) m.ext.set(ROOTS, (s = []));
+  let s = m.ext.get(ROOTS) as Roots | undefined;
+  if (!s) m.ext.set(ROOTS, (s = new Roots()));
   return s;
 }
 
 /** The scan roots of the running machine, in registration order. */
-export function kmemleak_roots(): readonly object[] {
-  return roots();
+export function kmemleak_roots(): Iterable<object> {
+  return roots().values();
 }
 
 /** Registers static or per-CPU kernel data (or a timer base entry) as a scan root. */
 export function kmemleak_add_root(obj: object): void {
-  const s = roots();
-  if (!s.includes(obj)) s.push(obj);
+  roots().add(obj);
 }
 
 /** Removes a root registered with kmemleak_add_root() (a timer that fired or was cancelled). */
 export function kmemleak_del_root(obj: object): void {
-  const s = roots();
-  const i = s.lastIndexOf(obj);
-  if (i >= 0) removeAt(s, i);
+  roots().delete(obj);
 }
