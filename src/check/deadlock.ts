@@ -34,12 +34,14 @@ function installDeadlock(log: RunLog): { atEnd(): void } {
   return {
     atEnd(): void {
       const m = log.m;
-      const waits = new Map<Task, Wait>();
+      // Made at the first waiting task (most runs end with none).
+      let found: Map<Task, Wait> | null = null;
       for (const t of m.tasks) {
         const w = waitOf(t);
-        if (w) waits.set(t, w);
+        if (w) (found ??= new Map<Task, Wait>()).set(t, w);
       }
-      if (waits.size === 0) return;
+      if (found === null) return;
+      const waits: Map<Task, Wait> = found;
       const reaches = (from: Task, target: Task): boolean => {
         const seen = new Set<Task>();
         const stack = [from];

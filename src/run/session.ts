@@ -35,8 +35,10 @@ export interface ExecuteOptions {
   readonly fingerprint?: Fingerprint;
 }
 
+const NO_OPTIONS: ExecuteOptions = {};
+
 /** One run of the scenario under a strategy (beating on the thread's heartbeat, if any: run/heartbeat.ts). */
-export function execute(session: Session, strategy: Strategy, opts: ExecuteOptions = {}): RunResult {
+export function execute(session: Session, strategy: Strategy, opts: ExecuteOptions = NO_OPTIONS): RunResult {
   runUnderWay(true);
   try {
     return executeRun(session, beating(strategy), opts);
@@ -50,7 +52,8 @@ function executeRun(session: Session, strategy: Strategy, opts: ExecuteOptions):
   const maxSteps = opts.maxSteps ?? spec.scenario.maxSteps ?? 100_000;
   const k = boot(spec.config, { strategy, maxSteps, trace: opts.trace ?? false });
   const m = k.machine;
-  for (const o of opts.observers ?? []) m.observers.push(o);
+  const obs = opts.observers;
+  if (obs !== undefined) for (let i = 0; i < obs.length; i++) m.observers.push(obs[i] as Observer);
   installCheckers(m, spec.config, session.checks);
   // The variant's patches replace model functions by name on this machine, for every task.
   installVariant(m, spec.variant, spec.knobs);
