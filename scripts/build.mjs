@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Compiles kernsim to JavaScript with esbuild: dist/cli/main.js (the `kernsim` command), the
- * worker threads' entries dist/run/worker.js and dist/run/check-worker.js, and the public entry
+ * worker threads' entry dist/run/worker.js, and the public entry
  * points (dist/index.js, dist/kernel/index.js, dist/linux.js, dist/run/index.js: package.json
  * "exports"), bundled with their dependencies into shared chunks (one module graph to load
  * instead of ~200 files through tsx, and one copy of each module for all entries).
@@ -149,7 +149,6 @@ const lazyBuiltins = {
 export const ENTRIES = {
   'cli/main': 'cli/main.ts',
   'run/worker': 'run/worker.ts',
-  'run/check-worker': 'run/check-worker.ts',
   index: 'index.ts',
   'kernel/index': 'kernel/index.ts',
   linux: 'linux.ts',
@@ -158,13 +157,13 @@ export const ENTRIES = {
 
 /**
  * Modules that find files next to themselves through import.meta.url must sit where their source
- * does: shared code goes to chunks in dist/run/ (beside run/worker.js and run/check-worker.js);
+ * does: shared code goes to chunks in dist/run/ (beside run/worker.js);
  * the HTML viewer's sources are copied beside every output that may hold report/html.ts.
  */
 function checkLayout(out) {
   for (const f of readdirSync(join(out, 'cli')).filter((n) => n.endsWith('.js'))) {
     const text = readFileSync(join(out, 'cli', f), 'utf8');
-    if (text.includes('check-worker.js') || text.includes('"./worker.js"'))
+    if (text.includes('"./worker.js"'))
       throw new Error(`dist/cli/${f} holds the pool's code: its workers would be looked for in dist/cli/`);
   }
 }

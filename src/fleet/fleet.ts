@@ -307,7 +307,15 @@ export async function fleetCheck(opts: CheckOptions, o: FleetRunOptions): Promis
         },
       },
     );
-    return assembleCheck(requests, results, opts.sets ?? [], performance.now() - t0);
+    // A cell's `jobs` as the single-machine check reports it (its cells share one pool of that many
+    // threads: run/matrix.ts exploreCells), as fleetExplore reports explore's.
+    const jobs = Math.min(jobsOf(opts.jobs), requests.length);
+    return assembleCheck(
+      requests,
+      results.map((r) => ({ ...r, jobs })),
+      opts.sets ?? [],
+      performance.now() - t0,
+    );
   } catch (e) {
     if (e instanceof FleetError)
       throw new FleetError(

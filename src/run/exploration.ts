@@ -112,8 +112,13 @@ export async function baseRunToken(
   return tokenFor(await specFor(scenario, variant, config, sets, params), [], [], -1, '');
 }
 
-/** Runs one exploration and returns its result object (throws UsageError on bad input). */
-export async function runExploration(req: ExplorationRequest): Promise<ResultJson> {
+/**
+ * Runs one exploration and returns its result object (throws UsageError on bad input). `shared`:
+ * an executor several explorations run their tasks on at once (`kernsim check`'s cells: one pool
+ * for the whole matrix, run/matrix.ts cellRunner); it is not closed here, and its thread count and
+ * watchdog stand for the request's `jobs` and `watchdogMs`.
+ */
+export async function runExploration(req: ExplorationRequest, shared?: Executor): Promise<ResultJson> {
   adoptStop(req.stop);
   checkRequest(req);
   const search = searchOptions(req);
@@ -121,10 +126,11 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
   const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? [], req.params ?? []);
   // A defineScenario() object can only run on this thread (worker threads load a scenario by name or path).
   const inMemory = typeof req.scenario !== 'string';
-  const jobs = inMemory ? 1 : (req.jobs ?? availableParallelism());
+  const own = inMemory || shared === undefined;
+  const jobs = inMemory ? 1 : (shared?.jobs ?? req.jobs ?? availableParallelism());
   const watchdogMs = inMemory ? undefined : req.watchdogMs;
   const budget = req.budget ?? (strategy === 'dpor' ? undefined : DEFAULTS.samplingBudget);
-  const ex = makeExecutor({ jobs, watchdogMs, spec });
+  const ex = own ? makeExecutor({ jobs, watchdogMs, spec }) : shared;
   try {
     // The partitioned exploration (on this thread for jobs 1 without a watchdog), whose results
     // do not depend on N.
@@ -135,7 +141,7 @@ export async function runExploration(req: ExplorationRequest): Promise<ResultJso
     );
     return await finishExploration(spec, req, r, jobs, ex);
   } finally {
-    await ex.close();
+    if (own) await ex.close();
   }
 }
 

@@ -7,19 +7,14 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import type { ResultJson } from '../report/json.js';
 import type { Scenario } from '../scenarios/api.js';
 import { configs } from '../scenarios/configs.js';
 import { UsageError, scenarios, variants } from '../scenarios/index.js';
-import { ownError } from './executor.js';
-import { type ExplorationRequest, incompleteReason, runExploration } from './exploration.js';
-import { findingsJson } from './findings.js';
-import { heartbeatBuffer } from './heartbeat.js';
+import { makeExecutor } from './executor.js';
+import { type ExplorationRequest, runExploration } from './exploration.js';
 import { DEFAULTS } from './options.js';
 import { specFor } from './spec.js';
-import { stopBuffer } from './stop.js';
-import { type Hang, hangFinding, watch } from './watchdog.js';
 import { type ExpectedCell, cellKey, loadVerdicts } from './verdicts.js';
 import '../scenarios/builtin.js';
 
@@ -59,32 +54,6 @@ export interface CheckResult {
   readonly matched: number;
 }
 
-/** A cell the watchdog stopped: its run as the cell's finding (with its token), nothing else. */
-async function hungCell(req: ExplorationRequest, h: Hang, limitMs: number, elapsedMs: number): Promise<ResultJson> {
-  const spec = await specFor(req.scenario, req.variant, req.config, req.sets ?? []);
-  const pre = req.preemptions ?? DEFAULTS.preemptions;
-  return {
-    scenario: spec.scenarioRef,
-    variant: spec.variant?.name ?? null,
-    config: spec.configName,
-    strategy: 'dpor',
-    executions: h.runs,
-    complete: false,
-    incomplete_reason: incompleteReason(
-      { complete: false, stoppedBy: 'watchdog', executions: h.runs, elapsedMs, cut: 0 },
-      'dpor',
-    ) as string,
-    bounds: { preemptions: pre >= 0 ? pre : null, faults: req.faults ?? DEFAULTS.faults },
-    steps: 0,
-    abandoned: 0,
-    cut_runs: 0,
-    elapsed_ms: Math.round(elapsedMs),
-    jobs: 1,
-    stats: {},
-    findings: findingsJson(spec, [hangFinding(spec.scenario.name, h, limitMs)], false),
-  };
-}
-
 /** Runs check cells, one exploration each, and gives their result objects (see cellRunner). */
 export interface CellRunner {
   run(req: ExplorationRequest): Promise<ResultJson>;
@@ -92,16 +61,18 @@ export interface CellRunner {
 }
 
 /**
- * Where cells run: on this thread one after the other (jobs 1 without a watchdog), else in a
- * persistent pool of `jobs` threads (run/check-worker.ts, made at the first cell), each cell
- * watched when `watchdogMs` is given: a cell whose run goes that long without a scheduling point
- * has its thread stopped and comes back as hungCell's result (the hang as its finding, with its
- * token). `kernsim check` (exploreCells) and a fleet worker's check cells (src/fleet/fleet.ts)
- * both run cells here, so a hung cell is the same result on one machine and on a fleet.
+ * Where cells run: on this thread one after the other (jobs 1 without a watchdog), else on one
+ * pool of `jobs` worker threads that every cell's tasks share (run/executor.ts): each cell's plan
+ * (run/plan.ts) is walked on this thread and its subtree tasks and finishing work go to the pool,
+ * so a large cell's tasks spread over every thread instead of one thread per cell. With
+ * `watchdogMs`, every job is watched: a run that goes that long without a scheduling point has its
+ * thread stopped, and its cell is incomplete with the hang as a finding (with its token), exactly
+ * as `kernsim explore --watchdog-ms` reports it. What a cell explores does not depend on `jobs`.
+ * `kernsim check` (exploreCells) and a fleet worker's check cells (src/fleet/fleet.ts) both run
+ * cells here, so a cell is the same result on one machine and on a fleet.
  */
 export function cellRunner(o: { readonly jobs: number; readonly watchdogMs?: number | undefined }): CellRunner {
-  const ms = o.watchdogMs;
-  if (o.jobs <= 1 && ms === undefined) {
+  if (o.jobs <= 1 && o.watchdogMs === undefined) {
     // One at a time: the runs of two cells must not interleave on one thread.
     let last: Promise<unknown> = Promise.resolve();
     return {
@@ -113,48 +84,18 @@ export function cellRunner(o: { readonly jobs: number; readonly watchdogMs?: num
       close: async () => {},
     };
   }
-  let pool: Piscina | null = null;
-  const threads = Math.max(1, o.jobs);
-  const get = (): Piscina => {
-    const ts = import.meta.url.endsWith('.ts');
-    pool ??= new Piscina({
-      filename: new URL(ts ? './check-worker-boot.mjs' : './check-worker.js', import.meta.url).href,
-      maxThreads: threads,
-      minThreads: threads,
-    });
-    return pool;
-  };
+  const ex = makeExecutor({ jobs: Math.max(1, o.jobs), watchdogMs: o.watchdogMs });
   return {
-    async run(r) {
-      const t0 = performance.now();
-      const heartbeat = ms !== undefined ? heartbeatBuffer() : undefined;
-      const abort = new AbortController();
-      let hang: Hang | null = null;
-      const unwatch =
-        heartbeat && ms !== undefined
-          ? watch(heartbeat, ms, (h) => {
-              hang = h;
-              abort.abort();
-            })
-          : () => {};
-      try {
-        return (await get().run({ ...r, stop: stopBuffer(), heartbeat }, { signal: abort.signal })) as ResultJson;
-      } catch (e) {
-        if (hang) return hungCell(r, hang, ms ?? 0, performance.now() - t0);
-        throw ownError(e);
-      } finally {
-        unwatch();
-      }
-    },
-    close: async () => {
-      if (pool) await pool.close();
-    },
+    run: (r) => runExploration({ ...r, watchdogMs: o.watchdogMs }, ex),
+    close: () => ex.close(),
   };
 }
 
 /**
- * Explores cells (cellRunner): on this thread one after the other (jobs 1 without a watchdog), else
- * in a pool of `jobs` threads (run/check-worker.ts), each cell watched when `watchdogMs` is given.
+ * Explores cells (cellRunner) and gives their results in the cells' order: on this thread one
+ * after the other (jobs 1 without a watchdog), else on one shared pool of `jobs` threads, with at
+ * most twice as many cells under way as threads (a cell starts with one task, its root: the other
+ * cells' tasks keep the threads busy meanwhile; the plans of the cells under way live here).
  */
 export async function exploreCells(
   reqs: readonly ExplorationRequest[],
@@ -162,18 +103,24 @@ export async function exploreCells(
 ): Promise<ResultJson[]> {
   const threads = Math.max(1, Math.min(o.jobs, reqs.length));
   const runner = cellRunner({ jobs: threads, watchdogMs: o.watchdogMs });
-  const cell = async (r: ExplorationRequest): Promise<ResultJson> => {
-    try {
-      return await runner.run(r);
-    } finally {
-      o.onCell?.();
+  const results: ResultJson[] = new Array(reqs.length);
+  let next = 0;
+  // Each lane takes the next cell when its last one is done; the first error ends the check.
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < reqs.length; i = next++) {
+      try {
+        results[i] = await runner.run(reqs[i] as ExplorationRequest);
+      } catch (e) {
+        next = reqs.length;
+        throw e;
+      } finally {
+        o.onCell?.();
+      }
     }
   };
+  const lanes = threads > 1 || o.watchdogMs !== undefined ? Math.min(reqs.length, 2 * threads) : 1;
   try {
-    if (threads > 1) return await Promise.all(reqs.map(cell));
-    // One thread: one cell after the other (the first error ends the check).
-    const results: ResultJson[] = [];
-    for (const r of reqs) results.push(await cell(r));
+    await Promise.all(Array.from({ length: lanes }, lane));
     return results;
   } finally {
     await runner.close();

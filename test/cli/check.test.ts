@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatCheck } from '../../src/cli/check.js';
-import { runCheck } from '../../src/run/matrix.js';
+import { type ExplorationRequest, runExploration } from '../../src/run/exploration.js';
+import { exploreCells, runCheck } from '../../src/run/matrix.js';
 import { parseVerdicts } from '../../src/run/verdicts.js';
 import { UsageError } from '../../src/scenarios/index.js';
 
@@ -135,4 +136,28 @@ test('kernsim check: exit 1 on a mismatch, 3 when every cell matches but one is 
   const missing = run('--verdicts', '/nonexistent/verdicts.md');
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /cannot read \/nonexistent\/verdicts\.md/);
+});
+
+test('check: the cells share one pool, and each cell is what explore gives it, whatever --jobs', async () => {
+  // Three cells (one with findings) and a watchdog: every cell's tasks go to the one pool.
+  const reqs: readonly ExplorationRequest[] = [
+    { scenario: 'simple-kvm-reap', variant: 'upstream', config: 'rt', strategy: 'dpor', faults: 1 },
+    { scenario: 'simple-kvm-reap', variant: 'v2', config: 'nonrt', strategy: 'dpor', faults: 1 },
+    { scenario: 'selftest-mutex-counter', strategy: 'dpor', seqPhase: 5 },
+  ];
+  const untimed = (r: object): string => JSON.stringify({ ...r, elapsed_ms: 0, jobs: 0 });
+  const one = await exploreCells(reqs, { jobs: 1, watchdogMs: 60_000 });
+  const two = await exploreCells(reqs, { jobs: 2, watchdogMs: 60_000 });
+  const inline = await exploreCells(reqs, { jobs: 1 });
+  for (let i = 0; i < reqs.length; i++) {
+    const alone = await runExploration({ ...(reqs[i] as ExplorationRequest), jobs: 1 });
+    for (const r of [one[i], two[i], inline[i]]) {
+      assert.ok(r);
+      assert.equal(untimed(r), untimed(alone), `cell ${i}`);
+    }
+    assert.equal(one[i]?.jobs, 1);
+    assert.equal(two[i]?.jobs, 2);
+  }
+  assert.ok((one[0]?.findings.length ?? 0) > 0, 'the upstream rt cell has its finding');
+  assert.equal(one[2]?.executions, 24);
 });
