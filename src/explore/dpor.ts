@@ -227,7 +227,10 @@ class EventLog {
     const end = this.start[k + 1] as number;
     for (let j = this.start[k] as number; j < end; j++) {
       const o = this.obj[j] as number;
-      fp.set(o, (fp.get(o) ?? 0) | (this.mask[j] as number));
+      const was = fp.get(o);
+      // Replays take the same steps again: most merges change nothing.
+      const m = (was ?? 0) | (this.mask[j] as number);
+      if (m !== was) fp.set(o, m);
     }
   }
 
@@ -555,8 +558,14 @@ export class Dpor implements SearchStrategy {
   private readonly acquired: number[] = [];
   private readonly acquiredShared: number[] = [];
   private readonly v: number[] = [];
-  /** clockBuf holds the clock of step k at k * width .. (k + 1) * width. */
+  /**
+   * clockBuf holds the clock of step k at k * width .. (k + 1) * width. The width only grows (a
+   * wider clock's extra entries stay 0 and change no comparison), so that the clocks of the steps a
+   * run replays stay where the previous analysis left them.
+   */
   private width = 0;
+  /** Steps of the last analysed run whose clocks are in clockBuf (for the width in this.width). */
+  private clocked = 0;
 
   private stateOf(o: number): ObjState {
     let st = this.objs[o];
@@ -598,9 +607,20 @@ export class Dpor implements SearchStrategy {
       }
     let maxPid = 0;
     for (let k = 0; k < n; k++) if ((pids[k] as number) > maxPid) maxPid = pids[k] as number;
-    const width = maxPid + 1;
-    this.width = width;
-    if (this.clockBuf.length < n * width) this.clockBuf = new Int32Array(Math.max(n * width, 2 * this.clockBuf.length));
+    // The steps before `replayed` are the previous run's, and so are their clocks (a step's clock
+    // depends only on the steps up to it): they are kept, unless the clocks must widen.
+    let reuse = Math.min(replayed, this.clocked);
+    if (maxPid + 1 > this.width) {
+      this.width = maxPid + 1;
+      reuse = 0;
+    }
+    const width = this.width;
+    if (this.clockBuf.length < n * width) {
+      const grown = new Int32Array(Math.max(n * width, 2 * this.clockBuf.length));
+      grown.set(this.clockBuf.subarray(0, reuse * width));
+      this.clockBuf = grown;
+    }
+    this.clocked = n;
     if (this.pre.length < width) {
       this.pre = new Int32Array(width);
       this.lastOf = new Int32Array(width);
@@ -617,7 +637,26 @@ export class Dpor implements SearchStrategy {
     const conflicts = this.conflicts;
     const acquired = this.acquired;
     const acquiredShared = this.acquiredShared;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < reuse; i++) {
+      // A replayed step: its clock is kept and its races were placed; only the per-object state
+      // is rebuilt (and the races of a hold that began here and was never released, which are this run's).
+      const pid = pids[i] as number;
+      const heldCpu = unreleased?.get(i);
+      if (heldCpu !== undefined) {
+        const last = lastOf[pid] as number;
+        if (last < 0) pre.fill(0, 0, width);
+        else for (let x = 0, from = last * width; x < width; x++) pre[x] = clocks[from + x] as number;
+        for (let k = 0; k < i; k++) {
+          const kp = pids[k] as number;
+          if (kp === pid || log.cpu[k] !== heldCpu) continue;
+          if ((clocks[k * width + kp] as number) <= (pre[kp] as number)) continue;
+          this.race(log, k, i);
+        }
+      }
+      lastOf[pid] = i;
+      this.updateObjects(log, i, pid, clocks, width);
+    }
+    for (let i = reuse; i < n; i++) {
       const pid = pids[i] as number;
       const last = lastOf[pid] as number;
       if (last < 0) pre.fill(0, 0, width);
@@ -687,51 +726,59 @@ export class Dpor implements SearchStrategy {
         if (rc) joinFrom(clocks, base, rc, width);
       }
       lastOf[pid] = i;
-      // Update the per-object state.
-      for (let j = starts[i] as number; j < fpEnd; j++) {
-        const m = masks[j] as number;
-        const st = this.objs[objs[j] as number] as ObjState;
-        if (m & MASK.WRITE) {
-          st.lastWrite = i;
-          st.nReads = 0;
-        } else if (m & MASK.READ) {
-          const rs = st.reads;
-          let r = 0;
-          while (r < st.nReads && rs[r] !== pid) r += 2;
-          if (r < st.nReads) rs[r + 1] = i;
-          else {
-            rs[r] = pid;
-            rs[r + 1] = i;
-            st.nReads = r + 2;
-          }
+      this.updateObjects(log, i, pid, clocks, width);
+    }
+  }
+
+  /** Step i's effect on the per-object state (its clock is clocks[i * width ..)). */
+  private updateObjects(log: EventLog, i: number, pid: number, clocks: Int32Array, width: number): void {
+    const objs = log.obj;
+    const masks = log.mask;
+    const base = i * width;
+    const fpEnd = log.start[i + 1] as number;
+    for (let j = log.start[i] as number; j < fpEnd; j++) {
+      const m = masks[j] as number;
+      const st = this.stateOf(objs[j] as number);
+      if (m & MASK.WRITE) {
+        st.lastWrite = i;
+        st.nReads = 0;
+      } else if (m & MASK.READ) {
+        const rs = st.reads;
+        let r = 0;
+        while (r < st.nReads && rs[r] !== pid) r += 2;
+        if (r < st.nReads) rs[r + 1] = i;
+        else {
+          rs[r] = pid;
+          rs[r + 1] = i;
+          st.nReads = r + 2;
         }
-        const holders = st.holders;
-        if (m & MASK.REL) {
-          // A release in the same step as a shared acquisition (a step on a CPU that also gives it
-          // up) releases the exclusive hold taken earlier, not the shared one.
-          let h = 0;
-          while (h < st.nHolders && holders[h] !== pid) h++;
-          if (h === st.nHolders) h = -1;
-          const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
-          if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
-          joinInto(st.rel, clocks, base, width);
-          if (wasShared) {
-            for (let x = h + 1; x < st.nHolders; x++) holders[x - 1] = holders[x] as number;
-            st.nHolders--;
-          } else {
-            if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
-            joinInto(st.relExcl, clocks, base, width);
-          }
+      }
+      const holders = st.holders;
+      if (m & MASK.REL) {
+        // A release in the same step as a shared acquisition (a step on a CPU that also gives it
+        // up) releases the exclusive hold taken earlier, not the shared one.
+        let h = 0;
+        while (h < st.nHolders && holders[h] !== pid) h++;
+        if (h === st.nHolders) h = -1;
+        const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
+        if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
+        joinInto(st.rel, clocks, base, width);
+        if (wasShared) {
+          for (let x = h + 1; x < st.nHolders; x++) holders[x - 1] = holders[x] as number;
+          st.nHolders--;
+        } else {
+          if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
+          joinInto(st.relExcl, clocks, base, width);
         }
-        if (m & MASK.ACQ) {
-          st.lastExcl = i;
-          st.nShared = 0;
-        } else if (m & MASK.ACQSH) {
-          st.shared[st.nShared++] = i;
-          let h = 0;
-          while (h < st.nHolders && holders[h] !== pid) h++;
-          if (h === st.nHolders) holders[st.nHolders++] = pid;
-        }
+      }
+      if (m & MASK.ACQ) {
+        st.lastExcl = i;
+        st.nShared = 0;
+      } else if (m & MASK.ACQSH) {
+        st.shared[st.nShared++] = i;
+        let h = 0;
+        while (h < st.nHolders && holders[h] !== pid) h++;
+        if (h === st.nHolders) holders[st.nHolders++] = pid;
       }
     }
   }
