@@ -163,8 +163,19 @@ class EventLog {
   private pos = new Int32Array(1024);
   private stamp = 0;
 
-  reset(): void {
+  /**
+   * Steps before this index are still the previous run's: a run that replays them re-logs nothing
+   * (DporRun.stepped). Set by reset().
+   */
+  kept = 0;
+  /** The previous run's steps (without the waiting records ended() appends). */
+  steps = 0;
+
+  /** Starts a run's log; its first `keep` steps are the previous run's (keep <= its steps). */
+  reset(keep: number): void {
+    this.kept = Math.min(keep, this.steps);
     this.count = 0;
+    this.steps = 0;
   }
 
   /** Appends a step with these access codes; returns its index. */
@@ -358,7 +369,9 @@ export class Dpor implements SearchStrategy {
       return null;
     }
     this.started = true;
-    this.log.reset();
+    // The next run replays the path down to its last node: the steps before that node's step are
+    // the previous run's, already logged (and their clocks kept: analyse).
+    this.log.reset(this.analysedBelow);
     this.run = new DporRun(this);
     return this.run;
   }
@@ -436,6 +449,15 @@ export class Dpor implements SearchStrategy {
   }
 
   // ---- used by DporRun ----
+
+  /**
+   * The run did not replay the previous run's steps (a model that is not deterministic: the
+   * exploration reports it): nothing of the previous run's log or clocks is kept.
+   */
+  replayDiverged(): void {
+    this.log.kept = 0;
+    this.clocked = 0;
+  }
 
   /** The depth of the deepest schedule node of the current path (-1: none). */
   lastScheduleNode(): number {
@@ -595,8 +617,18 @@ export class Dpor implements SearchStrategy {
    * run replays stay where the previous analysis left them.
    */
   private width = 0;
-  /** Steps of the last analysed run whose clocks are in clockBuf (for the width in this.width). */
+  /**
+   * Steps of the last analysed run whose clocks are in clockBuf (for the width in this.width), and
+   * whose effects are in the per-object state (this.objs), with an undo record each in this.undo.
+   */
   private clocked = 0;
+  /**
+   * Undo records of the per-object state, one per (step, object) of the analysed steps, in order:
+   * rolling back to step b pops the records of the steps from b on (rollback). A record is the
+   * saved clocks (rel, relExcl, when the step joined one that existed), then UNDO_FIXED fields.
+   */
+  private undo = new Int32Array(1024);
+  private undoTop = 0;
 
   private stateOf(o: number): ObjState {
     let st = this.objs[o];
@@ -617,7 +649,10 @@ export class Dpor implements SearchStrategy {
   private analyse(log: EventLog, held: readonly HeldCpu[] = []): void {
     const n = log.count;
     const replayed = this.analysedBelow;
-    if (n === 0) return;
+    if (n === 0) {
+      this.clocked = 0;
+      return;
+    }
     const pids = log.pid;
     const starts = log.start;
     const objs = log.obj;
@@ -640,7 +675,7 @@ export class Dpor implements SearchStrategy {
     for (let k = 0; k < n; k++) if ((pids[k] as number) > maxPid) maxPid = pids[k] as number;
     // The steps before `replayed` are the previous run's, and so are their clocks (a step's clock
     // depends only on the steps up to it): they are kept, unless the clocks must widen.
-    let reuse = Math.min(replayed, this.clocked);
+    let reuse = Math.min(replayed, log.kept, this.clocked);
     if (maxPid + 1 > this.width) {
       this.width = maxPid + 1;
       reuse = 0;
@@ -661,20 +696,24 @@ export class Dpor implements SearchStrategy {
     const pre = this.pre;
     const lastOf = this.lastOf;
     lastOf.fill(-1, 0, width);
-    if (++this.epoch === 0x7fffffff) {
-      this.epoch = 1;
-      for (const st of this.objs) if (st) st.epoch = 0;
-    }
+    if (reuse === 0) {
+      this.undoTop = 0;
+      if (++this.epoch === 0x7fffffff) {
+        this.epoch = 1;
+        for (const st of this.objs) if (st) st.epoch = 0;
+      }
+    } else this.rollback(reuse, width);
     const conflicts = this.conflicts;
     const acquired = this.acquired;
     const acquiredShared = this.acquiredShared;
-    for (let i = 0; i < reuse; i++) {
-      // A replayed step: its clock is kept and its races were placed; only the per-object state
-      // is rebuilt (and the races of a hold that began here and was never released, which are this run's).
-      const pid = pids[i] as number;
-      const heldCpu = unreleased?.get(i);
-      if (heldCpu !== undefined) {
-        const last = lastOf[pid] as number;
+    // The replayed steps: their clocks and per-object state are kept and their races were placed,
+    // but the races of a hold that began there and was never released are this run's.
+    if (unreleased !== null)
+      for (const i of [...unreleased.keys()].filter((x) => x < reuse).sort((x, y) => x - y)) {
+        const pid = pids[i] as number;
+        const heldCpu = unreleased.get(i) as number;
+        let last = i - 1;
+        while (last >= 0 && pids[last] !== pid) last--;
         if (last < 0) pre.fill(0, 0, width);
         else for (let x = 0, from = last * width; x < width; x++) pre[x] = clocks[from + x] as number;
         for (let k = 0; k < i; k++) {
@@ -684,9 +723,7 @@ export class Dpor implements SearchStrategy {
           this.race(log, k, i);
         }
       }
-      lastOf[pid] = i;
-      this.updateObjects(log, i, pid, clocks, width);
-    }
+    for (let i = 0; i < reuse; i++) lastOf[pids[i] as number] = i;
     for (let i = reuse; i < n; i++) {
       const pid = pids[i] as number;
       const last = lastOf[pid] as number;
@@ -761,7 +798,10 @@ export class Dpor implements SearchStrategy {
     }
   }
 
-  /** Step i's effect on the per-object state (its clock is clocks[i * width ..)). */
+  /**
+   * Step i's effect on the per-object state (its clock is clocks[i * width ..)), with an undo
+   * record per object (rollback).
+   */
   private updateObjects(log: EventLog, i: number, pid: number, clocks: Int32Array, width: number): void {
     const objs = log.obj;
     const masks = log.mask;
@@ -769,7 +809,26 @@ export class Dpor implements SearchStrategy {
     const fpEnd = log.start[i + 1] as number;
     for (let j = log.start[i] as number; j < fpEnd; j++) {
       const m = masks[j] as number;
-      const st = this.stateOf(objs[j] as number);
+      const o = objs[j] as number;
+      const st = this.stateOf(o);
+      if (this.undo.length < this.undoTop + UNDO_FIXED + 2 * width) this.growUndo(UNDO_FIXED + 2 * width);
+      const u = this.undo;
+      // The saved clocks come first (the fixed fields end the record, to be read from its end).
+      let relState = UNDO_UNTOUCHED;
+      let relExclState = UNDO_UNTOUCHED;
+      const oLastWrite = st.lastWrite;
+      const oNReads = st.nReads;
+      const oLastExcl = st.lastExcl;
+      const oNShared = st.nShared;
+      const oNHolders = st.nHolders;
+      let rIdx = -1;
+      let r0 = 0;
+      let r1 = 0;
+      let sIdx = -1;
+      let sOld = 0;
+      let hKind = 0;
+      let hIdx = 0;
+      let hVal = 0;
       if (m & MASK.WRITE) {
         st.lastWrite = i;
         st.nReads = 0;
@@ -777,6 +836,9 @@ export class Dpor implements SearchStrategy {
         const rs = st.reads;
         let r = 0;
         while (r < st.nReads && rs[r] !== pid) r += 2;
+        rIdx = r;
+        r0 = rs[r] ?? 0;
+        r1 = rs[r + 1] ?? 0;
         if (r < st.nReads) rs[r + 1] = i;
         else {
           rs[r] = pid;
@@ -792,13 +854,30 @@ export class Dpor implements SearchStrategy {
         while (h < st.nHolders && holders[h] !== pid) h++;
         if (h === st.nHolders) h = -1;
         const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
-        if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
+        if (!st.rel) {
+          relState = UNDO_WAS_NULL;
+          st.rel = st.relBuf = zeroed(st.relBuf, width);
+        } else {
+          relState = UNDO_SAVED;
+          u.set(st.rel, this.undoTop);
+          this.undoTop += width;
+        }
         joinInto(st.rel, clocks, base, width);
         if (wasShared) {
+          hKind = 1;
+          hIdx = h;
+          hVal = holders[h] as number;
           for (let x = h + 1; x < st.nHolders; x++) holders[x - 1] = holders[x] as number;
           st.nHolders--;
         } else {
-          if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
+          if (!st.relExcl) {
+            relExclState = UNDO_WAS_NULL;
+            st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
+          } else {
+            relExclState = UNDO_SAVED;
+            u.set(st.relExcl, this.undoTop);
+            this.undoTop += width;
+          }
           joinInto(st.relExcl, clocks, base, width);
         }
       }
@@ -806,12 +885,91 @@ export class Dpor implements SearchStrategy {
         st.lastExcl = i;
         st.nShared = 0;
       } else if (m & MASK.ACQSH) {
+        sIdx = st.nShared;
+        sOld = st.shared[sIdx] ?? 0;
         st.shared[st.nShared++] = i;
         let h = 0;
         while (h < st.nHolders && holders[h] !== pid) h++;
-        if (h === st.nHolders) holders[st.nHolders++] = pid;
+        if (h === st.nHolders) {
+          hKind = 2;
+          hIdx = h;
+          hVal = holders[h] ?? 0;
+          holders[st.nHolders++] = pid;
+        }
       }
+      let t = this.undoTop;
+      u[t++] = oLastWrite;
+      u[t++] = oNReads;
+      u[t++] = rIdx;
+      u[t++] = r0;
+      u[t++] = r1;
+      u[t++] = oLastExcl;
+      u[t++] = oNShared;
+      u[t++] = sIdx;
+      u[t++] = sOld;
+      u[t++] = oNHolders;
+      u[t++] = hKind;
+      u[t++] = hIdx;
+      u[t++] = hVal;
+      u[t++] = relState;
+      u[t++] = relExclState;
+      u[t++] = o;
+      u[t++] = i;
+      this.undoTop = t;
     }
+  }
+
+  private growUndo(need: number): void {
+    let len = this.undo.length;
+    while (len < this.undoTop + need) len *= 2;
+    const g = new Int32Array(len);
+    g.set(this.undo.subarray(0, this.undoTop));
+    this.undo = g;
+  }
+
+  /** Undoes the per-object effects of the steps from b on (the undo records from the end). */
+  private rollback(b: number, width: number): void {
+    const u = this.undo;
+    let t = this.undoTop;
+    while (t > 0 && (u[t - 1] as number) >= b) {
+      const f = t - UNDO_FIXED;
+      const st = this.objs[u[f + 15] as number] as ObjState;
+      st.lastWrite = u[f] as number;
+      st.nReads = u[f + 1] as number;
+      const rIdx = u[f + 2] as number;
+      if (rIdx >= 0) {
+        st.reads[rIdx] = u[f + 3] as number;
+        st.reads[rIdx + 1] = u[f + 4] as number;
+      }
+      st.lastExcl = u[f + 5] as number;
+      st.nShared = u[f + 6] as number;
+      const sIdx = u[f + 7] as number;
+      if (sIdx >= 0) st.shared[sIdx] = u[f + 8] as number;
+      const nHolders = u[f + 9] as number;
+      const hKind = u[f + 10] as number;
+      const hIdx = u[f + 11] as number;
+      const holders = st.holders;
+      if (hKind === 1) {
+        // Put back the holder the step removed (the ones after it had moved down by one).
+        for (let x = nHolders - 1; x > hIdx; x--) holders[x] = holders[x - 1] as number;
+        holders[hIdx] = u[f + 12] as number;
+      } else if (hKind === 2) holders[hIdx] = u[f + 12] as number;
+      st.nHolders = nHolders;
+      // The saved clocks, before the fixed fields: rel's, then relExcl's.
+      let p = f;
+      const relExclState = u[f + 14] as number;
+      if (relExclState === UNDO_SAVED) {
+        p -= width;
+        (st.relExcl as Int32Array).set(u.subarray(p, p + width));
+      } else if (relExclState === UNDO_WAS_NULL) st.relExcl = null;
+      const relState = u[f + 13] as number;
+      if (relState === UNDO_SAVED) {
+        p -= width;
+        (st.rel as Int32Array).set(u.subarray(p, p + width));
+      } else if (relState === UNDO_WAS_NULL) st.rel = null;
+      t = p;
+    }
+    this.undoTop = t;
   }
 
   /**
@@ -896,6 +1054,13 @@ export class Dpor implements SearchStrategy {
     return false;
   }
 }
+
+/** Fields of an undo record after its saved clocks (Dpor.updateObjects). */
+const UNDO_FIXED = 17;
+/** An undo record's rel / relExcl: not joined by the step, null before it, saved before the join. */
+const UNDO_UNTOUCHED = 0;
+const UNDO_WAS_NULL = 1;
+const UNDO_SAVED = 2;
 
 /** A zeroed clock of `width` entries (buf when it is large enough). */
 function zeroed(buf: Int32Array | null, width: number): Int32Array {
@@ -1085,7 +1250,20 @@ class DporRun implements Strategy {
     const nodeIdx = this.stepNode;
     this.stepNode = -1;
     const log = this.d.log;
+    const r = log.count;
+    if (r < log.kept) {
+      // A step of the replayed prefix: logged by the previous run, and merged into its node's
+      // footprint when a run first took it; with no task asleep there is nothing else to do.
+      if (log.pid[r] === s.pid && log.node[r] === nodeIdx) {
+        if (this.sleep.size === 0) {
+          log.count++;
+          log.steps++;
+          return;
+        }
+      } else this.d.replayDiverged();
+    }
     const k = log.add(s.pid, nodeIdx, s.cpu ?? -1, s.accesses);
+    log.steps++;
     if (nodeIdx >= 0) {
       const n = this.d.nodeAt(nodeIdx) as Node;
       const u = n.fps[s.pid];
