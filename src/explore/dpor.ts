@@ -617,18 +617,8 @@ export class Dpor implements SearchStrategy {
    * run replays stay where the previous analysis left them.
    */
   private width = 0;
-  /**
-   * Steps of the last analysed run whose clocks are in clockBuf (for the width in this.width), and
-   * whose effects are in the per-object state (this.objs), with an undo record each in this.undo.
-   */
+  /** Steps of the last analysed run whose clocks are in clockBuf (for the width in this.width). */
   private clocked = 0;
-  /**
-   * Undo records of the per-object state, one per (step, object) of the analysed steps, in order:
-   * rolling back to step b pops the records of the steps from b on (rollback). A record is the
-   * saved clocks (rel, relExcl, when the step joined one that existed), then UNDO_FIXED fields.
-   */
-  private undo = new Int32Array(1024);
-  private undoTop = 0;
 
   private stateOf(o: number): ObjState {
     let st = this.objs[o];
@@ -696,24 +686,20 @@ export class Dpor implements SearchStrategy {
     const pre = this.pre;
     const lastOf = this.lastOf;
     lastOf.fill(-1, 0, width);
-    if (reuse === 0) {
-      this.undoTop = 0;
-      if (++this.epoch === 0x7fffffff) {
-        this.epoch = 1;
-        for (const st of this.objs) if (st) st.epoch = 0;
-      }
-    } else this.rollback(reuse, width);
+    if (++this.epoch === 0x7fffffff) {
+      this.epoch = 1;
+      for (const st of this.objs) if (st) st.epoch = 0;
+    }
     const conflicts = this.conflicts;
     const acquired = this.acquired;
     const acquiredShared = this.acquiredShared;
-    // The replayed steps: their clocks and per-object state are kept and their races were placed,
-    // but the races of a hold that began there and was never released are this run's.
-    if (unreleased !== null)
-      for (const i of [...unreleased.keys()].filter((x) => x < reuse).sort((x, y) => x - y)) {
-        const pid = pids[i] as number;
-        const heldCpu = unreleased.get(i) as number;
-        let last = i - 1;
-        while (last >= 0 && pids[last] !== pid) last--;
+    for (let i = 0; i < reuse; i++) {
+      // A replayed step: its clock is kept and its races were placed; only the per-object state
+      // is rebuilt (and the races of a hold that began here and was never released, which are this run's).
+      const pid = pids[i] as number;
+      const heldCpu = unreleased?.get(i);
+      if (heldCpu !== undefined) {
+        const last = lastOf[pid] as number;
         if (last < 0) pre.fill(0, 0, width);
         else for (let x = 0, from = last * width; x < width; x++) pre[x] = clocks[from + x] as number;
         for (let k = 0; k < i; k++) {
@@ -723,7 +709,9 @@ export class Dpor implements SearchStrategy {
           this.race(log, k, i);
         }
       }
-    for (let i = 0; i < reuse; i++) lastOf[pids[i] as number] = i;
+      lastOf[pid] = i;
+      this.updateObjects(log, i, pid, clocks, width);
+    }
     for (let i = reuse; i < n; i++) {
       const pid = pids[i] as number;
       const last = lastOf[pid] as number;
@@ -798,10 +786,7 @@ export class Dpor implements SearchStrategy {
     }
   }
 
-  /**
-   * Step i's effect on the per-object state (its clock is clocks[i * width ..)), with an undo
-   * record per object (rollback).
-   */
+  /** Step i's effect on the per-object state (its clock is clocks[i * width ..)). */
   private updateObjects(log: EventLog, i: number, pid: number, clocks: Int32Array, width: number): void {
     const objs = log.obj;
     const masks = log.mask;
@@ -809,26 +794,7 @@ export class Dpor implements SearchStrategy {
     const fpEnd = log.start[i + 1] as number;
     for (let j = log.start[i] as number; j < fpEnd; j++) {
       const m = masks[j] as number;
-      const o = objs[j] as number;
-      const st = this.stateOf(o);
-      if (this.undo.length < this.undoTop + UNDO_FIXED + 2 * width) this.growUndo(UNDO_FIXED + 2 * width);
-      const u = this.undo;
-      // The saved clocks come first (the fixed fields end the record, to be read from its end).
-      let relState = UNDO_UNTOUCHED;
-      let relExclState = UNDO_UNTOUCHED;
-      const oLastWrite = st.lastWrite;
-      const oNReads = st.nReads;
-      const oLastExcl = st.lastExcl;
-      const oNShared = st.nShared;
-      const oNHolders = st.nHolders;
-      let rIdx = -1;
-      let r0 = 0;
-      let r1 = 0;
-      let sIdx = -1;
-      let sOld = 0;
-      let hKind = 0;
-      let hIdx = 0;
-      let hVal = 0;
+      const st = this.stateOf(objs[j] as number);
       if (m & MASK.WRITE) {
         st.lastWrite = i;
         st.nReads = 0;
@@ -836,9 +802,6 @@ export class Dpor implements SearchStrategy {
         const rs = st.reads;
         let r = 0;
         while (r < st.nReads && rs[r] !== pid) r += 2;
-        rIdx = r;
-        r0 = rs[r] ?? 0;
-        r1 = rs[r + 1] ?? 0;
         if (r < st.nReads) rs[r + 1] = i;
         else {
           rs[r] = pid;
@@ -854,30 +817,13 @@ export class Dpor implements SearchStrategy {
         while (h < st.nHolders && holders[h] !== pid) h++;
         if (h === st.nHolders) h = -1;
         const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
-        if (!st.rel) {
-          relState = UNDO_WAS_NULL;
-          st.rel = st.relBuf = zeroed(st.relBuf, width);
-        } else {
-          relState = UNDO_SAVED;
-          u.set(st.rel, this.undoTop);
-          this.undoTop += width;
-        }
+        if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
         joinInto(st.rel, clocks, base, width);
         if (wasShared) {
-          hKind = 1;
-          hIdx = h;
-          hVal = holders[h] as number;
           for (let x = h + 1; x < st.nHolders; x++) holders[x - 1] = holders[x] as number;
           st.nHolders--;
         } else {
-          if (!st.relExcl) {
-            relExclState = UNDO_WAS_NULL;
-            st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
-          } else {
-            relExclState = UNDO_SAVED;
-            u.set(st.relExcl, this.undoTop);
-            this.undoTop += width;
-          }
+          if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
           joinInto(st.relExcl, clocks, base, width);
         }
       }
@@ -885,91 +831,12 @@ export class Dpor implements SearchStrategy {
         st.lastExcl = i;
         st.nShared = 0;
       } else if (m & MASK.ACQSH) {
-        sIdx = st.nShared;
-        sOld = st.shared[sIdx] ?? 0;
         st.shared[st.nShared++] = i;
         let h = 0;
         while (h < st.nHolders && holders[h] !== pid) h++;
-        if (h === st.nHolders) {
-          hKind = 2;
-          hIdx = h;
-          hVal = holders[h] ?? 0;
-          holders[st.nHolders++] = pid;
-        }
+        if (h === st.nHolders) holders[st.nHolders++] = pid;
       }
-      let t = this.undoTop;
-      u[t++] = oLastWrite;
-      u[t++] = oNReads;
-      u[t++] = rIdx;
-      u[t++] = r0;
-      u[t++] = r1;
-      u[t++] = oLastExcl;
-      u[t++] = oNShared;
-      u[t++] = sIdx;
-      u[t++] = sOld;
-      u[t++] = oNHolders;
-      u[t++] = hKind;
-      u[t++] = hIdx;
-      u[t++] = hVal;
-      u[t++] = relState;
-      u[t++] = relExclState;
-      u[t++] = o;
-      u[t++] = i;
-      this.undoTop = t;
     }
-  }
-
-  private growUndo(need: number): void {
-    let len = this.undo.length;
-    while (len < this.undoTop + need) len *= 2;
-    const g = new Int32Array(len);
-    g.set(this.undo.subarray(0, this.undoTop));
-    this.undo = g;
-  }
-
-  /** Undoes the per-object effects of the steps from b on (the undo records from the end). */
-  private rollback(b: number, width: number): void {
-    const u = this.undo;
-    let t = this.undoTop;
-    while (t > 0 && (u[t - 1] as number) >= b) {
-      const f = t - UNDO_FIXED;
-      const st = this.objs[u[f + 15] as number] as ObjState;
-      st.lastWrite = u[f] as number;
-      st.nReads = u[f + 1] as number;
-      const rIdx = u[f + 2] as number;
-      if (rIdx >= 0) {
-        st.reads[rIdx] = u[f + 3] as number;
-        st.reads[rIdx + 1] = u[f + 4] as number;
-      }
-      st.lastExcl = u[f + 5] as number;
-      st.nShared = u[f + 6] as number;
-      const sIdx = u[f + 7] as number;
-      if (sIdx >= 0) st.shared[sIdx] = u[f + 8] as number;
-      const nHolders = u[f + 9] as number;
-      const hKind = u[f + 10] as number;
-      const hIdx = u[f + 11] as number;
-      const holders = st.holders;
-      if (hKind === 1) {
-        // Put back the holder the step removed (the ones after it had moved down by one).
-        for (let x = nHolders - 1; x > hIdx; x--) holders[x] = holders[x - 1] as number;
-        holders[hIdx] = u[f + 12] as number;
-      } else if (hKind === 2) holders[hIdx] = u[f + 12] as number;
-      st.nHolders = nHolders;
-      // The saved clocks, before the fixed fields: rel's, then relExcl's.
-      let p = f;
-      const relExclState = u[f + 14] as number;
-      if (relExclState === UNDO_SAVED) {
-        p -= width;
-        (st.relExcl as Int32Array).set(u.subarray(p, p + width));
-      } else if (relExclState === UNDO_WAS_NULL) st.relExcl = null;
-      const relState = u[f + 13] as number;
-      if (relState === UNDO_SAVED) {
-        p -= width;
-        (st.rel as Int32Array).set(u.subarray(p, p + width));
-      } else if (relState === UNDO_WAS_NULL) st.rel = null;
-      t = p;
-    }
-    this.undoTop = t;
   }
 
   /**
@@ -1054,13 +921,6 @@ export class Dpor implements SearchStrategy {
     return false;
   }
 }
-
-/** Fields of an undo record after its saved clocks (Dpor.updateObjects). */
-const UNDO_FIXED = 17;
-/** An undo record's rel / relExcl: not joined by the step, null before it, saved before the join. */
-const UNDO_UNTOUCHED = 0;
-const UNDO_WAS_NULL = 1;
-const UNDO_SAVED = 2;
 
 /** A zeroed clock of `width` entries (buf when it is large enough). */
 function zeroed(buf: Int32Array | null, width: number): Int32Array {
