@@ -48,7 +48,7 @@ import {
   type Strategy,
   isPreemption,
 } from '../sim/index.js';
-import { ChoiceMismatch, type Footprint, MASK, StopRun, masksConflict } from './common.js';
+import { ChoiceMismatch, MASK, StopRun, masksConflict } from './common.js';
 import type { SearchStrategy } from './search.js';
 
 export interface DporOptions {
@@ -63,24 +63,16 @@ export interface DporOptions {
 }
 
 /**
- * A footprint as plain data: object id, access mask, object id, access mask, ... (one flat array:
- * a split tree keeps thousands of them, and pairs cost an array each).
+ * A footprint as plain data: object id, access mask, object id, access mask, ... (one flat array,
+ * each object once, in the order of its first access: a split tree keeps thousands of them, and
+ * pairs cost an array each). DPOR's nodes and sleep sets keep footprints in this form too: a
+ * step's footprint has a handful of objects, which a scan finds faster than a Map's hash, and a
+ * node costs no Map per explored task.
  */
 export type FootprintData = readonly number[];
 
-/** A footprint as plain data (FootprintData). */
-export function footprintData(fp: Footprint | undefined): number[] {
-  const out: number[] = [];
-  if (fp) for (const [o, m] of fp) out.push(o, m);
-  return out;
-}
-
-/** A footprint from its plain data. */
-export function footprintOf(data: FootprintData): Footprint {
-  const fp: Footprint = new Map();
-  for (let i = 0; i < data.length; i += 2) fp.set(data[i] as number, data[i + 1] as number);
-  return fp;
-}
+/** A footprint of nothing (shared: never changed). */
+const NO_FOOTPRINT: FootprintData = [];
 
 /**
  * A subtree for parallel exploration: a node of the tree (reached by `prefix`) with the
@@ -138,11 +130,14 @@ interface Node {
   /** Pending choices. */
   readonly todo: number[];
   /** Sleep set on reaching the node (schedule nodes). */
-  readonly sleep: Map<number, Footprint>;
+  readonly sleep: Map<number, FootprintData>;
   /** Data nodes: the sleep set on reaching the node (kept for splitting the tree only). */
-  readonly arrive: Map<number, Footprint> | null;
-  /** Footprint (union over all runs) of the step each explored pid took from here. */
-  readonly fps: Map<number, Footprint>;
+  readonly arrive: Map<number, FootprintData> | null;
+  /**
+   * Footprint (union over all runs) of the step each explored pid took from here, by pid (schedule
+   * nodes; a data node's is never written).
+   */
+  readonly fps: (number[] | undefined)[];
   /** Alternatives re-added conservatively (a reversal over the bound at its own point). */
   wide: Set<number> | null;
 }
@@ -168,8 +163,19 @@ class EventLog {
   private pos = new Int32Array(1024);
   private stamp = 0;
 
-  reset(): void {
+  /**
+   * Steps before this index are still the previous run's: a run that replays them re-logs nothing
+   * (DporRun.stepped). Set by reset().
+   */
+  kept = 0;
+  /** The previous run's steps (without the waiting records ended() appends). */
+  steps = 0;
+
+  /** Starts a run's log; its first `keep` steps are the previous run's (keep <= its steps). */
+  reset(keep: number): void {
+    this.kept = Math.min(keep, this.steps);
     this.count = 0;
+    this.steps = 0;
   }
 
   /** Appends a step with these access codes; returns its index. */
@@ -205,6 +211,14 @@ class EventLog {
     return k;
   }
 
+  /** Step k's footprint as a new FootprintData. */
+  pairsOf(k: number): number[] {
+    const out: number[] = [];
+    const end = this.start[k + 1] as number;
+    for (let j = this.start[k] as number; j < end; j++) out.push(this.obj[j] as number, this.mask[j] as number);
+    return out;
+  }
+
   /** The access mask of object o in step k (0: none). */
   maskOf(k: number, o: number): number {
     const end = this.start[k + 1] as number;
@@ -212,22 +226,53 @@ class EventLog {
     return 0;
   }
 
-  /** Whether step k conflicts with a footprint (a sleeping task's). */
-  conflicts(k: number, fp: Footprint): boolean {
-    const end = this.start[k + 1] as number;
-    for (let j = this.start[k] as number; j < end; j++) {
-      const m = fp.get(this.obj[j] as number);
-      if (m !== undefined && masksConflict(this.mask[j] as number, m)) return true;
+  /**
+   * Whether the last step added conflicts with a footprint (a sleeping task's), or, when it ran on
+   * the CPU whose run-state id is cpu (>= 0), the footprint acquires that CPU exclusively.
+   */
+  lastConflicts(fp: FootprintData, cpu: number): boolean {
+    const seen = this.seen;
+    const stamp = this.stamp;
+    for (let i = 0; i < fp.length; i += 2) {
+      const o = fp[i] as number;
+      const m = fp[i + 1] as number;
+      if (o === cpu && (m & MASK.ACQ) !== 0) return true;
+      if (
+        o >= 0 &&
+        o < seen.length &&
+        seen[o] === stamp &&
+        masksConflict(this.mask[this.pos[o] as number] as number, m)
+      )
+        return true;
     }
     return false;
   }
 
-  /** Merges step k's footprint into fp. */
-  mergeInto(k: number, fp: Footprint): void {
+  /**
+   * Merges the last step added (step k) into fp: ORs the masks of its objects already there, and
+   * appends the others in the step's order.
+   */
+  mergeLastInto(k: number, fp: number[]): void {
+    const seen = this.seen;
+    const stamp = this.stamp;
+    const len = fp.length;
+    let found = 0;
+    for (let i = 0; i < len; i += 2) {
+      const o = fp[i] as number;
+      if (o >= 0 && o < seen.length && seen[o] === stamp) {
+        fp[i + 1] = (fp[i + 1] as number) | (this.mask[this.pos[o] as number] as number);
+        found++;
+      }
+    }
+    const start = this.start[k] as number;
     const end = this.start[k + 1] as number;
-    for (let j = this.start[k] as number; j < end; j++) {
+    // Replays take the same steps again: usually every object is there already.
+    if (found === end - start) return;
+    for (let j = start; j < end; j++) {
       const o = this.obj[j] as number;
-      fp.set(o, (fp.get(o) ?? 0) | (this.mask[j] as number));
+      let i = 0;
+      while (i < len && fp[i] !== o) i += 2;
+      if (i === len) fp.push(o, this.mask[j] as number);
     }
   }
 
@@ -324,7 +369,9 @@ export class Dpor implements SearchStrategy {
       return null;
     }
     this.started = true;
-    this.log.reset();
+    // The next run replays the path down to its last node: the steps before that node's step are
+    // the previous run's, already logged (and their clocks kept: analyse).
+    this.log.reset(this.analysedBelow);
     this.run = new DporRun(this);
     return this.run;
   }
@@ -381,9 +428,9 @@ export class Dpor implements SearchStrategy {
 
   private describe(d: number, given: readonly number[]): NodeDesc {
     const n = this.nodes[d] as Node;
-    const done: [number, FootprintData][] = n.done.map((q) => [q, footprintData(n.fps.get(q))]);
-    const sl = n.kind === 'schedule' ? n.sleep : (n.arrive ?? new Map<number, Footprint>());
-    const sleep: [number, FootprintData][] = [...sl].map(([q, fp]) => [q, footprintData(fp)]);
+    const done: [number, FootprintData][] = n.done.map((q) => [q, [...(n.fps[q] ?? NO_FOOTPRINT)]]);
+    const sl = n.kind === 'schedule' ? n.sleep : (n.arrive ?? new Map<number, FootprintData>());
+    const sleep: [number, FootprintData][] = [...sl].map(([q, fp]) => [q, [...fp]]);
     return {
       depth: d,
       kind: n.kind,
@@ -402,6 +449,15 @@ export class Dpor implements SearchStrategy {
   }
 
   // ---- used by DporRun ----
+
+  /**
+   * The run did not replay the previous run's steps (a model that is not deterministic: the
+   * exploration reports it): nothing of the previous run's log or clocks is kept.
+   */
+  replayDiverged(): void {
+    this.log.kept = 0;
+    this.clocked = 0;
+  }
 
   /** The depth of the deepest schedule node of the current path (-1: none). */
   lastScheduleNode(): number {
@@ -433,10 +489,10 @@ export class Dpor implements SearchStrategy {
   /** Makes a fresh node the subtree root: its alternatives, explored siblings and sleep set. */
   initRoot(n: Node, r: DporRoot): void {
     n.sleep.clear();
-    if (n.kind === 'schedule') for (const [q, fp] of r.sleep) n.sleep.set(q, footprintOf(fp));
+    if (n.kind === 'schedule') for (const [q, fp] of r.sleep) n.sleep.set(q, fp);
     for (const [q, fp] of r.done) {
       n.done.push(q);
-      if (n.kind === 'schedule') n.fps.set(q, footprintOf(fp));
+      if (n.kind === 'schedule') n.fps[q] = [...fp];
     }
     n.todo.length = 0;
     n.todo.push(...r.todo);
@@ -459,8 +515,8 @@ export class Dpor implements SearchStrategy {
     p: ChoicePoint,
     preemptions: number,
     faults: number,
-    sleep: Map<number, Footprint>,
-    arrive: Map<number, Footprint> | null = null,
+    sleep: Map<number, FootprintData>,
+    arrive: Map<number, FootprintData> | null = null,
   ): Node {
     if (p.kind === 'schedule') {
       return {
@@ -479,7 +535,7 @@ export class Dpor implements SearchStrategy {
         todo: [],
         sleep,
         arrive: null,
-        fps: new Map(),
+        fps: [],
         wide: null,
       };
     }
@@ -497,9 +553,9 @@ export class Dpor implements SearchStrategy {
       chosen: 0,
       done: [],
       todo: [],
-      sleep: new Map(),
+      sleep: EMPTY_SLEEP,
       arrive,
-      fps: new Map(),
+      fps: NO_FPS,
       wide: null,
     };
     for (let v = 1; v < p.options; v++) if (this.fits(n, v)) n.todo.push(v);
@@ -555,8 +611,14 @@ export class Dpor implements SearchStrategy {
   private readonly acquired: number[] = [];
   private readonly acquiredShared: number[] = [];
   private readonly v: number[] = [];
-  /** clockBuf holds the clock of step k at k * width .. (k + 1) * width. */
+  /**
+   * clockBuf holds the clock of step k at k * width .. (k + 1) * width. The width only grows (a
+   * wider clock's extra entries stay 0 and change no comparison), so that the clocks of the steps a
+   * run replays stay where the previous analysis left them.
+   */
   private width = 0;
+  /** Steps of the last analysed run whose clocks are in clockBuf (for the width in this.width). */
+  private clocked = 0;
 
   private stateOf(o: number): ObjState {
     let st = this.objs[o];
@@ -577,7 +639,10 @@ export class Dpor implements SearchStrategy {
   private analyse(log: EventLog, held: readonly HeldCpu[] = []): void {
     const n = log.count;
     const replayed = this.analysedBelow;
-    if (n === 0) return;
+    if (n === 0) {
+      this.clocked = 0;
+      return;
+    }
     const pids = log.pid;
     const starts = log.start;
     const objs = log.obj;
@@ -598,9 +663,20 @@ export class Dpor implements SearchStrategy {
       }
     let maxPid = 0;
     for (let k = 0; k < n; k++) if ((pids[k] as number) > maxPid) maxPid = pids[k] as number;
-    const width = maxPid + 1;
-    this.width = width;
-    if (this.clockBuf.length < n * width) this.clockBuf = new Int32Array(Math.max(n * width, 2 * this.clockBuf.length));
+    // The steps before `replayed` are the previous run's, and so are their clocks (a step's clock
+    // depends only on the steps up to it): they are kept, unless the clocks must widen.
+    let reuse = Math.min(replayed, log.kept, this.clocked);
+    if (maxPid + 1 > this.width) {
+      this.width = maxPid + 1;
+      reuse = 0;
+    }
+    const width = this.width;
+    if (this.clockBuf.length < n * width) {
+      const grown = new Int32Array(Math.max(n * width, 2 * this.clockBuf.length));
+      grown.set(this.clockBuf.subarray(0, reuse * width));
+      this.clockBuf = grown;
+    }
+    this.clocked = n;
     if (this.pre.length < width) {
       this.pre = new Int32Array(width);
       this.lastOf = new Int32Array(width);
@@ -617,7 +693,26 @@ export class Dpor implements SearchStrategy {
     const conflicts = this.conflicts;
     const acquired = this.acquired;
     const acquiredShared = this.acquiredShared;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < reuse; i++) {
+      // A replayed step: its clock is kept and its races were placed; only the per-object state
+      // is rebuilt (and the races of a hold that began here and was never released, which are this run's).
+      const pid = pids[i] as number;
+      const heldCpu = unreleased?.get(i);
+      if (heldCpu !== undefined) {
+        const last = lastOf[pid] as number;
+        if (last < 0) pre.fill(0, 0, width);
+        else for (let x = 0, from = last * width; x < width; x++) pre[x] = clocks[from + x] as number;
+        for (let k = 0; k < i; k++) {
+          const kp = pids[k] as number;
+          if (kp === pid || log.cpu[k] !== heldCpu) continue;
+          if ((clocks[k * width + kp] as number) <= (pre[kp] as number)) continue;
+          this.race(log, k, i);
+        }
+      }
+      lastOf[pid] = i;
+      this.updateObjects(log, i, pid, clocks, width);
+    }
+    for (let i = reuse; i < n; i++) {
       const pid = pids[i] as number;
       const last = lastOf[pid] as number;
       if (last < 0) pre.fill(0, 0, width);
@@ -687,51 +782,59 @@ export class Dpor implements SearchStrategy {
         if (rc) joinFrom(clocks, base, rc, width);
       }
       lastOf[pid] = i;
-      // Update the per-object state.
-      for (let j = starts[i] as number; j < fpEnd; j++) {
-        const m = masks[j] as number;
-        const st = this.objs[objs[j] as number] as ObjState;
-        if (m & MASK.WRITE) {
-          st.lastWrite = i;
-          st.nReads = 0;
-        } else if (m & MASK.READ) {
-          const rs = st.reads;
-          let r = 0;
-          while (r < st.nReads && rs[r] !== pid) r += 2;
-          if (r < st.nReads) rs[r + 1] = i;
-          else {
-            rs[r] = pid;
-            rs[r + 1] = i;
-            st.nReads = r + 2;
-          }
+      this.updateObjects(log, i, pid, clocks, width);
+    }
+  }
+
+  /** Step i's effect on the per-object state (its clock is clocks[i * width ..)). */
+  private updateObjects(log: EventLog, i: number, pid: number, clocks: Int32Array, width: number): void {
+    const objs = log.obj;
+    const masks = log.mask;
+    const base = i * width;
+    const fpEnd = log.start[i + 1] as number;
+    for (let j = log.start[i] as number; j < fpEnd; j++) {
+      const m = masks[j] as number;
+      const st = this.stateOf(objs[j] as number);
+      if (m & MASK.WRITE) {
+        st.lastWrite = i;
+        st.nReads = 0;
+      } else if (m & MASK.READ) {
+        const rs = st.reads;
+        let r = 0;
+        while (r < st.nReads && rs[r] !== pid) r += 2;
+        if (r < st.nReads) rs[r + 1] = i;
+        else {
+          rs[r] = pid;
+          rs[r + 1] = i;
+          st.nReads = r + 2;
         }
-        const holders = st.holders;
-        if (m & MASK.REL) {
-          // A release in the same step as a shared acquisition (a step on a CPU that also gives it
-          // up) releases the exclusive hold taken earlier, not the shared one.
-          let h = 0;
-          while (h < st.nHolders && holders[h] !== pid) h++;
-          if (h === st.nHolders) h = -1;
-          const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
-          if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
-          joinInto(st.rel, clocks, base, width);
-          if (wasShared) {
-            for (let x = h + 1; x < st.nHolders; x++) holders[x - 1] = holders[x] as number;
-            st.nHolders--;
-          } else {
-            if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
-            joinInto(st.relExcl, clocks, base, width);
-          }
+      }
+      const holders = st.holders;
+      if (m & MASK.REL) {
+        // A release in the same step as a shared acquisition (a step on a CPU that also gives it
+        // up) releases the exclusive hold taken earlier, not the shared one.
+        let h = 0;
+        while (h < st.nHolders && holders[h] !== pid) h++;
+        if (h === st.nHolders) h = -1;
+        const wasShared = h >= 0 && !(m & MASK.ACQSH && !(m & MASK.ACQ));
+        if (!st.rel) st.rel = st.relBuf = zeroed(st.relBuf, width);
+        joinInto(st.rel, clocks, base, width);
+        if (wasShared) {
+          for (let x = h + 1; x < st.nHolders; x++) holders[x - 1] = holders[x] as number;
+          st.nHolders--;
+        } else {
+          if (!st.relExcl) st.relExcl = st.relExclBuf = zeroed(st.relExclBuf, width);
+          joinInto(st.relExcl, clocks, base, width);
         }
-        if (m & MASK.ACQ) {
-          st.lastExcl = i;
-          st.nShared = 0;
-        } else if (m & MASK.ACQSH) {
-          st.shared[st.nShared++] = i;
-          let h = 0;
-          while (h < st.nHolders && holders[h] !== pid) h++;
-          if (h === st.nHolders) holders[st.nHolders++] = pid;
-        }
+      }
+      if (m & MASK.ACQ) {
+        st.lastExcl = i;
+        st.nShared = 0;
+      } else if (m & MASK.ACQSH) {
+        st.shared[st.nShared++] = i;
+        let h = 0;
+        while (h < st.nHolders && holders[h] !== pid) h++;
+        if (h === st.nHolders) holders[st.nHolders++] = pid;
       }
     }
   }
@@ -856,14 +959,21 @@ function joinInto(into: Int32Array, clocks: Int32Array, base: number, width: num
  */
 const UNCOVERED = -1;
 
-function uncoveredCopy(fp: Footprint | undefined): Footprint {
-  const out = new Map(fp ?? []);
-  out.set(UNCOVERED, 0);
-  return out;
+function uncoveredCopy(fp: FootprintData | undefined): FootprintData {
+  return [...(fp ?? NO_FOOTPRINT), UNCOVERED, 0];
+}
+
+/** Whether a sleep set entry's footprint has the UNCOVERED key. */
+function hasUncovered(fp: FootprintData): boolean {
+  for (let i = 0; i < fp.length; i += 2) if (fp[i] === UNCOVERED) return true;
+  return false;
 }
 
 /** The sleep set of a node reached with none (shared, never changed: a node's sleep set is read only). */
-const EMPTY_SLEEP: Map<number, Footprint> = new Map();
+const EMPTY_SLEEP: Map<number, FootprintData> = new Map();
+
+/** A data node's footprints by pid (shared, never written: only schedule nodes' steps are recorded). */
+const NO_FPS: (number[] | undefined)[] = [];
 
 /** The strategy for one run of the DPOR tree. */
 class DporRun implements Strategy {
@@ -871,7 +981,7 @@ class DporRun implements Strategy {
   private depth = 0;
   private preemptions = 0;
   private faults = 0;
-  private sleep: Map<number, Footprint>;
+  private sleep: Map<number, FootprintData>;
   /** this.sleep is also a node's (copy it before changing it). */
   private sleepShared = false;
   private stepNode = -1;
@@ -918,9 +1028,9 @@ class DporRun implements Strategy {
     if (d.isFrozen(depth)) {
       // The sleep set along the prefix is the root's business (rootAt).
     } else if (root && n.kind === 'data') {
-      this.sleep = new Map([...root.sleep].map(([q, fp]) => [q, footprintOf(fp)]));
+      this.sleep = new Map(root.sleep);
       this.sleepShared = false;
-      if (fresh) for (const [q, fp] of this.sleep) (n.arrive as Map<number, Footprint>).set(q, fp);
+      if (fresh) for (const [q, fp] of this.sleep) (n.arrive as Map<number, FootprintData>).set(q, fp);
     } else if (n.kind === 'schedule') {
       if (fresh && !root) {
         // The node keeps the sleep set it was reached with; this run copies it before it changes
@@ -940,7 +1050,7 @@ class DporRun implements Strategy {
         // that would block the run (the run would be abandoned) wakes instead (DporRun.uncovered).
         const wide = n.wide?.has(n.chosen) ?? false;
         for (const q of n.done)
-          if (q !== n.chosen) s.set(q, wide ? uncoveredCopy(n.fps.get(q)) : (n.fps.get(q) ?? new Map()));
+          if (q !== n.chosen) s.set(q, wide ? uncoveredCopy(n.fps[q]) : (n.fps[q] ?? NO_FOOTPRINT));
         this.sleep = s;
         this.sleepShared = false;
       }
@@ -955,17 +1065,18 @@ class DporRun implements Strategy {
 
   /** Whether sleeping task q is one a conservatively re-added branch sleeps on (see choose). */
   private uncovered(q: number): boolean {
-    return this.sleep.get(q)?.has(UNCOVERED) ?? false;
+    const fp = this.sleep.get(q);
+    return fp !== undefined && hasUncovered(fp);
   }
 
   /** this.sleep, for a node to keep as it is now (the run copies it before it changes it). */
-  private shareSleep(): Map<number, Footprint> {
+  private shareSleep(): Map<number, FootprintData> {
     this.sleepShared = true;
     return this.sleep;
   }
 
   /** this.sleep, copied first if a node shares it. */
-  private ownSleep(): Map<number, Footprint> {
+  private ownSleep(): Map<number, FootprintData> {
     if (this.sleepShared) {
       this.sleep = new Map(this.sleep);
       this.sleepShared = false;
@@ -999,12 +1110,25 @@ class DporRun implements Strategy {
     const nodeIdx = this.stepNode;
     this.stepNode = -1;
     const log = this.d.log;
+    const r = log.count;
+    if (r < log.kept) {
+      // A step of the replayed prefix: logged by the previous run, and merged into its node's
+      // footprint when a run first took it; with no task asleep there is nothing else to do.
+      if (log.pid[r] === s.pid && log.node[r] === nodeIdx) {
+        if (this.sleep.size === 0) {
+          log.count++;
+          log.steps++;
+          return;
+        }
+      } else this.d.replayDiverged();
+    }
     const k = log.add(s.pid, nodeIdx, s.cpu ?? -1, s.accesses);
+    log.steps++;
     if (nodeIdx >= 0) {
       const n = this.d.nodeAt(nodeIdx) as Node;
-      let u = n.fps.get(s.pid);
-      if (!u) n.fps.set(s.pid, (u = new Map()));
-      log.mergeInto(k, u);
+      const u = n.fps[s.pid];
+      if (u === undefined) n.fps[s.pid] = log.pairsOf(k);
+      else log.mergeLastInto(k, u);
     } else if (this.sleep.has(s.pid)) {
       // A forced step of a sleeping task: everything from here was explored already, unless its
       // cover is not certain within the bound (then it wakes and the run goes on).
@@ -1016,9 +1140,8 @@ class DporRun implements Strategy {
     }
     if (this.sleep.size === 0) return;
     const sleep = this.sleep;
-    for (const [q, qfp] of sleep)
-      if (log.conflicts(k, qfp) || (s.cpu !== undefined && ((qfp.get(s.cpu) ?? 0) & MASK.ACQ) !== 0))
-        this.ownSleep().delete(q);
+    const cpu = s.cpu ?? -1;
+    for (const [q, qfp] of sleep) if (log.lastConflicts(qfp, cpu)) this.ownSleep().delete(q);
   }
 
   /** CPUs still held non-preemptibly when the run ended (see analyse). */
