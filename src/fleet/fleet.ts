@@ -309,7 +309,7 @@ export async function fleetCheck(opts: CheckOptions, o: FleetRunOptions): Promis
     );
     // A cell's `jobs` as the single-machine check reports it (its cells share one pool of that many
     // threads: run/matrix.ts exploreCells), as fleetExplore reports explore's.
-    const jobs = Math.min(jobsOf(opts.jobs), requests.length);
+    const jobs = jobsOf(opts.jobs);
     return assembleCheck(
       requests,
       results.map((r) => ({ ...r, jobs })),

@@ -101,7 +101,8 @@ export async function exploreCells(
   reqs: readonly ExplorationRequest[],
   o: { readonly jobs: number; readonly watchdogMs?: number | undefined; readonly onCell?: () => void },
 ): Promise<ResultJson[]> {
-  const threads = Math.max(1, Math.min(o.jobs, reqs.length));
+  // Every thread serves every cell: one cell alone still spreads over all of them.
+  const threads = Math.max(1, o.jobs);
   const runner = cellRunner({ jobs: threads, watchdogMs: o.watchdogMs });
   const results: ResultJson[] = new Array(reqs.length);
   let next = 0;
