@@ -16,7 +16,6 @@ import { type Machine, type SimEvent, current, machine } from './machine.js';
 import type { KGen, Task } from './task.js';
 
 const internal = new Set<string>();
-const kfuncs = new WeakSet<object>();
 /** The names kfuncs carry (what a named override may replace). */
 const kfuncNames = new Set<string>();
 
@@ -70,7 +69,7 @@ function overrideOf(m: Machine, name: string): KfuncOverride | undefined {
 
 /** Whether fn was made by kfunc() (it pushes its own frame). */
 export function isKfunc(fn: unknown): boolean {
-  return typeof fn === 'function' && kfuncs.has(fn);
+  return typeof fn === 'function' && (fn as Branded)[KFUNC] === true;
 }
 
 /** Marks frame names as detection machinery (skipped when titling findings). */
@@ -85,31 +84,77 @@ export function isInternal(name: string): boolean {
 /**
  * Wraps a generator function so calls push a named frame. The name is the
  * function's own name, so a model reads `export const f = kfunc(function* f() {...})`.
+ *
+ * A scenario's setup() creates its kfuncs anew in every run, so creation is cheap: the wrapper is
+ * a plain function made by a factory cached per name (a function literal of that name, so the
+ * wrapper's own `name` is the kfunc's name without a defineProperty), branded by a symbol-keyed
+ * property (a WeakSet entry per creation cost ~300 ns and an ephemeron for the GC). A call runs
+ * one module-level generator, kcall().
  */
 export function kfunc<A extends unknown[], R>(
   body: (...args: A) => KGen<R>,
   name: string = body.name,
 ): (...args: A) => KGen<R> {
-  // The generator keeps only what it needs across its yields (the entry and exit work is in
-  // enterFrame / leaveFrame): every local is a slot of each call's generator object.
-  const wrapped = {
-    *[name](...args: A): KGen<R> {
-      const t = enterFrame(name, args);
-      // A named override (a patch) runs in this frame instead of the body.
-      const o = anyOverrides ? overrideOf(machine(), name) : undefined;
-      const g =
-        o === undefined
-          ? body(...args)
-          : ((o as unknown as (b: typeof body, ...a: A) => KGen<unknown>)(body, ...args) as KGen<R>);
-      const r = yield* g;
-      leaveFrame(t, name);
-      return r;
-    },
-  }[name];
-  if (!wrapped) throw new Error(`kfunc: cannot wrap ${name}`);
-  kfuncs.add(wrapped);
-  kfuncNames.add(name);
-  return wrapped;
+  const wrapped = wrapperFactory(name)(body as Body) as Body & Branded;
+  wrapped[KFUNC] = true;
+  return wrapped as unknown as (...args: A) => KGen<R>;
+}
+
+type Body = (...args: unknown[]) => KGen<unknown>;
+type Branded = { [KFUNC]?: true };
+/** The brand of kfunc() wrappers (isKfunc). */
+const KFUNC: unique symbol = Symbol('kfunc');
+
+/**
+ * One call of a kfunc: the generator keeps only what it needs across its yields (the entry and
+ * exit work is in enterFrame / leaveFrame).
+ */
+function* kcall(name: string, body: Body, args: unknown[]): KGen<unknown> {
+  const t = enterFrame(name, args);
+  // A named override (a patch) runs in this frame instead of the body.
+  const o = anyOverrides ? overrideOf(machine(), name) : undefined;
+  const r = yield* o === undefined
+    ? body(...args)
+    : (o as unknown as (b: Body, ...a: unknown[]) => KGen<unknown>)(body, ...args);
+  leaveFrame(t, name);
+  return r;
+}
+
+/** Wrapper factories by kfunc name. */
+const factories = new Map<string, (body: Body) => Body>();
+/** Identifiers the generated factory uses itself (a kfunc of such a name takes the general path). */
+const factoryLocals = new Set(['kcall', 'name', 'body', 'args', 'arguments', 'eval']);
+
+function wrapperFactory(name: string): (body: Body) => Body {
+  let f = factories.get(name);
+  if (f === undefined) {
+    f = newFactory(name);
+    factories.set(name, f);
+    kfuncNames.add(name);
+  }
+  return f;
+}
+
+function newFactory(name: string): (body: Body) => Body {
+  if (/^[A-Za-z_$][\w$]*$/.test(name) && !factoryLocals.has(name)) {
+    try {
+      // A function literal named `name` (the name is checked to be a plain identifier above).
+      const make = new Function(
+        'kcall',
+        'name',
+        `return (body) => function ${name}(...args) { return kcall(name, body, args); };`,
+      )(kcall, name) as (body: Body) => Body;
+      if (make(kcall as unknown as Body).name === name) return make;
+    } catch {
+      // A reserved word: the general path below.
+    }
+  }
+  return (body) =>
+    ({
+      [name](...args: unknown[]) {
+        return kcall(name, body, args);
+      },
+    })[name] as Body;
 }
 
 /** A kfunc's entry: pushes its frame and its argument slots on the current task. */
