@@ -8,7 +8,22 @@ import { FirstChoice, current, isKfunc, isKfuncName, kfunc } from '../src/sim/in
 
 // Plain identifiers take the cached-factory path; the factory's own identifiers, reserved words
 // and non-identifiers take the general one: every one must behave the same.
-const names = ['frames_worker', 'kcall', 'name', 'body', 'args', 'yield', 'if', 'with.dot', 'has space', ''];
+const names = [
+  'frames_worker',
+  'enterFrame',
+  'start',
+  'overrides',
+  'name',
+  'body',
+  'args',
+  't',
+  'r',
+  'yield',
+  'if',
+  'with.dot',
+  'has space',
+  '',
+];
 
 test('kfunc wrappers carry their name, are branded, and each runs its own body in its frame', () => {
   for (const name of names) {
