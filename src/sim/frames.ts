@@ -85,8 +85,8 @@ export function isInternal(name: string): boolean {
  * Wraps a generator function so calls push a named frame. The name is the
  * function's own name, so a model reads `export const f = kfunc(function* f() {...})`.
  *
- * A scenario's setup() creates its kfuncs anew in every run, so creation is cheap: the wrapper is
- * a closure made by a factory cached per name (a generator function literal of that name, built
+ * A scenario's setup() creates its kfuncs anew in every run, so creation is cheap: from the second
+ * kfunc of a name on (see wrapper()), the wrapper is a closure made by a factory cached per name (a generator function literal of that name, built
  * once per name with new Function, so the wrapper's own `name` is the kfunc's name without a
  * computed-key object or a defineProperty per creation), branded by a symbol-keyed property (a
  * WeakSet entry per creation cost ~300 ns and an ephemeron for the GC). Creation: ~700 -> ~50 ns.
@@ -95,7 +95,7 @@ export function kfunc<A extends unknown[], R>(
   body: (...args: A) => KGen<R>,
   name: string = body.name,
 ): (...args: A) => KGen<R> {
-  const wrapped = wrapperFactory(name)(body as Body) as Body & Branded;
+  const wrapped = wrapper(name, body as Body) as Body & Branded;
   wrapped[KFUNC] = true;
   return wrapped as unknown as (...args: A) => KGen<R>;
 }
@@ -128,14 +128,21 @@ const factoryLocals = new Set([
   'eval',
 ]);
 
-function wrapperFactory(name: string): (body: Body) => Body {
-  let f = factories.get(name);
-  if (f === undefined) {
-    f = newFactory(name);
-    factories.set(name, f);
+/**
+ * The first kfunc of a name (a model's module-level function, made once) is the general path's
+ * closure: one literal shared by every such kfunc, hot and optimised early. A name made again (a
+ * scenario's setup() makes its kfuncs in every run) gets its factory.
+ */
+function wrapper(name: string, body: Body): Body {
+  const f = factories.get(name);
+  if (f !== undefined) return f(body);
+  if (!kfuncNames.has(name)) {
     kfuncNames.add(name);
+    return generic(name, body);
   }
-  return f;
+  const nf = newFactory(name);
+  factories.set(name, nf);
+  return nf(body);
 }
 
 function newFactory(name: string): (body: Body) => Body {
@@ -162,16 +169,20 @@ function newFactory(name: string): (body: Body) => Body {
       // A reserved word: the general path below.
     }
   }
-  return (body) =>
-    ({
-      *[name](...args: unknown[]): KGen<unknown> {
-        const t = enterFrame(name, args);
-        // A named override (a patch) runs in this frame instead of the body.
-        const r = yield* overrides.any ? start(name, body, args) : body(...args);
-        leaveFrame(t, name);
-        return r;
-      },
-    })[name] as Body;
+  return (body) => generic(name, body);
+}
+
+/** The wrapper made by one literal for every name (a computed-key generator method). */
+function generic(name: string, body: Body): Body {
+  return {
+    *[name](...args: unknown[]): KGen<unknown> {
+      const t = enterFrame(name, args);
+      // A named override (a patch) runs in this frame instead of the body.
+      const r = yield* overrides.any ? start(name, body, args) : body(...args);
+      leaveFrame(t, name);
+      return r;
+    },
+  }[name] as Body;
 }
 
 /** A kfunc's entry: pushes its frame and its argument slots on the current task. */
