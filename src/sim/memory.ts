@@ -234,6 +234,7 @@ const record = new AccessRecord();
 
 function observe(
   fn: AccessObserver,
+  id: number,
   meta: Meta,
   key: string,
   write: boolean,
@@ -242,7 +243,7 @@ function observe(
   mode = accessMode,
 ): void {
   const r = record;
-  r.id = fieldIdOf(meta, key) as number;
+  r.id = id;
   r.write = write;
   r.mode = mode;
   r.before = before;
@@ -386,6 +387,9 @@ function offsetOf(meta: Meta, key: string | symbol): number {
   return meta.base + 8 * (i < 0 ? keys.length : i);
 }
 
+/** The field id of the last touch() (its caller passes it on to observe()). */
+let touchedId = 0;
+
 function touch(meta: Meta, key: string, kind: number): Machine {
   const m = machine();
   let id = fieldIdOf(meta, key);
@@ -399,6 +403,8 @@ function touch(meta: Meta, key: string, kind: number): Machine {
     const hook = m.ext.get(BAD_ACCESS) as BadAccessHook | undefined;
     hook?.(meta.alloc, offsetOf(meta, key), key, kind === ACCESS_WRITE);
   }
+  // Set last: the bad-access hook may make accesses of its own.
+  touchedId = id;
   return m;
 }
 
@@ -420,7 +426,7 @@ class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
       const obs = m === observedMachine ? observer : observerOf(m);
       if (obs !== null) {
         const v = target[key];
-        observe(obs, meta, key, false, v, v);
+        observe(obs, touchedId, meta, key, false, v, v);
         return v;
       }
     }
@@ -430,10 +436,11 @@ class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
     if (typeof key !== 'symbol') {
       const meta = this.meta;
       const m = touch(meta, key, ACCESS_WRITE);
+      const id = touchedId;
       if (typeof value === 'object' && value !== null && embeddable(value))
         value = wrap(value as object, meta.alloc, meta.base);
       const obs = m === observedMachine ? observer : observerOf(m);
-      if (obs !== null) observe(obs, meta, key, true, target[key], value);
+      if (obs !== null) observe(obs, id, meta, key, true, target[key], value);
     }
     target[key] = value;
     return true;
@@ -557,12 +564,13 @@ export function release(a: Allocation): void {
     for (let j = 0; j < keys.length; j++) {
       m.access(meta.firstId + j, ACCESS_WRITE);
       // The allocator's own writes: the observer sees them as unchecked writes to dead memory.
-      if (obs !== null) observe(obs, meta, keys[j] as string, true, undefined, undefined, ACCESS_UNCHECKED);
+      if (obs !== null)
+        observe(obs, meta.firstId + j, meta, keys[j] as string, true, undefined, undefined, ACCESS_UNCHECKED);
     }
     if (meta.late !== null)
       meta.late.forEach((id, key) => {
         m.access(id, ACCESS_WRITE);
-        if (obs !== null) observe(obs, meta, key, true, undefined, undefined, ACCESS_UNCHECKED);
+        if (obs !== null) observe(obs, id, meta, key, true, undefined, undefined, ACCESS_UNCHECKED);
       });
   }
 }
