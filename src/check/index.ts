@@ -61,7 +61,7 @@ export function createCheckState(): CheckState {
   return { runs: 0, lockdep: new LockdepGraph() };
 }
 
-/** The checkers installed for an exploration: its RunLog, their per-run resets, the end-of-run checks. */
+/** The checkers installed for an exploration: its RunLog, their per-run resets, its one observer. */
 interface Installed {
   readonly config: KernelConfig;
   readonly log: RunLog;

@@ -85,11 +85,12 @@ export function isInternal(name: string): boolean {
  * Wraps a generator function so calls push a named frame. The name is the
  * function's own name, so a model reads `export const f = kfunc(function* f() {...})`.
  *
- * A scenario's setup() creates its kfuncs anew in every run, so creation is cheap: from the second
- * kfunc of a name on (see wrapper()), the wrapper is a closure made by a factory cached per name (a generator function literal of that name, built
- * once per name with new Function, so the wrapper's own `name` is the kfunc's name without a
- * computed-key object or a defineProperty per creation), branded by a symbol-keyed property (a
- * WeakSet entry per creation cost ~300 ns and an ephemeron for the GC). Creation: ~700 -> ~50 ns.
+ * A scenario's setup() creates its kfuncs anew in every run, so creation is cheap: from the
+ * second kfunc of a name on (see wrapper()), the wrapper comes from a factory cached per name (a
+ * generator function literal of that name, built once with new Function, so the wrapper's `name`
+ * is the kfunc's without a computed-key object or a defineProperty per creation). Wrappers are
+ * branded by a symbol-keyed property (a WeakSet entry per creation cost ~300 ns and an ephemeron
+ * for the GC). Creation: ~700 -> ~50 ns.
  */
 export function kfunc<A extends unknown[], R>(
   body: (...args: A) => KGen<R>,
