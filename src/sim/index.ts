@@ -4,3 +4,4 @@ export * from './machine.js';
 export * from './memory.js';
 export * from './strategy.js';
 export * from './task.js';
+export * from './slot.js';

@@ -7,7 +7,7 @@
  * register the members of the objects they create; container_of(ptr, member)
  * then reads like the C.
  */
-import { type Allocation, allocationOf, rawOf, setTrackedTag, track, trackedTag } from '../../sim/index.js';
+import { type Allocation, Slot, allocationOf, rawOf, setTrackedTag, track, trackedTag } from '../../sim/index.js';
 
 interface Parent {
   readonly container: object;
@@ -16,9 +16,10 @@ interface Parent {
 
 /**
  * The parent of an untracked embedded object. A tracked one keeps its parent in its own slot
- * (sim/memory.ts trackedTag()): a global WeakMap keyed by every run's objects costs every GC.
+ * (sim/memory.ts trackedTag()). Neither is a global WeakMap: its values would keep every run's
+ * structs alive through the young-generation GC (sim/slot.ts).
  */
-const parents = new WeakMap<object, Parent>();
+const parents = new Slot<Parent>('container_of parent');
 
 function setParent(obj: object, p: Parent): void {
   if (!setTrackedTag(obj, p)) parents.set(obj, p);

@@ -26,6 +26,7 @@ import {
   ACCESS_READ,
   ACCESS_WRITE,
   type Allocation,
+  Slot,
   allocationOf,
   current,
   inCurrentFrame,
@@ -51,8 +52,11 @@ export * from './gfp.js';
 /** PAGE_SIZE: kvmalloc() of more than this is vmalloc-backed. */
 export const PAGE_SIZE = 4096;
 
-/** Objects returned by the allocators here, with the allocation each one heads. */
-const heads = new WeakMap<object, Allocation>();
+/**
+ * Objects returned by the allocators here, with the allocation each one heads (a Slot, not a
+ * WeakMap, so a run's allocations die with it: sim/slot.ts).
+ */
+const heads = new Slot<Allocation>('slab head');
 
 /** mm/failslab.c: should_failslab(), with ignore-gfp-wait=Y unless FAIL_GFP_WAIT. */
 function should_fail(fn: string, gfp: gfp_t): boolean {
@@ -105,7 +109,7 @@ export interface slab_cache_ops {
   slab_free(fn: string, obj: object, a: Allocation): void;
 }
 
-const objCache = new WeakMap<Allocation, slab_cache_ops>();
+const objCache = new Slot<slab_cache_ops>('slab cache');
 
 /** A new object of a cache (kmem_cache_alloc() when the cache has no free object to hand out). */
 export function __slab_alloc_new<T extends object>(

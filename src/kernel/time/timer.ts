@@ -21,6 +21,7 @@ import {
   type Task,
   ACCESS_READ,
   ACCESS_WRITE,
+  Slot,
   current,
   isKfunc,
   machine,
@@ -72,7 +73,8 @@ interface TimerState {
   waitDone: Acquirable;
 }
 
-const states = new WeakMap<timer_list, TimerState>();
+/** Each timer's state, kept on the timer (sim/slot.ts: a WeakMap would keep every run's timers alive). */
+const states = new Slot<TimerState>('timer state');
 
 /** A struct initialiser value (DEFINE_TIMER without a function; call timer_setup()). */
 export function TIMER_INIT(): timer_list {

@@ -12,7 +12,7 @@
  * adds ->oom_enter (kvm_mmu_notifier_detach); v2 and v3 add
  * ->after_oom_unregister; v2 changes kvm_destroy_vm() to test hlist_unhashed().
  */
-import { type KGen, type Task, kfunc, rawOf } from '../../../../sim/index.js';
+import { type KGen, Slot, type Task, kfunc, rawOf } from '../../../../sim/index.js';
 import { WARN_ON, WARN_ON_ONCE } from '../../../../kernel/bug.js';
 import { mutex, mutex_lock, mutex_unlock } from '../../../../kernel/locking/mutex.js';
 import {
@@ -801,8 +801,8 @@ export const kvm_flush_remote_tlbs = kfunc(function* kvm_flush_remote_tlbs(k: kv
   yield* kvm_make_all_cpus_request(k, KVM_REQ_TLB_FLUSH);
 });
 
-/** The task running a vCPU (its KVM_RUN caller), for the IPI's wait-for diagnostics. */
-const VCPU_TASK = new WeakMap<object, Task>();
+/** The task running a vCPU (its KVM_RUN caller), for the IPI's wait-for diagnostics (sim/slot.ts). */
+const VCPU_TASK = new Slot<Task>('vcpu task');
 function vcpu_task(vcpu: kvm_vcpu): Task {
   return VCPU_TASK.get(rawOf(vcpu)) as Task;
 }
