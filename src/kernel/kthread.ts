@@ -30,23 +30,31 @@ export type kthread_fn = () => KGen<number | void>;
 export function kthread_create(threadfn: kthread_fn, name: string, cpu?: number): Task {
   // kthread() sets TASK_UNINTERRUPTIBLE and schedules before kthread_create() returns (it waits
   // for the new thread's completion): the thread is created asleep.
-  const body = function* kthread(): KGen {
-    const self = current();
-    if (should_stop(self)) {
-      self.data.kthread_result = -EINTR;
-      return;
-    }
-    const r = yield* threadfn();
-    self.data.kthread_result = r ?? 0;
-  };
+  // Named `kthread`: the task's entry (the frame its reports start from) is the function's name.
+  const kthread = () => kthread_main(threadfn);
   const m = machine();
-  const t = m.spawn(name, body, { kthread: true, asleep: true, ...(cpu === undefined ? {} : { cpu }) });
+  const t = m.spawn(name, kthread, { kthread: true, asleep: true, ...(cpu === undefined ? {} : { cpu }) });
   t.state = TASK_UNINTERRUPTIBLE;
   // struct kthread: its flags word (KTHREAD_SHOULD_STOP) and its `exited` completion, ids given at
   // creation (so the same in every run).
   t.data.kthread_flags_id = m.newId();
   t.data.kthread_exited_id = m.newId();
   return t;
+}
+
+/**
+ * kthread() (kernel/kthread.c): runs threadfn unless kthread_stop() came first. Module-level, the
+ * thread function its argument: a generator function made per thread would keep the run's world
+ * alive through the young GC (docs/architecture.md, per-run generator functions).
+ */
+function* kthread_main(threadfn: kthread_fn): KGen {
+  const self = current();
+  if (should_stop(self)) {
+    self.data.kthread_result = -EINTR;
+    return;
+  }
+  const r = yield* threadfn();
+  self.data.kthread_result = r ?? 0;
 }
 
 /** kthread_run(): kthread_create() + wake_up_process(). */

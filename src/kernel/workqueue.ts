@@ -373,14 +373,21 @@ function __queue_delayed_work_on(cpu: number, wq: workqueue_struct, dwork: delay
   dwork.cpu = cpu;
   kmemleak_add_root(dwork); // on the timer base
   // __queue_delayed_work(): add_timer_on(cpu) (or add_timer(): the local CPU) of dwork->timer.
-  const tm = timer_softirq_add(m.clock() + jiffiesToNs(delay), cpu, function* delayed_work_timer_fn() {
-    kmemleak_del_root(dwork);
-    dwork.timer = null;
-    markedWrite(work, 'pending', false);
-    queue_work_on_nosched(cpu, wq, work);
-  });
+  const tm = timer_softirq_add(m.clock() + jiffiesToNs(delay), cpu, () => delayed_work_timer_fn(dwork, work, cpu, wq));
   dwork.timer = tm;
   return true;
+}
+
+/**
+ * delayed_work_timer_fn(): the timer queues the work on the CPU and workqueue it was armed for
+ * (module-level, its arguments what the kernel keeps in the delayed_work: a generator function
+ * made per arming would keep the run's world alive through the young GC; docs/architecture.md).
+ */
+function* delayed_work_timer_fn(dwork: delayed_work, work: work_struct, cpu: number, wq: workqueue_struct): KGen {
+  kmemleak_del_root(dwork);
+  dwork.timer = null;
+  markedWrite(work, 'pending', false);
+  queue_work_on_nosched(cpu, wq, work);
 }
 
 export function* queue_delayed_work_on(

@@ -416,13 +416,16 @@ function srcu_arm_gp(ssp: srcu_struct): void {
   if (ssp.gp_armed) return;
   ssp.gp_armed = true;
   const m = machine();
-  m.addTimer(m.clock(), function* process_srcu() {
-    const t = current();
-    t.frames.push('process_srcu');
-    ssp.gp_armed = false;
-    srcu_advance_state(ssp);
-    t.frames.pop();
-  });
+  m.addTimer(m.clock(), () => process_srcu(ssp));
+}
+
+/** process_srcu(): the grace-period work (module-level: see docs/architecture.md, per-run generator functions). */
+function* process_srcu(ssp: srcu_struct): KGen {
+  const t = current();
+  t.frames.push('process_srcu');
+  ssp.gp_armed = false;
+  srcu_advance_state(ssp);
+  t.frames.pop();
 }
 
 /** srcu_gp_start() */

@@ -194,10 +194,13 @@ function arm_check(rs: rcu_state_t, delayNs: number): void {
   if (rs.check_armed) return;
   rs.check_armed = true;
   const m = machine();
-  m.addTimer(m.clock() + delayNs, function* rcu_gp_check() {
-    rs.check_armed = false;
-    rcu_gp_advance(rs);
-  });
+  m.addTimer(m.clock() + delayNs, () => rcu_gp_check(rs));
+}
+
+/** The grace-period poll (module-level: see docs/architecture.md, per-run generator functions). */
+function* rcu_gp_check(rs: rcu_state_t): KGen {
+  rs.check_armed = false;
+  rcu_gp_advance(rs);
 }
 
 /** rcu_gp_init(): snapshot the readers the new grace period waits for. */
@@ -233,30 +236,34 @@ function arm_core(rs: rcu_state_t): void {
   if (rs.core_armed) return;
   rs.core_armed = true;
   const m = machine();
-  m.addTimer(m.clock(), function* rcu_core() {
-    const t = current();
-    t.frames.push('rcu_core');
-    rs.core_armed = false;
-    m.access(rs.id, ACCESS_WRITE);
-    for (let cpu = 0; cpu < rs.cbs.length; cpu++) {
-      const list = rs.cbs[cpu] as rcu_cb[];
-      while (list[0] !== undefined && list[0].seq <= rs.completed) {
-        const cb = list.shift() as rcu_cb;
-        rs.queued.delete(cb.head);
-        cb_event('invoke', cb, cpu);
-        // !PREEMPT_RT: rcu_core_si() runs in the RCU softirq (the timer task's SOFTIRQ_OFFSET is
-        // that context; rcu_do_batch() adds no local_bh_disable()). PREEMPT_RT: the rcuc kthread's
-        // rcu_cpu_kthread() wraps rcu_core() in local_bh_disable().
-        const rt = kconfig().PREEMPT_RT;
-        if (rt) yield* local_bh_disable();
-        const r = cb.func(cb.head);
-        if (typeof r === 'object' && r !== null && typeof (r as KGen).next === 'function') yield* r as KGen;
-        if (rt) yield* local_bh_enable();
-        cb_event('done', cb, cpu);
-      }
+  m.addTimer(m.clock(), () => rcu_core(rs));
+}
+
+/** rcu_core(): invokes the callbacks whose grace period has ended (module-level: see docs/architecture.md, per-run generator functions). */
+function* rcu_core(rs: rcu_state_t): KGen {
+  const m = machine();
+  const t = current();
+  t.frames.push('rcu_core');
+  rs.core_armed = false;
+  m.access(rs.id, ACCESS_WRITE);
+  for (let cpu = 0; cpu < rs.cbs.length; cpu++) {
+    const list = rs.cbs[cpu] as rcu_cb[];
+    while (list[0] !== undefined && list[0].seq <= rs.completed) {
+      const cb = list.shift() as rcu_cb;
+      rs.queued.delete(cb.head);
+      cb_event('invoke', cb, cpu);
+      // !PREEMPT_RT: rcu_core_si() runs in the RCU softirq (the timer task's SOFTIRQ_OFFSET is
+      // that context; rcu_do_batch() adds no local_bh_disable()). PREEMPT_RT: the rcuc kthread's
+      // rcu_cpu_kthread() wraps rcu_core() in local_bh_disable().
+      const rt = kconfig().PREEMPT_RT;
+      if (rt) yield* local_bh_disable();
+      const r = cb.func(cb.head);
+      if (typeof r === 'object' && r !== null && typeof (r as KGen).next === 'function') yield* r as KGen;
+      if (rt) yield* local_bh_enable();
+      cb_event('done', cb, cpu);
     }
-    t.frames.pop();
-  });
+  }
+  t.frames.pop();
 }
 
 /** The tasks grace period `s` still waits for. */

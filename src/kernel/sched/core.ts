@@ -95,6 +95,22 @@ export function wake_up_state(t: Task, state: number): boolean {
   return machine().wake(t);
 }
 
+/** struct process_timer (kernel/time/sleep_timeout.c): the sleeper a schedule_timeout() timer wakes. */
+interface process_timer {
+  readonly task: Task;
+  fired: boolean;
+}
+
+/**
+ * process_timeout(): the timer's expiry wakes the sleeper. Module-level, its timer as its argument
+ * (a generator function made per call keeps the run's world alive through the young GC: see
+ * docs/architecture.md, "Per-run generator functions").
+ */
+function* process_timeout(timeout: process_timer): KGen {
+  timeout.fired = true;
+  wake_up_process(timeout.task);
+}
+
 /** schedule_timeout(): sleeps (in the state set by the caller) for at most `timeout` jiffies. Returns jiffies left. */
 export function* schedule_timeout(timeout: number): KGen<number> {
   const t = current();
@@ -106,15 +122,12 @@ export function* schedule_timeout(timeout: number): KGen<number> {
     return timeout;
   }
   const expires = m.clock() + jiffiesToNs(timeout);
-  let fired = false;
-  const timer = timer_softirq_add(expires, t.cpu, function* process_timeout() {
-    fired = true;
-    wake_up_process(t);
-  });
+  const sleeper: process_timer = { task: t, fired: false };
+  const timer = timer_softirq_add(expires, t.cpu, () => process_timeout(sleeper));
   yield* schedule();
   timer.cancel();
   t.frames.pop();
-  if (fired) return 0;
+  if (sleeper.fired) return 0;
   return Math.max(0, Math.ceil(((expires - m.clock()) * 1) / jiffiesToNs(1)));
 }
 

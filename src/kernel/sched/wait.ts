@@ -301,12 +301,19 @@ export function* ___wait_event(
   return r;
 }
 
+/**
+ * The `cmd` of wait_event(): schedule(). Arrows over module-level generators here and below: a
+ * generator function made per wait would keep the run's world alive through the young GC
+ * (docs/architecture.md, per-run generator functions).
+ */
 function sleep_on(wq: wait_queue_head_t): (ret: number) => KGen<number> {
   const on = wq_waitable(wq);
-  return function* (r: number): KGen<number> {
-    yield* schedule(on);
-    return r;
-  };
+  return (r) => schedule_ret(on, r);
+}
+
+function* schedule_ret(on: Waitable, r: number): KGen<number> {
+  yield* schedule(on);
+  return r;
 }
 
 function* wait_event_state(wq: wait_queue_head_t, condition: WaitCondition, state: number, line: number): KGen<number> {
@@ -347,20 +354,31 @@ export function* wait_event_idle(wq: wait_queue_head_t, condition: WaitCondition
  */
 export function* wait_event_timeout(wq: wait_queue_head_t, condition: WaitCondition, timeout: number): KGen<number> {
   might_sleep('include/linux/wait.h', 398);
-  let r = timeout;
-  // ___wait_cond_timeout(condition)
-  const cond = function* (): KGen<boolean> {
-    const c = yield* eval_condition(condition);
-    if (c && !r) r = 1;
-    return c || !r;
-  };
+  const w: timeout_wait = { condition, r: timeout };
+  const cond = () => wait_cond_timeout(w);
   yield undefined;
-  if (yield* cond()) return r;
-  yield* ___wait_event(wq, cond, TASK_UNINTERRUPTIBLE, false, timeout, function* (): KGen<number> {
-    r = yield* schedule_timeout(r);
-    return r;
-  });
-  return r;
+  if (yield* cond()) return w.r;
+  yield* ___wait_event(wq, cond, TASK_UNINTERRUPTIBLE, false, timeout, () => wait_timeout_cmd(w));
+  return w.r;
+}
+
+/** A wait_event_timeout()'s condition and its running __ret. */
+interface timeout_wait {
+  readonly condition: WaitCondition;
+  r: number;
+}
+
+/** ___wait_cond_timeout(condition) */
+function* wait_cond_timeout(w: timeout_wait): KGen<boolean> {
+  const c = yield* eval_condition(w.condition);
+  if (c && !w.r) w.r = 1;
+  return c || !w.r;
+}
+
+/** __ret = schedule_timeout(__ret) */
+function* wait_timeout_cmd(w: timeout_wait): KGen<number> {
+  w.r = yield* schedule_timeout(w.r);
+  return w.r;
 }
 
 export { MAX_SCHEDULE_TIMEOUT };

@@ -136,21 +136,23 @@ export function timer_pending(timer: timer_list): boolean {
  * users (timer_list timers, delayed work, schedule_timeout()); `expiresNs` is virtual time.
  */
 export function timer_softirq_add(expiresNs: number, cpu: number, fn: () => KGen): { cancel(): boolean } {
-  return machine().addTimer(
-    expiresNs,
-    function* run_timer_softirq() {
-      const t = current();
-      const depth = t.frames.length;
-      t.frames.push('handle_softirqs', 'run_timer_softirq', '__run_timers', 'expire_timers');
-      const rt = kconfig().PREEMPT_RT;
-      // run_timersd() → ksoftirqd_run_begin(): __local_bh_disable_ip(SOFTIRQ_OFFSET).
-      if (rt) yield* local_bh_disable();
-      yield* fn();
-      if (rt) yield* local_bh_enable();
-      t.frames.length = depth;
-    },
-    cpu,
-  );
+  return machine().addTimer(expiresNs, () => run_timer_softirq(fn), cpu);
+}
+
+/**
+ * The timer softirq running one expiry `fn` (module-level: a generator function made per timer
+ * would keep the run's world alive through the young GC; docs/architecture.md).
+ */
+function* run_timer_softirq(fn: () => KGen): KGen {
+  const t = current();
+  const depth = t.frames.length;
+  t.frames.push('handle_softirqs', 'run_timer_softirq', '__run_timers', 'expire_timers');
+  const rt = kconfig().PREEMPT_RT;
+  // run_timersd() → ksoftirqd_run_begin(): __local_bh_disable_ip(SOFTIRQ_OFFSET).
+  if (rt) yield* local_bh_disable();
+  yield* fn();
+  if (rt) yield* local_bh_enable();
+  t.frames.length = depth;
 }
 
 /** call_timer_fn(): the callback, in softirq context, under the timer's lockdep map. */

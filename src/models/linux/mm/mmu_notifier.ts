@@ -90,7 +90,7 @@ import {
   mmu_notifier_range_blockable,
 } from '../include/linux/mmu_notifier.js';
 import { mm_count_read, mm_users_read, mmdrop, mmgrab } from '../kernel/fork.js';
-import { design, model_stats } from '../variants.js';
+import { type Design, design, model_stats } from '../variants.js';
 
 const EAGAIN = 11;
 const EINVAL = 22;
@@ -334,12 +334,18 @@ export const mmu_interval_read_begin = kfunc(function* mmu_interval_read_begin(
   yield* spin_unlock(subscriptions.lock);
   lock_map_acquire(start_map);
   lock_map_release(start_map);
-  if (is_invalidating)
-    yield* wait_event(subscriptions.wq, function* () {
-      return (yield* READ_ONCE(subscriptions, 'invalidate_seq')) !== seq;
-    });
+  if (is_invalidating) yield* wait_event(subscriptions.wq, () => invalidate_seq_moved(subscriptions, seq));
   return seq;
 });
+
+/**
+ * mmu_interval_read_begin()'s wait_event() condition, READ_ONCE(subscriptions->invalidate_seq) !=
+ * seq (module-level: a generator function made per wait keeps the run's world alive through the
+ * young GC; docs/architecture.md).
+ */
+function* invalidate_seq_moved(subscriptions: mmu_notifier_subscriptions, seq: number): KGen<boolean> {
+  return (yield* READ_ONCE(subscriptions, 'invalidate_seq')) !== seq;
+}
 
 /** mmu_interval_set_seq(interval_sub, cur_seq): from ops->invalidate, under the driver's user_lock. */
 export function* mmu_interval_set_seq(interval_sub: mmu_interval_notifier, cur_seq: number): KGen {
@@ -1014,6 +1020,29 @@ function detach(subscription: mmu_notifier): void {
 }
 
 /**
+ * v2's detach of one subscription onto oom_list with its work item (allocated first). Module-level
+ * with its state as arguments: a generator function made per call keeps the run's world alive
+ * through the young GC (docs/architecture.md).
+ */
+function* oom_take_v2(
+  subscription: mmu_notifier,
+  d: Design,
+  oom_list: hlist_head,
+  works: Map<mmu_notifier, mmu_notifier_oom_work | null>,
+): KGen {
+  const work = kmalloc<mmu_notifier_oom_work>(
+    () => ({ sub: subscription, rcu: RCU_HEAD_INIT() }),
+    GFP_ATOMIC,
+    'struct mmu_notifier_oom_work',
+    32,
+  );
+  if (!work && d.alloc_fail === 'stay_attached') return; /* allocate first: stays on the live list */
+  detach(subscription);
+  hlist_add_head(subscription.hlist, oom_list);
+  works.set(subscription, work);
+}
+
+/**
  * v2: mmu_notifier_oom_enter(mm), reconstructed from the cover letter and
  * reference §7.3: detach every subscription with after_oom_unregister onto a
  * stack oom_list, then give each a GFP_ATOMIC work item and call_srcu() it,
@@ -1026,18 +1055,7 @@ const __mmu_notifier_oom_enter_v2 = kfunc(function* __mmu_notifier_oom_enter(mm:
   /** Work items, in oom_list order (a failed allocation leaves a hole). */
   const works = new Map<mmu_notifier, mmu_notifier_oom_work | null>();
 
-  const take = function* (subscription: mmu_notifier): KGen {
-    const work = kmalloc<mmu_notifier_oom_work>(
-      () => ({ sub: subscription, rcu: RCU_HEAD_INIT() }),
-      GFP_ATOMIC,
-      'struct mmu_notifier_oom_work',
-      32,
-    );
-    if (!work && d.alloc_fail === 'stay_attached') return; /* allocate first: stays on the live list */
-    detach(subscription);
-    hlist_add_head(subscription.hlist, oom_list);
-    works.set(subscription, work);
-  };
+  const take = (subscription: mmu_notifier): KGen => oom_take_v2(subscription, d, oom_list, works);
 
   if (d.idempotent_detach) {
     yield* spin_lock(subscriptions.lock);
@@ -1167,10 +1185,13 @@ const __mmu_notifier_oom_enter_v3 = kfunc(function* __mmu_notifier_oom_enter(mm:
  * cleanup has finished (blockable: exit_mmap is process context and not on the OOM path).
  */
 const mmu_notifier_oom_wait = kfunc(function* mmu_notifier_oom_wait(subscriptions: mmu_notifier_subscriptions): KGen {
-  yield* wait_event(subscriptions.oom_wq, function* () {
-    return (yield* atomic_read(subscriptions.oom_pending)) === 0;
-  });
+  yield* wait_event(subscriptions.oom_wq, () => oom_pending_done(subscriptions));
 });
+
+/** mmu_notifier_oom_wait()'s condition, !atomic_read(&subscriptions->oom_pending) (module-level: docs/architecture.md). */
+function* oom_pending_done(subscriptions: mmu_notifier_subscriptions): KGen<boolean> {
+  return (yield* atomic_read(subscriptions.oom_pending)) === 0;
+}
 
 /** __mmu_notifier_oom_enter(mm): the design's OOM hook (none for mainline). */
 export function* __mmu_notifier_oom_enter(mm: mm_struct): KGen<boolean> {

@@ -21,7 +21,13 @@ const shrink_folio_list = kfunc(function* shrink_folio_list(folio: page, av: ano
 
 /** The "kswapd0" kthread reclaiming `folio` (isolated by the caller with get_page()). */
 export function kswapd_reclaim(folio: page, av: anon_vma): void {
-  kthread_run(function* kswapd() {
-    yield* shrink_folio_list(folio, av);
-  }, 'kswapd0');
+  kthread_run(() => kswapd(folio, av), 'kswapd0');
+}
+
+/**
+ * kswapd() reduced to the one folio (module-level, the folio its argument: a generator function
+ * made per thread would keep the run's world alive through the young GC; docs/architecture.md).
+ */
+function* kswapd(folio: page, av: anon_vma): KGen {
+  yield* shrink_folio_list(folio, av);
 }
