@@ -145,8 +145,11 @@ function hexDump(obj: object | undefined, size: number): string[] {
 
 function installKmemleak(log: RunLog): InstalledChecker {
   const { config } = log;
-  /** The run's live slab and vmalloc objects (emptied by begin()). */
-  const live = new Map<Allocation, Leak>();
+  /**
+   * The run's live slab and vmalloc objects: a new Map at every begin() (one kept and cleared would
+   * keep every run's allocations through the young GC once it is old: see check/lockdep.ts heldOf).
+   */
+  let live = new Map<Allocation, Leak>();
   const hzNs = 1e9 / config.HZ;
   if (config.DEBUG_KMEMLEAK) {
     log.on('alloc', (ev: AllocEvent) => {
@@ -158,7 +161,7 @@ function installKmemleak(log: RunLog): InstalledChecker {
   }
   return {
     begin(): void {
-      if (live.size > 0) live.clear();
+      if (live.size > 0) live = new Map<Allocation, Leak>();
     },
     atEnd(): void {
       if (!config.DEBUG_KMEMLEAK) return;

@@ -77,12 +77,18 @@ function installLockdep(log: RunLog, graph: LockdepGraph): InstalledChecker | un
   // Per run (begin()): the run's witness, each task's held stack, the RCU sites warned about.
   let m = log.m;
   let run: RunRef = { index: 0, choices: m.choices };
-  const heldOf = new Map<Task, HeldEntry[]>();
+  /**
+   * Each task's held stack, by pid: made anew by every run's begin(), never emptied for the next
+   * run. (A Map kept for the exploration and cleared per run held every run's tasks: once the Map
+   * is in the old generation, V8 allocates the tables clear() makes there too, and a dead old
+   * table keeps the tasks it held, and with them the run's whole world, through every scavenge.)
+   */
+  let heldOf: HeldEntry[][] = [];
   const rcuWarned = new Set<string>();
 
   function stackOf(t: Task): HeldEntry[] {
-    let s = heldOf.get(t);
-    if (!s) heldOf.set(t, (s = []));
+    let s = heldOf[t.pid];
+    if (s === undefined) heldOf[t.pid] = s = [];
     return s;
   }
 
@@ -171,14 +177,13 @@ function installLockdep(log: RunLog, graph: LockdepGraph): InstalledChecker | un
       m = log.m;
       run = { index: runIndex, choices: m.choices };
       // The stacks left by the run before (its tasks are gone) go back to the pool.
-      if (heldOf.size > 0) {
-        for (const stack of heldOf.values())
+      for (const stack of heldOf)
+        if (stack !== undefined)
           for (const h of stack) {
             h.lock = NO_LOCK;
             heldPool.push(h);
           }
-        heldOf.clear();
-      }
+      heldOf = [];
       if (rcuWarned.size > 0) rcuWarned.clear();
     },
   };
