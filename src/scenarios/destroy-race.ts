@@ -5,6 +5,8 @@
  * (v1) or from the oom_reaper (v2, v3), on the same subscription.
  * 'nomn': no KVM; the OOM kill and reap of a plain process.
  */
+import type { KGen } from '../sim/index.js';
+import type { task_struct } from '../models/linux/include/linux/sched.js';
 import { defineScenario } from './api.js';
 import { registerScenarios } from './index.js';
 import { oom_init } from '../models/linux/mm/oom_kill.js';
@@ -18,6 +20,18 @@ import {
   spawn_process,
 } from './oom-kvm-lib.js';
 
+// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
+// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
+// the run's world alive through every scavenge.
+
+function* qemu(ts: task_struct, kvm: boolean): KGen {
+  if (kvm) yield* simple_kvm_setup(ts, false);
+  spawn_memhog();
+  // close(vcpu_fd); close(vm_fd): the last kvm reference goes here
+  yield* close_all_files(ts);
+  yield* sleep_until_killed();
+}
+
 export const destroyRace = defineScenario({
   name: 'destroy-race',
   description: 'the VMM closes its VM (kvm_destroy_vm) while the OOM killer/reaper detaches its notifier',
@@ -27,13 +41,7 @@ export const destroyRace = defineScenario({
   setup(ctx) {
     const kvm = model_setup(ctx);
     oom_init();
-    spawn_process('qemu', function* qemu(ts) {
-      if (kvm) yield* simple_kvm_setup(ts, false);
-      spawn_memhog();
-      // close(vcpu_fd); close(vm_fd): the last kvm reference goes here
-      yield* close_all_files(ts);
-      yield* sleep_until_killed();
-    });
+    spawn_process('qemu', (ts) => qemu(ts, kvm));
   },
 });
 

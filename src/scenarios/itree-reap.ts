@@ -9,7 +9,8 @@
  * 'nomn': no KVM, no amdgpu; the reap and the two-threaded exit of a plain process.
  */
 import { type mm_struct, PAGE_SIZE } from '../models/linux/include/linux/mm_types.js';
-import { do_send_sig_info_sigkill, find_task_by_vpid } from '../models/linux/include/linux/sched.js';
+import type { KGen } from '../sim/index.js';
+import { type task_struct, do_send_sig_info_sigkill, find_task_by_vpid } from '../models/linux/include/linux/sched.js';
 import { oom_reap_task_write } from '../models/linux/mm/oom_kill.js';
 import {
   amdgpu_bo_create_userptr,
@@ -30,6 +31,35 @@ import {
   spawn_thread,
 } from './oom-kvm-lib.js';
 
+// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
+// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
+// the run's world alive through every scavenge.
+
+function* qemu(ts: task_struct, kvm: boolean): KGen {
+  if (kvm) {
+    yield* simple_kvm_setup(ts, false);
+    // DRM_IOCTL_AMDGPU_GEM_USERPTR over guest RAM
+    const bo = amdgpu_bo_create_userptr(amdgpu_device_init(), GUEST_PAGES * PAGE_SIZE);
+    if (bo && (yield* amdgpu_hmm_register(bo, ts.mm as mm_struct, GUEST_HVA)) === 0)
+      ts.signal.files.unshift({ name: '/dev/dri/renderD128', release: () => amdgpu_bo_unref(bo) });
+  }
+  spawn_thread(ts, 'qemu-worker', sleep_until_killed);
+  spawn_process('tee', (self) => tee(self, ts), false);
+  spawn_process('kill', (self) => kill(self, ts), false);
+  yield* sleep_until_killed();
+}
+
+/** `echo $pid | sudo tee /sys/kernel/debug/oom_reap_task` */
+function* tee(_self: task_struct, victim: task_struct): KGen {
+  yield* oom_reap_task_write(victim.pid);
+}
+
+/** `kill -9 $pid` */
+function* kill(_self: task_struct, victim_ts: task_struct): KGen {
+  const victim = find_task_by_vpid(victim_ts.pid);
+  if (victim) yield* do_send_sig_info_sigkill(victim);
+}
+
 export const itreeReap = defineScenario({
   name: 'itree-reap',
   description:
@@ -39,32 +69,7 @@ export const itreeReap = defineScenario({
   maxSteps: 5000,
   setup(ctx) {
     const kvm = model_setup(ctx);
-    spawn_process('qemu', function* qemu(ts) {
-      if (kvm) {
-        yield* simple_kvm_setup(ts, false);
-        // DRM_IOCTL_AMDGPU_GEM_USERPTR over guest RAM
-        const bo = amdgpu_bo_create_userptr(amdgpu_device_init(), GUEST_PAGES * PAGE_SIZE);
-        if (bo && (yield* amdgpu_hmm_register(bo, ts.mm as mm_struct, GUEST_HVA)) === 0)
-          ts.signal.files.unshift({ name: '/dev/dri/renderD128', release: () => amdgpu_bo_unref(bo) });
-      }
-      spawn_thread(ts, 'qemu-worker', sleep_until_killed);
-      spawn_process(
-        'tee',
-        function* tee() {
-          yield* oom_reap_task_write(ts.pid);
-        },
-        false,
-      );
-      spawn_process(
-        'kill',
-        function* kill() {
-          const victim = find_task_by_vpid(ts.pid);
-          if (victim) yield* do_send_sig_info_sigkill(victim);
-        },
-        false,
-      );
-      yield* sleep_until_killed();
-    });
+    spawn_process('qemu', (ts) => qemu(ts, kvm));
   },
 });
 

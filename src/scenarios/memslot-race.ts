@@ -10,6 +10,8 @@ import { madvise_dontneed } from '../models/linux/mm/madvise.js';
 import { oom_reap_task_write } from '../models/linux/mm/oom_kill.js';
 import { kvm_vm_ioctl_set_memory_region } from '../models/linux/virt/kvm/kvm_main.js';
 import type { mm_struct } from '../models/linux/include/linux/mm_types.js';
+import type { task_struct } from '../models/linux/include/linux/sched.js';
+import type { KGen } from '../sim/index.js';
 import { defineScenario } from './api.js';
 import { registerScenarios } from './index.js';
 import {
@@ -22,6 +24,30 @@ import {
   spawn_thread,
 } from './oom-kvm-lib.js';
 
+// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
+// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
+// the run's world alive through every scavenge.
+
+function* qemu(ts: task_struct, kvm: boolean): KGen {
+  const vm = kvm ? yield* simple_kvm_setup(ts, false) : null;
+  spawn_thread(ts, 'qemu-balloon', balloon);
+  spawn_process('tee', (self) => tee(self, ts), false);
+  // KVM_SET_USER_MEMORY_REGION: a second slot (the shared mapping)
+  if (vm) yield* kvm_vm_ioctl_set_memory_region(vm.kvm, { base_gfn: 2, npages: 1, userspace_addr: SHARED_HVA });
+}
+
+/** The balloon thread's madvise(MADV_DONTNEED) of guest page 0. */
+function* balloon(self: task_struct): KGen {
+  // The thread's own current->mm (it holds an mm_users reference): its parent may have
+  // exited by the time it first runs.
+  yield* madvise_dontneed(self.mm as mm_struct, GUEST_HVA, 1);
+}
+
+/** `echo $pid | sudo tee /sys/kernel/debug/oom_reap_task` */
+function* tee(_self: task_struct, victim: task_struct): KGen {
+  yield* oom_reap_task_write(victim.pid);
+}
+
 export const memslotRace = defineScenario({
   name: 'memslot-race',
   description: 'kvm_swap_active_memslots() waits on mn_active_invalidate_count while madvise and the reaper invalidate',
@@ -30,23 +56,7 @@ export const memslotRace = defineScenario({
   maxSteps: 5000,
   setup(ctx) {
     const kvm = model_setup(ctx);
-    spawn_process('qemu', function* qemu(ts) {
-      const vm = kvm ? yield* simple_kvm_setup(ts, false) : null;
-      spawn_thread(ts, 'qemu-balloon', function* balloon(self) {
-        // The thread's own current->mm (it holds an mm_users reference): its parent may have
-        // exited by the time it first runs.
-        yield* madvise_dontneed(self.mm as mm_struct, GUEST_HVA, 1);
-      });
-      spawn_process(
-        'tee',
-        function* tee() {
-          yield* oom_reap_task_write(ts.pid);
-        },
-        false,
-      );
-      // KVM_SET_USER_MEMORY_REGION: a second slot (the shared mapping)
-      if (vm) yield* kvm_vm_ioctl_set_memory_region(vm.kvm, { base_gfn: 2, npages: 1, userspace_addr: SHARED_HVA });
-    });
+    spawn_process('qemu', (ts) => qemu(ts, kvm));
   },
 });
 

@@ -6,13 +6,32 @@
  * both under mmap_read_lock, on one mm.
  * 'nomn': no KVM; both reap a plain process through the stubs.
  */
-import { find_task_by_vpid } from '../models/linux/include/linux/sched.js';
+import type { KGen } from '../sim/index.js';
+import { type task_struct, find_task_by_vpid } from '../models/linux/include/linux/sched.js';
 import { do_send_sig_info_sigkill } from '../models/linux/include/linux/sched.js';
 import { oom_init, process_mrelease } from '../models/linux/mm/oom_kill.js';
 import { defineScenario } from './api.js';
 import { registerScenarios } from './index.js';
 import { spawn_memhog } from './oom-kill.js';
 import { VARIANT_NAMES, model_setup, simple_kvm_setup, sleep_until_killed, spawn_process } from './oom-kvm-lib.js';
+
+// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
+// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
+// the run's world alive through every scavenge.
+
+function* qemu(ts: task_struct, kvm: boolean): KGen {
+  if (kvm) yield* simple_kvm_setup(ts, false);
+  spawn_memhog();
+  spawn_process('lmkd', (self) => lmkd(self, ts), false);
+  yield* sleep_until_killed();
+}
+
+function* lmkd(_self: task_struct, victim_ts: task_struct): KGen {
+  // pidfd_send_signal(pidfd, SIGKILL); process_mrelease(pidfd, 0)
+  const victim = find_task_by_vpid(victim_ts.pid);
+  if (victim) yield* do_send_sig_info_sigkill(victim);
+  yield* process_mrelease(victim_ts.pid, 0);
+}
 
 export const mrelease = defineScenario({
   name: 'mrelease',
@@ -23,21 +42,7 @@ export const mrelease = defineScenario({
   setup(ctx) {
     const kvm = model_setup(ctx);
     oom_init();
-    spawn_process('qemu', function* qemu(ts) {
-      if (kvm) yield* simple_kvm_setup(ts, false);
-      spawn_memhog();
-      spawn_process(
-        'lmkd',
-        function* lmkd() {
-          // pidfd_send_signal(pidfd, SIGKILL); process_mrelease(pidfd, 0)
-          const victim = find_task_by_vpid(ts.pid);
-          if (victim) yield* do_send_sig_info_sigkill(victim);
-          yield* process_mrelease(ts.pid, 0);
-        },
-        false,
-      );
-      yield* sleep_until_killed();
-    });
+    spawn_process('qemu', (ts) => qemu(ts, kvm));
   },
 });
 

@@ -5,6 +5,8 @@
  * while the victim's threads exit and the VM is destroyed.
  * 'nomn': no KVM; the victim is a plain process and the OOM path runs through the stubs.
  */
+import type { KGen } from '../sim/index.js';
+import type { task_struct } from '../models/linux/include/linux/sched.js';
 import { GFP_KERNEL } from '../kernel/mm/slab.js';
 import { kthread_run } from '../kernel/sched/core.js';
 import { __alloc_pages_may_oom, oom_init } from '../models/linux/mm/oom_kill.js';
@@ -13,11 +15,25 @@ import { defineScenario } from './api.js';
 import { registerScenarios } from './index.js';
 import { VARIANT_NAMES, model_setup, simple_kvm_setup, sleep_until_killed, spawn_process } from './oom-kvm-lib.js';
 
+// The task bodies are module-level: a generator literal made per run would get its own initial Map
+// in V8's old space, which keeps the run's world alive through every scavenge.
+
+/** The kworker's allocation. */
+function* kworker(): KGen {
+  yield* __alloc_pages_may_oom(GFP_KERNEL, 0);
+}
+
 /** A kernel allocation under memory pressure: the one that invokes the OOM killer. */
 export function spawn_memhog(): void {
-  kthread_run(function* kworker() {
-    yield* __alloc_pages_may_oom(GFP_KERNEL, 0);
-  }, 'kworker/u4:2');
+  kthread_run(kworker, 'kworker/u4:2');
+}
+
+function* qemu(ts: task_struct, kvm: boolean): KGen {
+  const vm = kvm ? yield* simple_kvm_setup(ts) : null;
+  spawn_memhog();
+  // the vCPU thread's KVM_RUN (run here, in the main thread, to keep the scenario small)
+  if (vm?.vcpu) yield* kvm_arch_vcpu_ioctl_run(vm.vcpu, [0, 0]);
+  yield* sleep_until_killed();
 }
 
 export const oomKill = defineScenario({
@@ -29,13 +45,7 @@ export const oomKill = defineScenario({
   setup(ctx) {
     const kvm = model_setup(ctx);
     oom_init();
-    spawn_process('qemu', function* qemu(ts) {
-      const vm = kvm ? yield* simple_kvm_setup(ts) : null;
-      spawn_memhog();
-      // the vCPU thread's KVM_RUN (run here, in the main thread, to keep the scenario small)
-      if (vm?.vcpu) yield* kvm_arch_vcpu_ioctl_run(vm.vcpu, [0, 0]);
-      yield* sleep_until_killed();
-    });
+    spawn_process('qemu', (ts) => qemu(ts, kvm));
   },
 });
 

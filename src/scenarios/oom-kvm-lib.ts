@@ -81,6 +81,31 @@ function anon_vma_prepare(mm: mm_struct): void {
   for (const vma of mm.vmas) if (vma.anon) vma.anon_vma = new anon_vma(vma);
 }
 
+/**
+ * The body of a process spawn_process() creates (its task's entry, "process"). Module-level, taking
+ * the spawn's arguments (a thread's `void *data`): a generator literal made per spawn would get its
+ * own initial Map in V8's old space, which keeps the run's world alive through every scavenge.
+ */
+const process_main = function* process(
+  comm: string,
+  body: (ts: task_struct) => KGen,
+  with_mm: boolean,
+  exited: completion | null,
+  rmap: boolean,
+): KGen {
+  const ts = new_task_struct(current(), null, null);
+  if (with_mm) {
+    const mm = yield* mm_alloc(comm, vmm_vmas);
+    for (const vma of mm.vmas) vma.vm_mm = mm;
+    if (rmap) anon_vma_prepare(mm);
+    ts.mm = mm;
+  }
+  yield* body(ts);
+  yield* do_exit(0);
+  /* the parent's waitpid() returns */
+  if (exited) yield* complete(exited);
+};
+
 /** fork()+execve() of a user program with the VMM's address space (`rmap`: with anon_vmas). */
 export function spawn_process(
   comm: string,
@@ -89,20 +114,17 @@ export function spawn_process(
   exited: completion | null = null,
   rmap = false,
 ): Task {
-  return spawn_user(comm, function* process() {
-    const ts = new_task_struct(current(), null, null);
-    if (with_mm) {
-      const mm = yield* mm_alloc(comm, vmm_vmas);
-      for (const vma of mm.vmas) vma.vm_mm = mm;
-      if (rmap) anon_vma_prepare(mm);
-      ts.mm = mm;
-    }
-    yield* body(ts);
-    yield* do_exit(0);
-    /* the parent's waitpid() returns */
-    if (exited) yield* complete(exited);
-  });
+  // An arrow (no initial Map of its own) named as the task's entry.
+  const process = () => process_main(comm, body, with_mm, exited, rmap);
+  return spawn_user(comm, process);
 }
+
+/** The body of a thread spawn_thread() creates (its task's entry, "thread"); module-level like process's. */
+const thread_main = function* thread(mm: mm_struct, signal: signal_struct, body: (ts: task_struct) => KGen): KGen {
+  const ts = new_task_struct(current(), mm, signal);
+  yield* body(ts);
+  yield* do_exit(0);
+};
 
 /** pthread_create() in the process of `parent` (CLONE_VM: shares and mmget()s the mm). */
 export function spawn_thread(parent: task_struct, comm: string, body: (ts: task_struct) => KGen): Task {
@@ -110,11 +132,8 @@ export function spawn_thread(parent: task_struct, comm: string, body: (ts: task_
   const signal: signal_struct = parent.signal;
   mmget(mm);
   clone_files(signal);
-  return spawn_user_thread(parent.task, comm, function* thread() {
-    const ts = new_task_struct(current(), mm, signal);
-    yield* body(ts);
-    yield* do_exit(0);
-  });
+  const thread = () => thread_main(mm, signal, body);
+  return spawn_user_thread(parent.task, comm, thread);
 }
 
 export interface Vm {

@@ -10,7 +10,9 @@
  * 'nomn': no KVM, no radeon; the reap of a plain process.
  */
 import { PAGE_SIZE, type mm_struct } from '../models/linux/include/linux/mm_types.js';
+import type { task_struct } from '../models/linux/include/linux/sched.js';
 import { oom_reap_task_write } from '../models/linux/mm/oom_kill.js';
+import type { KGen } from '../sim/index.js';
 import {
   radeon_bo_create_userptr,
   radeon_mn_register,
@@ -28,6 +30,27 @@ import {
   spawn_process,
 } from './oom-kvm-lib.js';
 
+// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
+// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
+// the run's world alive through every scavenge.
+
+function* qemu(ts: task_struct, kvm: boolean): KGen {
+  if (kvm) {
+    // DRM_IOCTL_RADEON_GEM_USERPTR over guest RAM (registered before the VM)
+    const bo = radeon_bo_create_userptr(GUEST_HVA, GUEST_PAGES * PAGE_SIZE);
+    if ((yield* radeon_mn_register(bo, ts.mm as mm_struct)) === 0)
+      ts.signal.files.push({ name: '/dev/dri/card0', release: () => radeon_mn_unregister(bo) });
+    yield* simple_kvm_setup(ts, false);
+  }
+  spawn_process('tee', (self) => tee(self, ts), false);
+  yield* close_all_files(ts);
+}
+
+/** `echo $pid | sudo tee /sys/kernel/debug/oom_reap_task` */
+function* tee(_self: task_struct, victim: task_struct): KGen {
+  yield* oom_reap_task_write(victim.pid);
+}
+
 export const radeonReap = defineScenario({
   name: 'radeon-reap',
   description:
@@ -37,23 +60,7 @@ export const radeonReap = defineScenario({
   maxSteps: 5000,
   setup(ctx) {
     const kvm = model_setup(ctx);
-    spawn_process('qemu', function* qemu(ts) {
-      if (kvm) {
-        // DRM_IOCTL_RADEON_GEM_USERPTR over guest RAM (registered before the VM)
-        const bo = radeon_bo_create_userptr(GUEST_HVA, GUEST_PAGES * PAGE_SIZE);
-        if ((yield* radeon_mn_register(bo, ts.mm as mm_struct)) === 0)
-          ts.signal.files.push({ name: '/dev/dri/card0', release: () => radeon_mn_unregister(bo) });
-        yield* simple_kvm_setup(ts, false);
-      }
-      spawn_process(
-        'tee',
-        function* tee() {
-          yield* oom_reap_task_write(ts.pid);
-        },
-        false,
-      );
-      yield* close_all_files(ts);
-    });
+    spawn_process('qemu', (ts) => qemu(ts, kvm));
   },
 });
 

@@ -10,12 +10,37 @@
  * 'nomn': no KVM; kswapd and the reaper on a plain process.
  */
 import type { mm_struct } from '../models/linux/include/linux/mm_types.js';
+import type { task_struct } from '../models/linux/include/linux/sched.js';
 import { oom_reap_task_write } from '../models/linux/mm/oom_kill.js';
+import type { KGen } from '../sim/index.js';
 import { get_page } from '../models/linux/mm/page_alloc.js';
 import { kswapd_reclaim } from '../models/linux/mm/vmscan.js';
 import { defineScenario } from './api.js';
 import { registerScenarios } from './index.js';
 import { VARIANT_NAMES, close_all_files, model_setup, simple_kvm_setup, spawn_process } from './oom-kvm-lib.js';
+
+// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
+// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
+// the run's world alive through every scavenge.
+
+function* qemu(ts: task_struct, kvm: boolean): KGen {
+  const mm = ts.mm as mm_struct;
+  if (kvm) yield* simple_kvm_setup(ts, false);
+  // kswapd isolates guest page 0 from the LRU (a reference while it is mapped) and reclaims it
+  const vma = mm.vmas[0];
+  const folio = vma?.pages[0];
+  if (vma?.anon_vma && folio) {
+    get_page(folio);
+    kswapd_reclaim(folio, vma.anon_vma);
+  }
+  spawn_process('tee', (self) => tee(self, ts), false);
+  yield* close_all_files(ts);
+}
+
+/** `echo $pid | sudo tee /sys/kernel/debug/oom_reap_task` */
+function* tee(_self: task_struct, victim: task_struct): KGen {
+  yield* oom_reap_task_write(victim.pid);
+}
 
 export const reclaimReap = defineScenario({
   name: 'reclaim-reap',
@@ -26,31 +51,7 @@ export const reclaimReap = defineScenario({
   maxSteps: 5000,
   setup(ctx) {
     const kvm = model_setup(ctx);
-    spawn_process(
-      'qemu',
-      function* qemu(ts) {
-        const mm = ts.mm as mm_struct;
-        if (kvm) yield* simple_kvm_setup(ts, false);
-        // kswapd isolates guest page 0 from the LRU (a reference while it is mapped) and reclaims it
-        const vma = mm.vmas[0];
-        const folio = vma?.pages[0];
-        if (vma?.anon_vma && folio) {
-          get_page(folio);
-          kswapd_reclaim(folio, vma.anon_vma);
-        }
-        spawn_process(
-          'tee',
-          function* tee() {
-            yield* oom_reap_task_write(ts.pid);
-          },
-          false,
-        );
-        yield* close_all_files(ts);
-      },
-      true,
-      null,
-      true,
-    );
+    spawn_process('qemu', (ts) => qemu(ts, kvm), true, null, true);
   },
 });
 

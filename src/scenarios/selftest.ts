@@ -4,7 +4,7 @@
  * WRITE_ONCE and lock operation is one visible step).
  */
 import { WARN_ON } from '../kernel/bug.js';
-import { mutex_init, mutex_lock, mutex_unlock } from '../kernel/locking/mutex.js';
+import { type mutex, mutex_init, mutex_lock, mutex_unlock } from '../kernel/locking/mutex.js';
 import { READ_ONCE, WRITE_ONCE, shared } from '../kernel/once.js';
 import { spawn_user } from '../kernel/sched/core.js';
 import { kfunc } from '../sim/index.js';
@@ -14,6 +14,14 @@ import { registerScenarios } from './index.js';
 
 const base = { variants: [] as string[], configs: ['default'] };
 
+// The task bodies are module-level: a function literal made in setup() (a generator, or kfunc()'s
+// generator wrapper) would get its own initial Map in V8's old space, which keeps the run's world
+// alive through every scavenge. Each takes what it works on as arguments (a thread's `void *data`).
+
+const independent_writer = kfunc(function* independent_writer(v: { x: number }) {
+  for (let i = 1; i <= 5; i++) yield* WRITE_ONCE(v, 'x', i);
+});
+
 export const selftestIndependent = (() => {
   return defineScenario({
     ...base,
@@ -22,16 +30,18 @@ export const selftestIndependent = (() => {
     setup() {
       for (let t = 0; t < 3; t++) {
         const v = shared({ x: 0 }, `var${t}`);
-        const writer = kfunc(function* independent_writer() {
-          for (let i = 1; i <= 5; i++) yield* WRITE_ONCE(v, 'x', i);
-        });
-        spawn_user(`writer${t}`, () => writer());
+        spawn_user(`writer${t}`, () => independent_writer(v));
       }
     },
   });
 })();
 
 let lost: { x: number } | null = null;
+
+const lost_update_inc = kfunc(function* lost_update_inc(v: { x: number }) {
+  const x = yield* READ_ONCE(v, 'x');
+  yield* WRITE_ONCE(v, 'x', x + 1);
+});
 
 export const selftestLostUpdate = defineScenario({
   ...base,
@@ -40,11 +50,7 @@ export const selftestLostUpdate = defineScenario({
   setup() {
     const v = shared({ x: 0 }, 'x');
     lost = v;
-    const inc = kfunc(function* lost_update_inc() {
-      const x = yield* READ_ONCE(v, 'x');
-      yield* WRITE_ONCE(v, 'x', x + 1);
-    });
-    for (let t = 0; t < 2; t++) spawn_user(`inc${t}`, () => inc());
+    for (let t = 0; t < 2; t++) spawn_user(`inc${t}`, () => lost_update_inc(v));
   },
   finish() {
     const v = lost;
@@ -55,6 +61,12 @@ export const selftestLostUpdate = defineScenario({
   },
 });
 
+const mutex_counter_inc = kfunc(function* mutex_counter_inc(m: mutex, v: { x: number }) {
+  yield* mutex_lock(m);
+  v.x++;
+  yield* mutex_unlock(m);
+});
+
 export const selftestMutexCounter = defineScenario({
   ...base,
   name: 'selftest-mutex-counter',
@@ -62,13 +74,22 @@ export const selftestMutexCounter = defineScenario({
   setup() {
     const m = mutex_init('selftest_mutex');
     const v = shared({ x: 0 }, 'x');
-    const inc = kfunc(function* mutex_counter_inc() {
-      yield* mutex_lock(m);
-      v.x++;
-      yield* mutex_unlock(m);
-    });
-    for (let t = 0; t < 4; t++) spawn_user(`inc${t}`, () => inc());
+    for (let t = 0; t < 4; t++) spawn_user(`inc${t}`, () => mutex_counter_inc(m, v));
   },
+});
+
+const abba_ab = kfunc(function* abba_ab(a: mutex, b: mutex) {
+  yield* mutex_lock(a);
+  yield* mutex_lock(b);
+  yield* mutex_unlock(b);
+  yield* mutex_unlock(a);
+});
+
+const abba_ba = kfunc(function* abba_ba(a: mutex, b: mutex) {
+  yield* mutex_lock(b);
+  yield* mutex_lock(a);
+  yield* mutex_unlock(a);
+  yield* mutex_unlock(b);
 });
 
 export const selftestAbba = defineScenario({
@@ -78,20 +99,8 @@ export const selftestAbba = defineScenario({
   setup() {
     const a = mutex_init('selftest_lock_a');
     const b = mutex_init('selftest_lock_b');
-    const ab = kfunc(function* abba_ab() {
-      yield* mutex_lock(a);
-      yield* mutex_lock(b);
-      yield* mutex_unlock(b);
-      yield* mutex_unlock(a);
-    });
-    const ba = kfunc(function* abba_ba() {
-      yield* mutex_lock(b);
-      yield* mutex_lock(a);
-      yield* mutex_unlock(a);
-      yield* mutex_unlock(b);
-    });
-    spawn_user('ab', () => ab());
-    spawn_user('ba', () => ba());
+    spawn_user('ab', () => abba_ab(a, b));
+    spawn_user('ba', () => abba_ba(a, b));
   },
 });
 

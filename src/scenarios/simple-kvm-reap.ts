@@ -5,11 +5,29 @@
  * on it; then the process exits (and its VM is destroyed).
  * 'nomn': no KVM (it selects MMU_NOTIFIER); the reap runs through the stubs.
  */
+import type { task_struct } from '../models/linux/include/linux/sched.js';
 import { oom_reap_task_write } from '../models/linux/mm/oom_kill.js';
+import type { KGen } from '../sim/index.js';
 import { defineScenario } from './api.js';
 import { registerScenarios } from './index.js';
 import { model_setup, simple_kvm_setup, sleep_a_while, spawn_process } from './oom-kvm-lib.js';
 import { VARIANT_NAMES } from './oom-kvm-lib.js';
+
+// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
+// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
+// the run's world alive through every scavenge.
+
+function* simple_kvm(ts: task_struct, kvm: boolean): KGen {
+  if (kvm) yield* simple_kvm_setup(ts);
+  // $ ./simple_kvm &  ;  echo $! | sudo tee /sys/kernel/debug/oom_reap_task
+  spawn_process('tee', (self) => tee(self, ts), false);
+  yield* sleep_a_while();
+}
+
+/** `echo $pid | sudo tee /sys/kernel/debug/oom_reap_task` */
+function* tee(_self: task_struct, victim: task_struct): KGen {
+  yield* oom_reap_task_write(victim.pid);
+}
 
 export const simpleKvmReap = defineScenario({
   name: 'simple-kvm-reap',
@@ -19,18 +37,7 @@ export const simpleKvmReap = defineScenario({
   maxSteps: 5000,
   setup(ctx) {
     const kvm = model_setup(ctx);
-    spawn_process('simple_kvm', function* simple_kvm(ts) {
-      if (kvm) yield* simple_kvm_setup(ts);
-      // $ ./simple_kvm &  ;  echo $! | sudo tee /sys/kernel/debug/oom_reap_task
-      spawn_process(
-        'tee',
-        function* tee() {
-          yield* oom_reap_task_write(ts.pid);
-        },
-        false,
-      );
-      yield* sleep_a_while();
-    });
+    spawn_process('simple_kvm', (ts) => simple_kvm(ts, kvm));
   },
 });
 
