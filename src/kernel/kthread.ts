@@ -45,7 +45,7 @@ export function kthread_create(threadfn: kthread_fn, name: string, cpu?: number)
 /**
  * kthread() (kernel/kthread.c): runs threadfn unless kthread_stop() came first. Module-level, the
  * thread function its argument: a generator function made per thread would keep the run's world
- * alive through the young GC (docs/architecture.md, per-run generator functions).
+ * alive through the young GC (docs/architecture.md, "What keeps a finished run alive").
  */
 function* kthread_main(threadfn: kthread_fn): KGen {
   const self = current();

@@ -419,7 +419,7 @@ function srcu_arm_gp(ssp: srcu_struct): void {
   m.addTimer(m.clock(), () => process_srcu(ssp));
 }
 
-/** process_srcu(): the grace-period work (module-level: see docs/architecture.md, per-run generator functions). */
+/** process_srcu(): the grace-period work (module-level: see docs/architecture.md, "What keeps a finished run alive"). */
 function* process_srcu(ssp: srcu_struct): KGen {
   const t = current();
   t.frames.push('process_srcu');

@@ -197,7 +197,7 @@ function arm_check(rs: rcu_state_t, delayNs: number): void {
   m.addTimer(m.clock() + delayNs, () => rcu_gp_check(rs));
 }
 
-/** The grace-period poll (module-level: see docs/architecture.md, per-run generator functions). */
+/** The grace-period poll (module-level: see docs/architecture.md, "What keeps a finished run alive"). */
 function* rcu_gp_check(rs: rcu_state_t): KGen {
   rs.check_armed = false;
   rcu_gp_advance(rs);
@@ -239,7 +239,7 @@ function arm_core(rs: rcu_state_t): void {
   m.addTimer(m.clock(), () => rcu_core(rs));
 }
 
-/** rcu_core(): invokes the callbacks whose grace period has ended (module-level: see docs/architecture.md, per-run generator functions). */
+/** rcu_core(): invokes the callbacks whose grace period has ended (module-level: see docs/architecture.md, "What keeps a finished run alive"). */
 function* rcu_core(rs: rcu_state_t): KGen {
   const m = machine();
   const t = current();

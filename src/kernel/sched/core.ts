@@ -104,7 +104,7 @@ interface process_timer {
 /**
  * process_timeout(): the timer's expiry wakes the sleeper. Module-level, its timer as its argument
  * (a generator function made per call keeps the run's world alive through the young GC: see
- * docs/architecture.md, "Per-run generator functions").
+ * docs/architecture.md, "What keeps a finished run alive").
  */
 function* process_timeout(timeout: process_timer): KGen {
   timeout.fired = true;

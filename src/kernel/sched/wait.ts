@@ -304,7 +304,7 @@ export function* ___wait_event(
 /**
  * The `cmd` of wait_event(): schedule(). Arrows over module-level generators here and below: a
  * generator function made per wait would keep the run's world alive through the young GC
- * (docs/architecture.md, per-run generator functions).
+ * (docs/architecture.md, "What keeps a finished run alive").
  */
 function sleep_on(wq: wait_queue_head_t): (ret: number) => KGen<number> {
   const on = wq_waitable(wq);
