@@ -195,14 +195,16 @@ class Arena {
   readonly dead: number[] = [];
 
   reset(): void {
-    // The pooled copies of the last run's accesses let go of its tasks, objects and values (they
-    // kept that run's machine and all its kernel state alive until their slot was reused).
+    // The last run's remembered accesses let go of its tasks, objects and values (they kept that
+    // run's machine and all its kernel state alive until their slot was reused). Only the entries
+    // in use: a list's entries past its count were dropped at an earlier reset (a run only appends
+    // at the count), and the pending records let go of theirs at the end of every step (what they
+    // still hold, a frame snapshot, is strings).
     for (let i = 0; i < this.nfield; i++) {
       const f = this.fieldPool[i] as FieldState;
-      for (const a of f.writes) a.drop();
-      for (const a of f.reads) a.drop();
+      for (let j = 0; j < f.nw; j++) (f.writes[j] as Access).drop();
+      for (let j = 0; j < f.nr; j++) (f.reads[j] as Access).drop();
     }
-    for (const a of this.pending) a.drop();
     this.dead.length = 0;
     this.clocks.length = 0;
     this.dirty.length = 0;
