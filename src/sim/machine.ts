@@ -392,13 +392,16 @@ export class Machine {
     this.access(this.timerQId, ACCESS_WRITE);
     this.timers.push(tm);
     this.liveTimers++;
+    // A method, not an arrow property: the build's keepNames wraps every arrow it names in a
+    // __name() call, made at each addTimer().
+    const m = this;
     return {
-      cancel: () => {
-        this.access(this.timerQId, ACCESS_WRITE);
-        const was = !tm.cancelled && this.timers.includes(tm);
-        if (was) this.cancelledPending++;
+      cancel(): boolean {
+        m.access(m.timerQId, ACCESS_WRITE);
+        const was = !tm.cancelled && m.timers.includes(tm);
+        if (was) m.cancelledPending++;
         tm.cancelled = true;
-        if (was) this.liveTimers--;
+        if (was) m.liveTimers--;
         return was;
       },
     };
