@@ -10,7 +10,7 @@
  */
 import { type KernelConfig, utsRelease, utsVersion } from '../kernel/config.js';
 import type { LockClass } from '../kernel/events.js';
-import type { HeldLock, Machine, SimEvent, Task } from '../sim/index.js';
+import type { HeldLock, Machine, Observer, SimEvent, Task } from '../sim/index.js';
 
 /** Taint flags in the kernel's order (kernel/panic.c taint_flags[]); the first prints 'G' when clear. */
 const TAINT_ORDER = 'PFSRMBUDAWCIOELKXTNJ';
@@ -30,7 +30,7 @@ export class RunLog {
   /** Event handlers of every checker, by event type: one machine observer dispatches them all. */
   readonly handlers: Record<string, ((ev: SimEvent) => void)[]> = Object.create(null);
   /** The observer dispatching them (made once: observer()). */
-  private dispatch: ((ev: SimEvent) => void) | null = null;
+  private dispatch: Observer | null = null;
 
   constructor(m: Machine, config: KernelConfig) {
     this.m = m;
@@ -55,14 +55,16 @@ export class RunLog {
   }
 
   /** The single observer installed on each run's machine. */
-  observer(): (ev: SimEvent) => void {
+  observer(): Observer {
     if (this.dispatch !== null) return this.dispatch;
     const handlers = this.handlers;
-    this.dispatch = (ev: SimEvent): void => {
+    const dispatch = (ev: SimEvent): void => {
       const hs = handlers[ev.type];
       if (hs === undefined) return;
       for (let i = 0; i < hs.length; i++) (hs[i] as (ev: SimEvent) => void)(ev);
     };
+    // The machine builds an event only if some observer wants its type (Machine.wants()).
+    this.dispatch = Object.assign(dispatch, { wants: (type: string): boolean => handlers[type] !== undefined });
     return this.dispatch;
   }
 

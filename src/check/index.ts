@@ -18,7 +18,7 @@
  * format.ts holds the shared kernel-style formatting and per-run taint state.
  */
 import type { KernelConfig } from '../kernel/config.js';
-import type { Machine, SimEvent } from '../sim/index.js';
+import type { Machine, Observer, SimEvent } from '../sim/index.js';
 import type { CheckState, Checker } from './checker.js';
 import { deadlock } from './deadlock.js';
 import { RunLog } from './format.js';
@@ -66,7 +66,7 @@ interface Installed {
   readonly config: KernelConfig;
   readonly log: RunLog;
   readonly begins: ((runIndex: number) => void)[];
-  readonly observer: (ev: SimEvent) => void;
+  readonly observer: Observer;
 }
 
 /** Each CheckState's installed checkers (a WeakMap: CheckState stays a plain record of cross-run data). */

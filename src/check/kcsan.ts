@@ -78,18 +78,53 @@ function assign(into: Clock, from: Clock): void {
   for (let i = from.length; i < into.length; i++) into[i] = 0;
 }
 
-/** An empty clock (every entry 0), keeping its backing store. */
-function clear(c: Clock | null): void {
-  if (c !== null) for (let i = 0; i < c.length; i++) c[i] = 0;
+/**
+ * Synchronisation state of one object: the clocks of its last write, reads since, acquisitions,
+ * releases. A clock is in use only while its bit is set in `live`: an unused clock orders nothing
+ * (as one of zeros would), so clearing one is clearing its bit, and acquire() joins only the clocks
+ * in use (zeroing a clock at every write or acquisition, and joining clocks of zeros, was a good
+ * part of a step's KCSAN time). The arrays are kept for reuse whether in use or not.
+ */
+class SyncState {
+  /** The object's id (its slot in Arena.sync, emptied by reset()). */
+  id = 0;
+  w: Clock | null = null;
+  r: Clock | null = null;
+  x: Clock | null = null;
+  sh: Clock | null = null;
+  rel: Clock | null = null;
+  /** Which clocks are in use: LIVE_W | LIVE_R | LIVE_X | LIVE_SH | LIVE_REL. */
+  live = 0;
+  /**
+   * Per clock in use, the pid whose clock it was made from (-1: several): a task's clock only grows,
+   * so joining what it published itself into it orders nothing new, and acquire() skips that join.
+   */
+  wBy = -1;
+  rBy = -1;
+  xBy = -1;
+  shBy = -1;
+  relBy = -1;
 }
 
-/** Synchronisation state of one object: the clocks of its last write, reads since, acquisitions, releases. */
-interface SyncState {
-  w: Clock | null;
-  r: Clock | null;
-  x: Clock | null;
-  sh: Clock | null;
-  rel: Clock | null;
+const LIVE_W = 1;
+const LIVE_R = 2;
+const LIVE_X = 4;
+const LIVE_SH = 8;
+const LIVE_REL = 16;
+
+/** A clock joined with v: `into` itself when in use (`on`), else a copy of v in its store (or a new one). */
+function merged(into: Clock | null, on: boolean, v: Clock): Clock {
+  if (into === null) return v.slice();
+  if (on) join(into, v);
+  else assign(into, v);
+  return into;
+}
+
+/** A clock set to v, in its store (or a new one). */
+function copied(into: Clock | null, v: Clock): Clock {
+  if (into === null) return v.slice();
+  assign(into, v);
+  return into;
 }
 
 const NO_FRAMES: readonly string[] = [];
@@ -121,22 +156,6 @@ class Access {
     this.alloc = null;
     this.frames = NO_FRAMES;
   }
-
-  copy(from: Access, epoch: number): void {
-    this.write = from.write;
-    this.mode = from.mode;
-    this.pid = from.pid;
-    this.epoch = epoch;
-    this.task = from.task;
-    this.cpu = from.cpu;
-    this.irq = from.irq;
-    this.before = from.before;
-    this.after = from.after;
-    this.obj = from.obj;
-    this.field = from.field;
-    this.alloc = from.alloc;
-    this.frames = from.frames;
-  }
 }
 
 /**
@@ -144,6 +163,8 @@ class Access {
  * writes[0..nw) and reads[0..nr); the entries past those counts are spares, reused.
  */
 class FieldState {
+  /** The field's id (its slot in Arena.fields, emptied by reset()). */
+  id = 0;
   readonly writes: Access[] = [];
   nw = 0;
   readonly reads: Access[] = [];
@@ -174,21 +195,24 @@ class Arena {
   readonly dead: number[] = [];
 
   reset(): void {
-    // The pooled copies of the last run's accesses let go of its tasks, objects and values (they
-    // kept that run's machine and all its kernel state alive until their slot was reused).
+    // The last run's remembered accesses let go of its tasks, objects and values (they kept that
+    // run's machine and all its kernel state alive until their slot was reused). Only the entries
+    // in use: a list's entries past its count were dropped at an earlier reset (a run only appends
+    // at the count), and the pending records let go of theirs at the end of every step (what they
+    // still hold, a frame snapshot, is strings).
     for (let i = 0; i < this.nfield; i++) {
       const f = this.fieldPool[i] as FieldState;
-      for (const a of f.writes) a.drop();
-      for (const a of f.reads) a.drop();
+      for (let j = 0; j < f.nw; j++) (f.writes[j] as Access).drop();
+      for (let j = 0; j < f.nr; j++) (f.reads[j] as Access).drop();
     }
-    for (const a of this.pending) a.drop();
     this.dead.length = 0;
     this.clocks.length = 0;
     this.dirty.length = 0;
-    // Emptied in place: the next run indexes them by the same ids, and cutting them to length 0
-    // would free their stores for that run to grow again.
-    this.sync.fill(undefined);
-    this.fields.fill(undefined);
+    // Emptied in place, slot by slot: only the ids the run used (the arrays are as long as the
+    // largest id any run used; cutting them to length 0 would free their stores for the next run
+    // to grow again).
+    for (let i = 0; i < this.nsync; i++) this.sync[(this.syncPool[i] as SyncState).id] = undefined;
+    for (let i = 0; i < this.nfield; i++) this.fields[(this.fieldPool[i] as FieldState).id] = undefined;
     this.snaps.length = 0;
     this.nfield = 0;
     this.nsync = 0;
@@ -290,67 +314,66 @@ function installKcsan(log: RunLog): InstalledChecker | undefined {
     let s = sync[id];
     if (s === undefined) {
       s = arena.syncPool[arena.nsync];
-      if (s === undefined) arena.syncPool.push((s = { w: null, r: null, x: null, sh: null, rel: null }));
-      else {
-        // A clock of zeros orders nothing, as a missing one: the pooled arrays are kept.
-        clear(s.w);
-        clear(s.r);
-        clear(s.x);
-        clear(s.sh);
-        clear(s.rel);
-      }
+      if (s === undefined) arena.syncPool.push((s = new SyncState()));
+      else s.live = 0; // the pooled arrays are kept, unused
+      s.id = id;
       arena.nsync++;
       sync[id] = s;
     }
     return s;
   }
 
-  /** The incoming edges of a synchronising access. */
-  function acquire(v: Clock, s: SyncState, kind: number): void {
+  /** The incoming edges of a synchronising access by pid, whose clock is v. */
+  function acquire(v: Clock, pid: number, s: SyncState, kind: number): void {
+    const live = s.live;
     switch (kind) {
       case ACCESS_READ:
-        if (s.w) join(v, s.w);
+        if (live & LIVE_W && s.wBy !== pid) join(v, s.w as Clock);
         break;
       case ACCESS_WRITE:
-        if (s.w) join(v, s.w);
-        if (s.r) join(v, s.r);
+        if (live & LIVE_W && s.wBy !== pid) join(v, s.w as Clock);
+        if (live & LIVE_R && s.rBy !== pid) join(v, s.r as Clock);
         break;
       case ACCESS_ACQUIRE:
-        if (s.x) join(v, s.x);
-        if (s.sh) join(v, s.sh);
-        if (s.rel) join(v, s.rel);
+        if (live & LIVE_X && s.xBy !== pid) join(v, s.x as Clock);
+        if (live & LIVE_SH && s.shBy !== pid) join(v, s.sh as Clock);
+        if (live & LIVE_REL && s.relBy !== pid) join(v, s.rel as Clock);
         break;
       case ACCESS_ACQUIRE_SHARED:
-        if (s.x) join(v, s.x);
-        if (s.rel) join(v, s.rel);
+        if (live & LIVE_X && s.xBy !== pid) join(v, s.x as Clock);
+        if (live & LIVE_REL && s.relBy !== pid) join(v, s.rel as Clock);
         break;
     }
   }
 
-  /** What later conflicting accesses will be ordered after. */
-  function publish(v: Clock, s: SyncState, kind: number): void {
+  /** What later conflicting accesses will be ordered after (pid's access, its clock v). */
+  function publish(v: Clock, pid: number, s: SyncState, kind: number): void {
+    const live = s.live;
     switch (kind) {
       case ACCESS_READ:
-        if (s.r) join(s.r, v);
-        else s.r = v.slice();
+        s.r = merged(s.r, (live & LIVE_R) !== 0, v);
+        s.rBy = live & LIVE_R && s.rBy !== pid ? -1 : pid;
+        s.live = live | LIVE_R;
         break;
       case ACCESS_WRITE:
-        if (s.w) assign(s.w, v);
-        else s.w = v.slice();
-        clear(s.r);
+        s.w = copied(s.w, v);
+        s.wBy = pid;
+        s.live = (live | LIVE_W) & ~LIVE_R;
         break;
       case ACCESS_ACQUIRE:
-        if (s.x) assign(s.x, v);
-        else s.x = v.slice();
-        clear(s.sh);
+        s.x = copied(s.x, v);
+        s.xBy = pid;
+        s.live = (live | LIVE_X) & ~LIVE_SH;
         break;
       case ACCESS_ACQUIRE_SHARED:
-        if (s.sh) join(s.sh, v);
-        else s.sh = v.slice();
+        s.sh = merged(s.sh, (live & LIVE_SH) !== 0, v);
+        s.shBy = live & LIVE_SH && s.shBy !== pid ? -1 : pid;
+        s.live = live | LIVE_SH;
         break;
       case ACCESS_RELEASE:
-        if (s.rel) join(s.rel, v);
-        else s.rel = v.slice();
+        s.rel = merged(s.rel, (live & LIVE_REL) !== 0, v);
+        s.relBy = live & LIVE_REL && s.relBy !== pid ? -1 : pid;
+        s.live = live | LIVE_REL;
         break;
     }
   }
@@ -360,6 +383,7 @@ function installKcsan(log: RunLog): InstalledChecker | undefined {
     if (f === undefined) {
       f = arena.fieldPool[arena.nfield];
       if (f === undefined) arena.fieldPool.push((f = new FieldState()));
+      f.id = id;
       f.nw = 0;
       f.nr = 0;
       arena.nfield++;
@@ -369,20 +393,27 @@ function installKcsan(log: RunLog): InstalledChecker | undefined {
   }
 
   /**
-   * Keeps a's copy as its task's entry in list[0..n) (the latest access of a task stands for its
-   * earlier ones); returns the new count.
+   * The pending access remember() took into a field's list leaves this record in its place (the
+   * entry it replaced, or a spare): moving the record instead of copying its thirteen fields.
+   */
+  let freed: Access | null = null;
+
+  /**
+   * Keeps a as its task's entry in list[0..n) (the latest access of a task stands for its earlier
+   * ones), leaving in `freed` the record a replaced there; returns the new count.
    */
   function remember(list: Access[], n: number, a: Access, epoch: number): number {
+    a.epoch = epoch;
     for (let i = 0; i < n; i++) {
       const e = list[i] as Access;
       if (e.pid === a.pid) {
-        e.copy(a, epoch);
+        list[i] = a;
+        freed = e;
         return n;
       }
     }
-    let e = list[n];
-    if (e === undefined) list.push((e = new Access()));
-    e.copy(a, epoch);
+    freed = list[n] ?? new Access();
+    list[n] = a;
     return n + 1;
   }
 
@@ -413,13 +444,13 @@ function installKcsan(log: RunLog): InstalledChecker | undefined {
     if (a.mode === ACCESS_MARKED) {
       const id = idOf(a.code);
       const s = stateOf(id);
-      acquire(v, s, kind);
+      acquire(v, pid, s, kind);
       if (dirty[pid]) {
         v[pid] = (v[pid] as number) + 1;
         dirty[pid] = false;
       }
       if (a.write) check(a, v, v[pid] as number);
-      publish(v, s, kind);
+      publish(v, pid, s, kind);
       dirty[pid] = true;
       return;
     }
@@ -443,13 +474,18 @@ function installKcsan(log: RunLog): InstalledChecker | undefined {
           j++;
           if (a.mode === ACCESS_UNCHECKED || !a.live) continue;
           processAccess(a, a.pid === pid ? v : clockOf(a.pid));
+          if (freed !== null) {
+            // a now lives in a field's list: the pool gets the record it replaced.
+            pending[j - 1] = freed;
+            freed = null;
+          }
           continue;
         }
       }
       const s = stateOf(idOf(code));
       const kind = code % 8;
-      acquire(v, s, kind);
-      publish(v, s, kind);
+      acquire(v, pid, s, kind);
+      publish(v, pid, s, kind);
       dirty[pid] = true;
     }
     // Drop the references the pool holds (values, objects), and what free() let go of.

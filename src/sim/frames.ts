@@ -13,7 +13,7 @@
  * knows nothing of what they are for (upper layers use them for user patches).
  */
 import { type Machine, type SimEvent, current, machine } from './machine.js';
-import type { KGen, Task } from './task.js';
+import type { KGen, Pending, Task } from './task.js';
 
 const internal = new Set<string>();
 /** The names kfuncs carry (what a named override may replace). */
@@ -87,7 +87,7 @@ export function isInternal(name: string): boolean {
  *
  * A scenario's setup() creates its kfuncs anew in every run, so creation is cheap: from the
  * second kfunc of a name on (see wrapper()), the wrapper comes from a factory cached per name (a
- * generator function literal of that name, built once with new Function, so the wrapper's `name`
+ * function literal of that name, built once with new Function, so the wrapper's `name`
  * is the kfunc's without a computed-key object or a defineProperty per creation). Wrappers are
  * branded by a symbol-keyed property (a WeakSet entry per creation cost ~300 ns and an ephemeron
  * for the GC). Creation: ~700 -> ~50 ns.
@@ -112,22 +112,61 @@ function start(name: string, body: Body, args: unknown[]): KGen<unknown> {
   return o === undefined ? body(...args) : (o as unknown as (b: Body, ...a: unknown[]) => KGen<unknown>)(body, ...args);
 }
 
+/**
+ * One kfunc call, as the iterator its caller's yield* (or the machine, for a task's body) runs: it
+ * pushes the frame at its first next() (where a generator wrapping the body would start), runs the
+ * body's generator, and pops the frame when the body returns (not when it throws: see the header).
+ * A class rather than a generator around the body's: each step resumes one generator per frame
+ * instead of two, and a call makes this small record instead of a second generator object.
+ */
+class KFrame {
+  private readonly name: string;
+  private readonly body: Body;
+  private readonly args: unknown[];
+  /** The body's generator, made at the first next(); null before. */
+  private inner: KGen<unknown> | null = null;
+  /** The task whose frame this is (set at the first next()); null again once it returned. */
+  private task: Task | null = null;
+
+  constructor(name: string, body: Body, args: unknown[]) {
+    this.name = name;
+    this.body = body;
+    this.args = args;
+  }
+
+  next(): IteratorResult<Pending, unknown> {
+    let g = this.inner;
+    if (g === null) {
+      this.task = enterFrame(this.name, this.args);
+      // A named override (a patch) runs in this frame instead of the body.
+      g = this.inner = overrides.any ? start(this.name, this.body, this.args) : this.body(...this.args);
+    }
+    const r = g.next();
+    if (r.done === true && this.task !== null) {
+      leaveFrame(this.task, this.name);
+      this.task = null;
+    }
+    return r;
+  }
+
+  return(value: unknown): IteratorResult<Pending, unknown> {
+    return this.inner === null ? { value, done: true } : this.inner.return(value);
+  }
+
+  throw(err: unknown): IteratorResult<Pending, unknown> {
+    if (this.inner === null) throw err;
+    return this.inner.throw(err);
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
 /** Wrapper factories by kfunc name. */
 const factories = new Map<string, (body: Body) => Body>();
 /** Identifiers the generated factory uses itself (a kfunc of such a name takes the general path). */
-const factoryLocals = new Set([
-  'enterFrame',
-  'leaveFrame',
-  'overrides',
-  'start',
-  'name',
-  'body',
-  'args',
-  't',
-  'r',
-  'arguments',
-  'eval',
-]);
+const factoryLocals = new Set(['KFrame', 'name', 'body', 'args', 'arguments', 'eval']);
 
 /**
  * The first kfunc of a name (a model's module-level function, made once) is the general path's
@@ -150,21 +189,13 @@ function newFactory(name: string): (body: Body) => Body {
   if (/^[A-Za-z_$][\w$]*$/.test(name) && !factoryLocals.has(name)) {
     try {
       // A function literal named `name` (the name is checked to be a plain identifier above).
-      // The same generator as the general path's below, one literal per name: its own feedback,
-      // so its call of the body stays monomorphic.
       const make = new Function(
-        'enterFrame',
-        'leaveFrame',
-        'overrides',
-        'start',
+        'KFrame',
         'name',
-        `return (body) => function* ${name}(...args) {
-          const t = enterFrame(name, args);
-          const r = yield* (overrides.any ? start(name, body, args) : body(...args));
-          leaveFrame(t, name);
-          return r;
+        `return (body) => function ${name}(...args) {
+          return new KFrame(name, body, args);
         };`,
-      )(enterFrame, leaveFrame, overrides, start, name) as (body: Body) => Body;
+      )(KFrame, name) as (body: Body) => Body;
       if (make(start as unknown as Body).name === name) return make;
     } catch {
       // A reserved word: the general path below.
@@ -173,15 +204,11 @@ function newFactory(name: string): (body: Body) => Body {
   return (body) => generic(name, body);
 }
 
-/** The wrapper made by one literal for every name (a computed-key generator method). */
+/** The wrapper made by one literal for every name (a computed-key method). */
 function generic(name: string, body: Body): Body {
   return {
-    *[name](...args: unknown[]): KGen<unknown> {
-      const t = enterFrame(name, args);
-      // A named override (a patch) runs in this frame instead of the body.
-      const r = yield* overrides.any ? start(name, body, args) : body(...args);
-      leaveFrame(t, name);
-      return r;
+    [name](...args: unknown[]): KGen<unknown> {
+      return new KFrame(name, body, args) as unknown as KGen<unknown>;
     },
   }[name] as Body;
 }
@@ -204,7 +231,12 @@ function leaveFrame(t: Task, name: string): void {
   frames.pop();
   // This frame's slots, and those of frames that threw past their pop (not popped either).
   const ar = t.args;
-  while (ar.length > 0 && (ar[ar.length - 3] as number) > frames.length) ar.length -= 3;
+  // Three pops, not `length -= 3`: a length store is a runtime call, pop() is inlined.
+  while (ar.length > 0 && (ar[ar.length - 3] as number) > frames.length) {
+    ar.pop();
+    ar.pop();
+    ar.pop();
+  }
   const m = machine();
   if (m.trace) m.emit({ type: 'exit', name, task: t } as SimEvent);
   const sc = t.scoped;

@@ -31,7 +31,11 @@ export interface SimEvent {
   readonly type: string;
 }
 
-export type Observer = (ev: SimEvent) => void;
+/**
+ * Sees the machine's events. One with `wants` sees only the types it answers true for: an event
+ * no observer wants is not built (Machine.wants()).
+ */
+export type Observer = ((ev: SimEvent) => void) & { readonly wants?: (type: string) => boolean };
 
 export interface MachineOptions {
   readonly strategy: Strategy;
@@ -115,6 +119,24 @@ export function current(): Task {
 /** Hook that turns an exception thrown by task code into a report (set by the kernel layer). */
 export type ExceptionHandler = (task: Task, err: unknown) => Report;
 
+/**
+ * By length: the array a step's consumers get as its footprint (StepRecord.accesses, the step
+ * hooks' argument), reused by every step of that length on this thread (they are valid during the
+ * call only, and runs on a thread never interleave).
+ */
+const footprints: number[][] = [];
+
+/** fp[0..n) in the thread's reused array of length n. */
+function stepFootprint(fp: readonly number[], n: number): readonly number[] {
+  let out = footprints[n];
+  if (out === undefined) {
+    out = [];
+    for (let i = 0; i < n; i++) out.push(fp[i] as number);
+    footprints[n] = out;
+  } else for (let i = 0; i < n; i++) out[i] = fp[i] as number;
+  return out;
+}
+
 export class Machine {
   readonly nrCpus: number;
   readonly maxSteps: number;
@@ -148,7 +170,9 @@ export class Machine {
   private nextPid = 1;
   /**
    * The running step's access codes: footprint[0..fpLen). One array for the whole run, written in
-   * place and cut to fpLen once the step is done (a fresh array per step was ~150 bytes per step).
+   * place (a fresh array per step was ~150 bytes per step) and never cut: the step's consumers get
+   * a copy in stepFootprint() (cutting this one to fpLen at every step was a runtime call, and V8
+   * frees the store of an array cut to under half its size, to grow it again at the next big step).
    */
   private readonly footprint: number[] = [];
   private fpLen = 0;
@@ -169,8 +193,11 @@ export class Machine {
   /** Step index of each pid's spawn (-1: created by the scenario's setup, before the run). */
   private readonly spawnedAt: number[] = [];
   private running = false;
-  /** Tasks that were ready but kept off their CPU by another's non-preemptible hold since they last ran. */
-  private readonly heldOff = new Set<number>();
+  /**
+   * By pid: whether the task was ready but kept off its CPU by another's non-preemptible hold since
+   * it last ran (an array: a Set's add and delete were a cost of every step).
+   */
+  private readonly heldOff: boolean[] = [];
   /** Timers cancelled while pending (the timer softirq could have fired them first). */
   private cancelledPending = 0;
   /** The task a timer interrupt interrupted: the CPU returns to it when the callback is done. */
@@ -262,7 +289,7 @@ export class Machine {
     this.spawnedAt[pid] = this.running ? this.stepIndex : -1;
     this.access(t.stateId, ACCESS_WRITE);
     this.lastProgress = this.stepIndex;
-    this.emit({ type: 'spawn', task: t } as SimEvent);
+    if (this.wants('spawn')) this.emit({ type: 'spawn', task: t } as SimEvent);
     return t;
   }
 
@@ -275,6 +302,19 @@ export class Machine {
   /** The object id of a CPU's run state, for code whose outcome depends on what runs there. */
   cpuId(cpu: number): number {
     return this.cpuIds[cpu] as number;
+  }
+
+  /**
+   * Whether some observer may read an event of this type: code emitting an event that is costly
+   * to build, or frequent, may skip it when not (`if (m.wants('x')) m.emit({ type: 'x', ... })`).
+   */
+  wants(type: string): boolean {
+    const obs = this.observers;
+    for (let i = 0; i < obs.length; i++) {
+      const w = (obs[i] as Observer).wants;
+      if (w === undefined || w(type)) return true;
+    }
+    return false;
   }
 
   emit(ev: SimEvent): void {
@@ -314,7 +354,7 @@ export class Machine {
       throw new Error(`strategy returned ${v} for a choice of ${options} (${label})`);
     this.choices.push(v);
     this.mix(0x40000000 + v);
-    this.emit({ type: 'choice', label, value: v, fault } as SimEvent);
+    if (this.wants('choice')) this.emit({ type: 'choice', label, value: v, fault } as SimEvent);
     return v;
   }
 
@@ -326,7 +366,7 @@ export class Machine {
     t.blockedSince = this.now;
     this.access(t.stateId, ACCESS_WRITE);
     this.lastProgress = this.stepIndex;
-    this.emit({ type: 'block', task: t, on } as SimEvent);
+    if (this.wants('block')) this.emit({ type: 'block', task: t, on } as SimEvent);
   }
 
   /** Makes a blocked task runnable again. Returns whether it was blocked. */
@@ -337,7 +377,7 @@ export class Machine {
     t.blocked = false;
     t.waitingOn = null;
     this.lastProgress = this.stepIndex;
-    this.emit({ type: 'wake', task: t, by: this.current } as SimEvent);
+    if (this.wants('wake')) this.emit({ type: 'wake', task: t, by: this.current } as SimEvent);
     return true;
   }
 
@@ -352,13 +392,16 @@ export class Machine {
     this.access(this.timerQId, ACCESS_WRITE);
     this.timers.push(tm);
     this.liveTimers++;
+    // A method, not an arrow property: the build's keepNames wraps every arrow it names in a
+    // __name() call, made at each addTimer().
+    const m = this;
     return {
-      cancel: () => {
-        this.access(this.timerQId, ACCESS_WRITE);
-        const was = !tm.cancelled && this.timers.includes(tm);
-        if (was) this.cancelledPending++;
+      cancel(): boolean {
+        m.access(m.timerQId, ACCESS_WRITE);
+        const was = !tm.cancelled && m.timers.includes(tm);
+        if (was) m.cancelledPending++;
         tm.cancelled = true;
-        if (was) this.liveTimers--;
+        if (was) m.liveTimers--;
         return was;
       },
     };
@@ -379,7 +422,7 @@ export class Machine {
           this.access(this.clockId, ACCESS_WRITE);
         }
         this.timerBusy = true;
-        this.emit({ type: 'timer', expires: tm.expires } as SimEvent);
+        if (this.wants('timer')) this.emit({ type: 'timer', expires: tm.expires } as SimEvent);
         const tt = this.timerTask;
         const depth = tt.frames.length;
         const pc = tt.preempt_count;
@@ -438,7 +481,7 @@ export class Machine {
     }
     const holder = this.cpuHolder[t.cpu];
     if (holder && holder !== t) {
-      this.heldOff.add(t.pid);
+      this.heldOff[t.pid] = true;
       return false;
     }
     const p = t.pending;
@@ -554,14 +597,21 @@ export class Machine {
       for (let q = 0; q < readySince.length; q++) if (readySince[q] !== -1 && enStamp[q] !== stamp) readySince[q] = -1;
       const t = this.byPid[pid] as Task;
       this.execute(t);
-      const fp = this.footprint;
-      if (fp.length !== this.fpLen) fp.length = this.fpLen;
+      const fp = stepFootprint(this.footprint, this.fpLen);
       stepRec.index = this.stepIndex;
       stepRec.pid = pid;
       stepRec.accesses = fp;
       stepRec.cpu = this.cpuIds[t.cpu] as number;
-      this.mix(pid);
-      for (let i = 0; i < fp.length; i++) this.mix(fp[i] as number);
+      // mix() of the pid and each footprint entry, in locals.
+      let da = Math.imul(this.digestA ^ pid, 0x01000193) >>> 0;
+      let db = (Math.imul(this.digestB, 31) + pid) >>> 0;
+      for (let i = 0; i < fp.length; i++) {
+        const v = fp[i] as number;
+        da = Math.imul(da ^ v, 0x01000193) >>> 0;
+        db = (Math.imul(db, 31) + v) >>> 0;
+      }
+      this.digestA = da;
+      this.digestB = db;
       this.strategy.stepped?.(stepRec);
       const sh = this.stepHooks;
       for (let i = 0; i < sh.length; i++) (sh[i] as (p: number, a: readonly number[]) => void)(pid, fp);
@@ -668,7 +718,10 @@ export class Machine {
     // reads its state word (it comes after the spawn). Later steps do not: a blocked task cannot
     // run before its wake-up anyway (no reversal to try), and what a wake-up changes for a task
     // that is still running (set_current_state() / schedule()) writes the state word itself.
-    if (this.heldOff.delete(t.pid)) this.access(this.cpuIds[t.cpu] as number, ACCESS_ACQUIRE_SHARED);
+    if (this.heldOff[t.pid] === true) {
+      this.heldOff[t.pid] = false;
+      this.access(this.cpuIds[t.cpu] as number, ACCESS_ACQUIRE_SHARED);
+    }
     if (t.steps === 0) this.access(t.stateId, ACCESS_READ);
     t.steps++;
     this.advance(t);
@@ -726,6 +779,6 @@ export class Machine {
     }
     this.access(t.stateId, ACCESS_WRITE);
     this.lastProgress = this.stepIndex;
-    this.emit({ type: 'exit', task: t } as SimEvent);
+    if (this.wants('exit')) this.emit({ type: 'exit', task: t } as SimEvent);
   }
 }

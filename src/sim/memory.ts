@@ -116,9 +116,10 @@ function shapeOf(keys: readonly string[]): Shape {
 }
 
 /**
- * A tracked object's metadata. Its fields' ids: the keys it was wrapped with have firstId + their
- * position (consecutive ids, handed out at the wrap), keys first written later get one each when
- * first touched (in `late`, in that order).
+ * A tracked object's metadata, which is also its proxy's handler (TrackedHandler below): one object
+ * per tracked object, and a trap reads the metadata from `this`. Its fields' ids: the keys it was
+ * wrapped with have firstId + their position (consecutive ids, handed out at the wrap), keys first
+ * touched later get one each when first touched (in `late`, in that order).
  */
 interface Meta {
   readonly alloc: Allocation;
@@ -126,7 +127,12 @@ interface Meta {
   readonly base: number;
   readonly shape: Shape;
   readonly firstId: number;
-  late: Map<string, number> | null;
+  /**
+   * The later keys and their ids, flat: [key, id, key, id, ...] in the order they were touched (an
+   * array's `length`, a member added after the wrap: one or two per object, so a scan beats a Map,
+   * which cost ~200 bytes per object that had any).
+   */
+  late: (string | number)[] | null;
   /** The proxy (the tracked object itself). */
   proxy: object;
   /** The layer above's slot (trackedTag()). */
@@ -136,7 +142,9 @@ interface Meta {
 function fieldIdOf(meta: Meta, key: string): number | undefined {
   const i = meta.shape.index.get(key);
   if (i !== undefined) return meta.firstId + i;
-  return meta.late === null ? undefined : meta.late.get(key);
+  const late = meta.late;
+  if (late !== null) for (let j = 0; j < late.length; j += 2) if (late[j] === key) return late[j + 1] as number;
+  return undefined;
 }
 
 /** The instrumentation of the accesses being made now (marked() / unchecked() set it around theirs). */
@@ -395,8 +403,8 @@ function touch(meta: Meta, key: string, kind: number): Machine {
   let id = fieldIdOf(meta, key);
   if (id === undefined) {
     id = m.newId();
-    if (meta.late === null) meta.late = new Map<string, number>();
-    meta.late.set(key, id);
+    if (meta.late === null) meta.late = [key, id];
+    else meta.late.push(key, id);
   }
   m.access(id, kind);
   if (!meta.alloc.live) {
@@ -409,38 +417,51 @@ function touch(meta: Meta, key: string, kind: number): Machine {
 }
 
 /**
- * The proxy handler of one tracked object: its metadata and the traps, shared through the class's
- * prototype (a proxy calls its traps with the handler as `this`), so a tracked object costs one
- * small handler instead of two closures.
+ * The proxy handler of one tracked object, and its metadata (Meta): the traps are shared through
+ * the class's prototype (a proxy calls its traps with the handler as `this`), so a tracked object
+ * costs one small record, and a trap finds the metadata without a load.
  */
-class TrackedHandler implements ProxyHandler<Record<string | symbol, unknown>> {
-  readonly meta: Meta;
-  constructor(meta: Meta) {
-    this.meta = meta;
+class TrackedHandler implements Meta, ProxyHandler<Record<string | symbol, unknown>> {
+  readonly alloc: Allocation;
+  readonly target: object;
+  readonly base: number;
+  readonly shape: Shape;
+  readonly firstId: number;
+  late: (string | number)[] | null = null;
+  proxy: object;
+  tag: unknown = undefined;
+
+  constructor(alloc: Allocation, target: object, base: number, shape: Shape, firstId: number) {
+    this.alloc = alloc;
+    this.target = target;
+    this.base = base;
+    this.shape = shape;
+    this.firstId = firstId;
+    this.proxy = target;
   }
+
   get(target: Record<string | symbol, unknown>, key: string | symbol, receiver: unknown): unknown {
-    if (typeof key === 'symbol') return key === META && receiver === this.meta.proxy ? this.meta : target[key];
+    if (typeof key === 'symbol') return key === META && receiver === this.proxy ? this : target[key];
     if (Object.hasOwn(target, key)) {
-      const meta = this.meta;
-      const m = touch(meta, key, ACCESS_READ);
+      const m = touch(this, key, ACCESS_READ);
       const obs = m === observedMachine ? observer : observerOf(m);
       if (obs !== null) {
         const v = target[key];
-        observe(obs, touchedId, meta, key, false, v, v);
+        observe(obs, touchedId, this, key, false, v, v);
         return v;
       }
     }
     return target[key];
   }
+
   set(target: Record<string | symbol, unknown>, key: string | symbol, value: unknown): boolean {
     if (typeof key !== 'symbol') {
-      const meta = this.meta;
-      const m = touch(meta, key, ACCESS_WRITE);
+      const m = touch(this, key, ACCESS_WRITE);
       const id = touchedId;
       if (typeof value === 'object' && value !== null && embeddable(value))
-        value = wrap(value as object, meta.alloc, meta.base);
+        value = wrap(value as object, this.alloc, this.base);
       const obs = m === observedMachine ? observer : observerOf(m);
-      if (obs !== null) observe(obs, id, meta, key, true, target[key], value);
+      if (obs !== null) observe(obs, id, this, key, true, target[key], value);
     }
     target[key] = value;
     return true;
@@ -482,17 +503,8 @@ function wrapMeta(obj: object, alloc: Allocation, base: number, keys: string[], 
   }
   const m = machine();
   const firstId = m.newIds(keys.length);
-  const meta: Meta = {
-    alloc,
-    target: obj,
-    base,
-    shape: shapeOf(keys),
-    firstId,
-    late: null,
-    proxy: obj,
-    tag: undefined,
-  };
-  const p = new Proxy(o, new TrackedHandler(meta));
+  const meta = new TrackedHandler(alloc, obj, base, shapeOf(keys), firstId);
+  const p = new Proxy(o, meta);
   meta.proxy = p;
   AllocationRecord.metas(alloc)?.push(meta);
   if (members !== null)
@@ -567,10 +579,12 @@ export function release(a: Allocation): void {
       if (obs !== null)
         observe(obs, meta.firstId + j, meta, keys[j] as string, true, undefined, undefined, ACCESS_UNCHECKED);
     }
-    if (meta.late !== null)
-      meta.late.forEach((id, key) => {
+    const late = meta.late;
+    if (late !== null)
+      for (let j = 0; j < late.length; j += 2) {
+        const id = late[j + 1] as number;
         m.access(id, ACCESS_WRITE);
-        if (obs !== null) observe(obs, id, meta, key, true, undefined, undefined, ACCESS_UNCHECKED);
-      });
+        if (obs !== null) observe(obs, id, meta, late[j] as string, true, undefined, undefined, ACCESS_UNCHECKED);
+      }
   }
 }
