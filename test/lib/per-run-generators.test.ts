@@ -58,7 +58,9 @@ export function perRunGenerators(file: string, text = readFileSync(file, 'utf8')
 }
 
 test('no generator function, generator method or class is made per call in src/kernel, src/models, src/scenarios', () => {
-  const found = ['kernel', 'models', 'scenarios'].flatMap((d) => sources(join(ROOT, 'src', d)).flatMap((f) => perRunGenerators(f)));
+  const found = ['kernel', 'models', 'scenarios'].flatMap((d) =>
+    sources(join(ROOT, 'src', d)).flatMap((f) => perRunGenerators(f)),
+  );
   assert.deepEqual(found, []);
 });
 
