@@ -17,6 +17,7 @@
 import { kmemleak_add_root } from '../mm/kmemleak.js';
 import {
   type KGen,
+  type Observer,
   type SimEvent,
   type Task,
   ACCESS_ACQUIRE_SHARED,
@@ -89,9 +90,13 @@ onBoot((k) => {
   k.machine.observers.push(rcu_on_spawn);
 });
 
-function rcu_on_spawn(ev: SimEvent): void {
-  if (ev.type === 'spawn') rcu_reader_id((ev as SimEvent & { task: Task }).task);
-}
+/** Gives each new task its reader id; it reads only 'spawn' (so Machine.wants() can skip building the others). */
+const rcu_on_spawn: Observer = Object.assign(
+  (ev: SimEvent): void => {
+    if (ev.type === 'spawn') rcu_reader_id((ev as SimEvent & { task: Task }).task);
+  },
+  { wants: (type: string): boolean => type === 'spawn' },
+);
 
 /**
  * The stall detector (kernel/rcu/tree_stall.h check_cpu_stall()), at the step limit: a run that
