@@ -119,6 +119,15 @@ export function current(): Task {
 /** Hook that turns an exception thrown by task code into a report (set by the kernel layer). */
 export type ExceptionHandler = (task: Task, err: unknown) => Report;
 
+/** The run digest's two halves with v mixed in (Machine.mix()): FNV-1a-like, and a x31 sum. */
+function mixA(a: number, v: number): number {
+  return Math.imul(a ^ v, 0x01000193) >>> 0;
+}
+
+function mixB(b: number, v: number): number {
+  return (Math.imul(b, 31) + v) >>> 0;
+}
+
 /**
  * By length: the array a step's consumers get as its footprint (StepRecord.accesses, the step
  * hooks' argument), reused by every step of that length on this thread (they are valid during the
@@ -519,8 +528,8 @@ export class Machine {
   }
 
   private mix(v: number): void {
-    this.digestA = Math.imul(this.digestA ^ v, 0x01000193) >>> 0;
-    this.digestB = (Math.imul(this.digestB, 31) + v) >>> 0;
+    this.digestA = mixA(this.digestA, v);
+    this.digestB = mixB(this.digestB, v);
   }
 
   /**
@@ -603,12 +612,12 @@ export class Machine {
       stepRec.accesses = fp;
       stepRec.cpu = this.cpuIds[t.cpu] as number;
       // mix() of the pid and each footprint entry, in locals.
-      let da = Math.imul(this.digestA ^ pid, 0x01000193) >>> 0;
-      let db = (Math.imul(this.digestB, 31) + pid) >>> 0;
+      let da = mixA(this.digestA, pid);
+      let db = mixB(this.digestB, pid);
       for (let i = 0; i < fp.length; i++) {
         const v = fp[i] as number;
-        da = Math.imul(da ^ v, 0x01000193) >>> 0;
-        db = (Math.imul(db, 31) + v) >>> 0;
+        da = mixA(da, v);
+        db = mixB(db, v);
       }
       this.digestA = da;
       this.digestB = db;
