@@ -24,9 +24,7 @@ import {
   spawn_thread,
 } from './oom-kvm-lib.js';
 
-// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
-// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
-// the run's world alive through every scavenge.
+// Task bodies at module level, their data as arguments (docs/architecture.md, "What keeps a finished run alive").
 
 function* qemu(ts: task_struct, kvm: boolean): KGen {
   const vm = kvm ? yield* simple_kvm_setup(ts, false) : null;

@@ -15,8 +15,7 @@ import { defineScenario } from './api.js';
 import { registerScenarios } from './index.js';
 import { VARIANT_NAMES, model_setup, simple_kvm_setup, sleep_until_killed, spawn_process } from './oom-kvm-lib.js';
 
-// The task bodies are module-level: a generator literal made per run would get its own initial Map
-// in V8's old space, which keeps the run's world alive through every scavenge.
+// Task bodies at module level, their data as arguments (docs/architecture.md, "What keeps a finished run alive").
 
 /** The kworker's allocation. */
 function* kworker(): KGen {

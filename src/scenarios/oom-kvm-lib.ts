@@ -82,9 +82,8 @@ function anon_vma_prepare(mm: mm_struct): void {
 }
 
 /**
- * The body of a process spawn_process() creates (its task's entry, "process"). Module-level, taking
- * the spawn's arguments (a thread's `void *data`): a generator literal made per spawn would get its
- * own initial Map in V8's old space, which keeps the run's world alive through every scavenge.
+ * The body of a process spawn_process() creates (its task's entry, "process"), taking the spawn's
+ * arguments (docs/architecture.md, "What keeps a finished run alive").
  */
 const process_main = function* process(
   comm: string,

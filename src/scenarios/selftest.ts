@@ -14,9 +14,7 @@ import { registerScenarios } from './index.js';
 
 const base = { variants: [] as string[], configs: ['default'] };
 
-// The task bodies are module-level: a function literal made in setup() (a generator, or kfunc()'s
-// generator wrapper) would get its own initial Map in V8's old space, which keeps the run's world
-// alive through every scavenge. Each takes what it works on as arguments (a thread's `void *data`).
+// Task bodies at module level, their data as arguments (docs/architecture.md, "What keeps a finished run alive").
 
 const independent_writer = kfunc(function* independent_writer(v: { x: number }) {
   for (let i = 1; i <= 5; i++) yield* WRITE_ONCE(v, 'x', i);

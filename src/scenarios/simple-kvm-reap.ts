@@ -13,9 +13,7 @@ import { registerScenarios } from './index.js';
 import { model_setup, simple_kvm_setup, sleep_a_while, spawn_process } from './oom-kvm-lib.js';
 import { VARIANT_NAMES } from './oom-kvm-lib.js';
 
-// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
-// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
-// the run's world alive through every scavenge.
+// Task bodies at module level, their data as arguments (docs/architecture.md, "What keeps a finished run alive").
 
 function* simple_kvm(ts: task_struct, kvm: boolean): KGen {
   if (kvm) yield* simple_kvm_setup(ts);

@@ -18,9 +18,7 @@ import { VARIANT_NAMES, model_setup, simple_kvm_setup, spawn_process } from './o
 
 export const ITERATIONS = 20;
 
-// The task bodies are module-level, taking what they work on as arguments (a thread's `void *data`):
-// a generator literal made in setup() would get its own initial Map in V8's old space, which keeps
-// the run's world alive through every scavenge.
+// Task bodies at module level, their data as arguments (docs/architecture.md, "What keeps a finished run alive").
 
 /** The shell's loop. */
 function* sh(kvm: boolean): KGen {
