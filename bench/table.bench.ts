@@ -95,9 +95,10 @@ export default async function main(): Promise<void> {
   }
 
   // Through the built CLI, as a user runs it (its workers load the precompiled JavaScript).
+  const cliArgs = (jobs: number): string[] =>
+    `bin/kernsim.js explore --scenario mrelease --variant v2 --config rt --jobs ${jobs} --no-shrink --json`.split(' ');
   const cli = (jobs: number): { executions: number; elapsed_ms: number } => {
-    const args = ['bin/kernsim.js', 'explore', '--scenario', 'mrelease', '--variant', 'v2', '--config', 'rt'];
-    const r = spawnSync(process.execPath, [...args, '--jobs', String(jobs), '--no-shrink', '--json'], {
+    const r = spawnSync(process.execPath, cliArgs(jobs), {
       cwd: root,
       encoding: 'utf8',
       maxBuffer: 1 << 26,
@@ -121,11 +122,7 @@ export default async function main(): Promise<void> {
   const wall = (): Promise<number> =>
     new Promise((done, fail) => {
       const t0 = performance.now();
-      const args = ['bin/kernsim.js', 'explore', '--scenario', 'mrelease', '--variant', 'v2', '--config', 'rt'];
-      const c = spawn(process.execPath, [...args, '--jobs', '1', '--no-shrink', '--json'], {
-        cwd: root,
-        stdio: 'ignore',
-      });
+      const c = spawn(process.execPath, cliArgs(1), { cwd: root, stdio: 'ignore' });
       c.on('error', fail).on('exit', () => done(performance.now() - t0));
     });
   const alone = await wall();
