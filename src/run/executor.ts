@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import { TokenError } from '../report/token.js';
 import { UsageError } from '../scenarios/index.js';
 import type { RunSpec } from './spec.js';
-import { heartbeatBuffer } from './heartbeat.js';
+import { heartbeatBuffer, resetHeartbeat } from './heartbeat.js';
 import { type Hang, watch } from './watchdog.js';
 import { type Job, type JobResult, runJob } from './worker.js';
 
@@ -54,6 +54,32 @@ function workerUrl(): string {
   return new URL(ts ? './worker-boot.mjs' : './worker.js', import.meta.url).href;
 }
 
+/** At most `n` holders at once; the others wait in the order they came. */
+export class Slots {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly n: number;
+
+  constructor(n: number) {
+    this.n = n;
+  }
+
+  take(): Promise<void> {
+    if (this.held < this.n) {
+      this.held++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hands the slot to the first waiter (it stays held), else frees it. */
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
+  }
+}
+
 export function makeExecutor(o: ExecutorOptions): Executor {
   const ms = o.watchdogMs;
   if (o.jobs <= 1 && ms === undefined) {
@@ -76,6 +102,13 @@ export function makeExecutor(o: ExecutorOptions): Executor {
   // The pool (and its workers' module loading) is paid for at the first job.
   let pool: Piscina | null = null;
   const threads = Math.max(1, Math.min(o.jobs, availableParallelism() * 2));
+  // A watched job's heartbeat is 256 KiB of shared memory, and its watchdog a timer: made for
+  // every job a plan launched at once (hundreds queued) and freed only when both threads had
+  // collected them, they grew the process by ~1.5 MB/s. So at most two jobs per thread are handed
+  // to the pool (one running, one ready to start), the rest wait here in order, and the buffers of
+  // jobs that ended serve the next ones (a hung job's stays with its terminated thread).
+  const spare: SharedArrayBuffer[] = [];
+  const slots = new Slots(2 * threads);
   const get = (): Piscina => {
     pool ??= new Piscina({ filename: workerUrl(), maxThreads: threads, minThreads: threads });
     return pool;
@@ -91,7 +124,9 @@ export function makeExecutor(o: ExecutorOptions): Executor {
           throw ownError(e);
         }
       }
-      const heartbeat = heartbeatBuffer();
+      await slots.take();
+      const heartbeat = spare.pop() ?? heartbeatBuffer();
+      resetHeartbeat(heartbeat);
       const abort = new AbortController();
       let hang: Hang | null = null;
       const stop = watch(heartbeat, ms, (h) => {
@@ -99,12 +134,15 @@ export function makeExecutor(o: ExecutorOptions): Executor {
         abort.abort();
       });
       try {
-        return { ok: (await get().run({ ...j, heartbeat }, { signal: abort.signal })) as JobResult<J> };
+        const ok = (await get().run({ ...j, heartbeat }, { signal: abort.signal })) as JobResult<J>;
+        spare.push(heartbeat);
+        return { ok };
       } catch (e) {
         if (hang) return { hang };
         throw ownError(e);
       } finally {
         stop();
+        slots.give();
       }
     },
     close: async () => {

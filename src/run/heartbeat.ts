@@ -25,6 +25,11 @@ export function heartbeatBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer((HEADER + HB_CHOICES_MAX) * 4);
 }
 
+/** Makes a buffer a job's thread is done with new again, for the next job (the choices past HB_CHOICES are never read). */
+export function resetHeartbeat(b: SharedArrayBuffer): void {
+  new Int32Array(b, 0, HEADER).fill(0);
+}
+
 /** The choices of the current run, as far as they fit (null: more than HB_CHOICES_MAX). */
 export function heartbeatChoices(hb: Int32Array): number[] | null {
   const n = Atomics.load(hb, HB_CHOICES);

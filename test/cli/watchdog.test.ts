@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeToken } from '../../src/report/token.js';
+import { Slots } from '../../src/run/executor.js';
 import { runExploration } from '../../src/run/exploration.js';
 import { exploreCells } from '../../src/run/matrix.js';
 import { KERNEL, SIM, cli, scenarioFile, tmp } from './helpers.js';
@@ -113,6 +114,36 @@ test('the watched thread explores exactly what this thread does (same executions
     assert.equal(watched.executions, here.executions, req.scenario);
     assert.deepEqual(watched.findings, here.findings, req.scenario);
   }
+});
+
+test('watched jobs launched at once: at most n are handed on at a time, in the order they came', async () => {
+  const slots = new Slots(2);
+  const order: number[] = [];
+  let held = 0;
+  let most = 0;
+  await Promise.all(
+    Array.from({ length: 9 }, async (_, i) => {
+      await slots.take();
+      held++;
+      most = Math.max(most, held);
+      order.push(i);
+      await new Promise((r) => setImmediate(r));
+      held--;
+      slots.give();
+    }),
+  );
+  assert.equal(most, 2);
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+test('many watched subtree tasks at once on two threads: the same exploration as one thread', async () => {
+  // seqPhase 1: every execution a task of its own, all of a split launched together.
+  const req = { scenario: 'selftest-mutex-counter', seqPhase: 1 } as const;
+  const here = await runExploration({ ...req, jobs: 1 });
+  const watched = await runExploration({ ...req, jobs: 2, watchdogMs: 60_000 });
+  assert.equal(watched.complete, true);
+  assert.equal(watched.executions, here.executions);
+  assert.deepEqual(watched.findings, here.findings);
 });
 
 test('kernsim check: a cell whose run hangs is that cell’s finding, with its token; the other cells are explored', async () => {
