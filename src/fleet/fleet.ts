@@ -20,7 +20,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   type CellRunner,
@@ -95,18 +95,40 @@ export class FleetError extends UsageError {}
 
 interface Producer {
   readonly queue: Queue;
-  readonly events: QueueEvents;
-  readonly lost: Promise<never>;
+  /** `x`, unless the connection to Redis is lost first: then the FleetError that says so. */
+  untilLost<T>(x: Promise<T>): Promise<T>;
+  /** A job's result once a worker has it (a failed job: an Error with its reason). */
+  finished<T>(jobId: string): Promise<T>;
+  /** Closes the queue and its connections; never waits long, and not at all once Redis is gone. */
   close(): Promise<void>;
 }
 
+/** How long closing the producer waits for BullMQ at most (Redis there, but not answering). */
+const CLOSE_MS = 2_000;
+
+/**
+ * The queue, its events, and the FleetError that ends a run once the connection is gone for good
+ * (src/fleet/redis.ts). Every wait on Redis is raced against that loss (`untilLost`): with
+ * `maxRetriesPerRequest: null` a command sent meanwhile waits for a reconnection that never comes,
+ * and nothing else would end it.
+ */
 async function producer(t: RedisTarget): Promise<Producer> {
+  let gone: FleetError | undefined;
   let fail: (e: Error) => void = () => {};
   const lost = new Promise<never>((_, reject) => {
     fail = reject;
   });
   lost.catch(() => {});
-  const onLost = (why: string) => fail(new FleetError(`lost the connection to Redis at ${t.shown} (${why})`));
+  const onLost = (why: string) => {
+    gone ??= new FleetError(`lost the connection to Redis at ${t.shown} (${why})`);
+    fail(gone);
+  };
+  // A command that fails because the connection ended fails before the 'end' event that tells
+  // (ioredis emits it on the next tick): once the loss is known, it is that.
+  const untilLost = <T>(x: Promise<T>): Promise<T> =>
+    Promise.race([x, lost]).catch((e: unknown) => {
+      throw gone ?? e;
+    });
   const clients: Redis[] = [];
   try {
     clients.push(await connectRedis(t, onLost));
@@ -119,24 +141,70 @@ async function producer(t: RedisTarget): Promise<Producer> {
   const events = new QueueEvents(QUEUE, { connection: clients[1] as Redis });
   queue.on('error', () => {});
   events.on('error', () => {});
-  // Every job in flight listens on both (one per subtree or cell waiting for its result).
-  queue.setMaxListeners(0);
-  events.setMaxListeners(0);
-  await Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), lost]);
+  // Who waits for which job (one waiter per subtree or cell in flight).
+  const waiting = new Map<string, ((r: { value: unknown } | { reason: string }) => void)[]>();
+  const tell = (jobId: string, r: { value: unknown } | { reason: string }) => {
+    for (const w of waiting.get(jobId) ?? []) w(r);
+  };
+  events.on('completed', ({ jobId, returnvalue }) => tell(jobId, { value: returnvalue }));
+  events.on('failed', ({ jobId, failedReason }) => tell(jobId, { reason: failedReason }));
+  const close = async () => {
+    // BullMQ's close waits for each of its connections to end. With Redis gone, one caught between
+    // two reconnection attempts never does (ioredis's disconnect() then only drops the retry
+    // timer), and with nothing left to keep the process alive it used to end there, with status
+    // 13 and the run's one line unsaid. So: no wait once the connection is lost, and a bounded
+    // one (on a timer that keeps the process alive meanwhile) otherwise.
+    let late: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([events.close(), queue.close()]),
+      lost.catch(() => {}),
+      new Promise<void>((resolve) => {
+        late = setTimeout(resolve, CLOSE_MS);
+      }),
+    ]);
+    clearTimeout(late);
+    for (const c of clients) c.disconnect();
+  };
+  try {
+    await untilLost(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]));
+  } catch (e) {
+    await close();
+    throw e;
+  }
   return {
     queue,
-    events,
-    lost,
-    async close() {
-      await Promise.allSettled([events.close(), queue.close()]);
-      for (const c of clients) c.disconnect();
+    untilLost,
+    async finished<T>(jobId: string): Promise<T> {
+      let heard: (r: { value: unknown } | { reason: string }) => void = () => {};
+      const news = new Promise<{ value: unknown } | { reason: string }>((resolve) => {
+        heard = resolve;
+      });
+      waiting.set(jobId, [...(waiting.get(jobId) ?? []), heard]);
+      try {
+        // It may have finished before this listened (the events are heard since waitUntilReady).
+        // Not Job.waitUntilFinished: its own look at the job rejects unhandled, ending the
+        // process, when Redis goes away during it.
+        const state = await untilLost(queue.getJobState(jobId));
+        let r: { value: unknown } | { reason: string };
+        if (state === 'completed' || state === 'failed') {
+          const job = await untilLost(Job.fromId(queue, jobId));
+          r = state === 'completed' ? { value: job?.returnvalue } : { reason: job?.failedReason ?? 'failed' };
+        } else r = await untilLost(news);
+        if ('reason' in r) throw new Error(r.reason);
+        return r.value as T;
+      } finally {
+        const rest = (waiting.get(jobId) ?? []).filter((w) => w !== heard);
+        if (rest.length > 0) waiting.set(jobId, rest);
+        else waiting.delete(jobId);
+      }
     },
+    close,
   };
 }
 
 /** Adds a job (once per id) and waits for its result. */
 async function runJob<T>(p: Producer, data: JobData, jobId: string, attempts: number): Promise<T> {
-  const job = (await Promise.race([
+  const job = await p.untilLost(
     p.queue.add(data.kind, data, {
       jobId,
       attempts,
@@ -144,11 +212,11 @@ async function runJob<T>(p: Producer, data: JobData, jobId: string, attempts: nu
       removeOnComplete: { age: 86_400 },
       removeOnFail: { age: 86_400 },
     }),
-    p.lost,
-  ])) as Job;
-  if (await Promise.race([job.isFailed(), p.lost])) await job.retry('failed');
+  );
+  // A job that failed in an earlier run is tried again.
+  if (await p.untilLost(job.isFailed())) await p.untilLost(job.retry('failed'));
   try {
-    return (await Promise.race([job.waitUntilFinished(p.events), p.lost])) as T;
+    return await p.finished<T>(jobId);
   } catch (e) {
     if (e instanceof FleetError) throw e;
     const why = e instanceof Error ? e.message : String(e);
@@ -172,7 +240,6 @@ export async function fleetExplore(req: ExplorationRequest, o: FleetRunOptions):
     for (const t of f.tasks) stored.set(idKey(t.task.id), t);
     o.note?.(`resuming from ${o.state}: ${stored.size} subtrees done`);
   }
-  const p = await producer(target);
   const got: TaskLine[] = [...stored.values()];
   let executions = got.reduce((a, t) => a + t.result.executions, 0);
   let pending = 0;
@@ -197,7 +264,10 @@ export async function fleetExplore(req: ExplorationRequest, o: FleetRunOptions):
     writeAtomic(file, shardText(header, got, []));
     return file;
   };
+  let p: Producer | undefined;
   try {
+    const q = await producer(target);
+    p = q;
     const w = await walk(
       s,
       async (ref: TaskRef): Promise<WorkerResult> => {
@@ -213,7 +283,7 @@ export async function fleetExplore(req: ExplorationRequest, o: FleetRunOptions):
           task: ref,
           ...(deadline !== undefined ? { deadline } : {}),
         };
-        const r = await runJob<WorkerResult>(p, data, `${run}.${key}`, o.attempts ?? 5);
+        const r = await runJob<WorkerResult>(q, data, `${run}.${key}`, o.attempts ?? 5);
         pending--;
         got.push({ task: ref, result: r });
         executions += r.executions;
@@ -236,7 +306,7 @@ export async function fleetExplore(req: ExplorationRequest, o: FleetRunOptions):
     throw e;
   } finally {
     clearInterval(tick);
-    await p.close();
+    await p?.close();
   }
 }
 

@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { tmp } from '../cli/helpers.js';
-import { freePort, sameJson, skip, startKernsim, startRedis } from './helpers.js';
+import { readShardFile } from '../../src/fleet/format.js';
+import { type ProxiedConnection, freePort, sameJson, skip, startKernsim, startProxy, startRedis } from './helpers.js';
 
 const start = (args: readonly string[]) => startKernsim(args);
 
@@ -150,6 +151,55 @@ test('Redis going away: one line, exit 2, a state file; the same command resumes
     w2.child.kill('SIGTERM');
     await w2.done;
     await again.stop();
+  }
+});
+
+test('Redis going away while a connection is between reconnection attempts: still one line, exit 2, a state file', {
+  skip,
+}, async () => {
+  // Each kernsim connection retries on its own for a few seconds before it gives up (src/fleet/
+  // redis.ts). The queue-events connection (the one that reads events: XREAD) and the worker's
+  // blocking one (BZPOPMIN) are cut a while after the others, so that when the coordinator and the
+  // worker learn Redis is gone they are still waiting to retry: closing such a connection used to
+  // wait for an end that never comes, with nothing left to keep the process alive (exit 13,
+  // nothing said).
+  const redis = await startRedis();
+  const proxy = await startProxy(redis.port);
+  const q = queueOf(redis.url);
+  const dir = tmp('kernsim-fleet-');
+  const state = join(dir, 'state.ndjson');
+  const args = ['--scenario', 'selftest-lost-update', '--strategy', 'random', '--budget', '4000', '--json'];
+  const w = worker(proxy.url);
+  const c = start(['fleet', 'run', '--redis', proxy.url, ...args, '--state', state]);
+  try {
+    await until('some jobs to complete', async () => (await q.getCompletedCount()) >= 3);
+    proxy.refuse();
+    const late = (x: ProxiedConnection) => /xread|bzpopmin/i.test(x.sent());
+    for (const p of proxy.connections) if (!late(p)) p.cut();
+    // 1.5 s: out of step with the others' retries (200 ms, 400 ms, 800 ms, then 1 s apart).
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const p of proxy.connections) p.cut();
+    const [r, wr] = await Promise.all([c.done, w.done]);
+    assert.equal(r.code, 2, r.stderr);
+    const said = r.stderr.match(
+      /^kernsim: fleet: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); (\d+) subtrees were done, saved in .*state\.ndjson: run the same command with --state .* to resume\n$/,
+    );
+    assert.ok(said, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(wr.code, 2, wr.stderr);
+    assert.match(
+      wr.stderr,
+      /^kernsim: fleet work: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); /m,
+    );
+    // The state file has the subtrees the line counts.
+    assert.equal(readShardFile(state, 'fleet').tasks.length, Number(said[1]));
+  } finally {
+    for (const p of proxy.connections) p.cut();
+    c.child.kill('SIGKILL');
+    w.child.kill('SIGKILL');
+    await Promise.all([c.done, w.done]);
+    await q.shut();
+    await redis.stop();
   }
 });
 

@@ -109,3 +109,55 @@ export function startKernsim(
   const done = new Promise<Done>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   return { child, done };
 }
+
+/** A connection through the proxy: what the client sent on it (its first 64 KiB), and a way to cut it. */
+export interface ProxiedConnection {
+  readonly sent: () => string;
+  cut(): void;
+}
+
+export interface RedisProxy {
+  readonly url: string;
+  readonly connections: readonly ProxiedConnection[];
+  /** Stops taking connections: from now on a client's reconnection is refused (as by a Redis gone). */
+  refuse(): void;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of a Redis on `port`, so a test can make Redis go away for one
+ * connection at a time (a real Redis that dies drops them all at once, and only the timing of the
+ * machine decides where each client's reconnection attempts are then).
+ */
+export async function startProxy(port: number): Promise<RedisProxy> {
+  const connections: ProxiedConnection[] = [];
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    let sent = '';
+    const cut = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', (d: Buffer) => {
+      if (sent.length < 65_536) sent += d.toString('latin1');
+    });
+    client.on('error', cut);
+    upstream.on('error', cut);
+    client.on('close', cut);
+    upstream.on('close', cut);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    connections.push({ sent: () => sent, cut });
+  });
+  const at = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    });
+  });
+  return {
+    url: `redis://127.0.0.1:${at}`,
+    connections,
+    refuse: () => void server.close(),
+  };
+}
