@@ -10,6 +10,7 @@ import type { KnobValue, Scenario, VariantInfo } from '../scenarios/api.js';
 import {
   UsageError,
   checkPatches,
+  normalizeScenario,
   resolveKnobs,
   resolveParams,
   scenarioConfig,
@@ -95,8 +96,12 @@ export async function specFor(
   sets: readonly string[],
   params: readonly string[] = [],
 ): Promise<RunSpec> {
-  if (typeof scenario !== 'string')
-    return resolveSpec(scenario, scenario.name, variant, config, sets, undefined, params);
+  if (typeof scenario !== 'string') {
+    // From a library caller, anything (an options object given as the scenario, a scenario
+    // written without defineScenario()): checked as defineScenario() checks it, one line if not.
+    const sc = normalizeScenario(scenario, `scenario '${String((scenario as { name?: unknown } | null)?.name)}'`);
+    return resolveSpec(sc, sc.name, variant, config, sets, undefined, params);
+  }
   const sc = await loadAnyScenario(scenario);
   return resolveSpec(sc.scenario, scenario, variant, config, sets, sc.file, params);
 }

@@ -18,7 +18,7 @@ import {
   shared,
 } from '../../src/kernel/index.js';
 import { defineScenario, inFrame, kfunc, spawn_user } from '../../src/index.js';
-import { ExploreJsonSchema, catalog, explore, replay } from '../../src/run/index.js';
+import { ExploreJsonSchema, UsageError, catalog, explore, replay } from '../../src/run/index.js';
 import { searchOptions } from '../../src/run/options.js';
 import { specFor } from '../../src/run/spec.js';
 import { runJob, specKey, workerSpec } from '../../src/run/worker.js';
@@ -78,6 +78,20 @@ test('explore() on a defineScenario() object: found when racy, clean when not; i
   const clean = await explore(counter('api-atomic', false));
   assert.equal(clean.complete, true);
   assert.deepEqual(clean.findings, []);
+});
+
+test('explore() given what is not a scenario: a UsageError naming the problem, never a TypeError', async () => {
+  for (const [bad, why] of [
+    [
+      { scenario: 'selftest-lost-update', strategy: 'random' },
+      /^scenario 'undefined': name must be a non-empty string$/,
+    ],
+    [{ name: 'half' }, /^scenario 'half': setup must be a function$/],
+    [{ name: 'v', setup() {}, variants: 'v2' }, /^scenario 'v': variants must be a list/],
+    [null, /^scenario 'undefined': a scenario definition is an object$/],
+  ] as const) {
+    await assert.rejects(explore(bad as never), (e: unknown) => e instanceof UsageError && why.test(e.message));
+  }
 });
 
 test('catalog() lists the built-in scenarios and the configs', async () => {
