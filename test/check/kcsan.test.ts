@@ -93,9 +93,10 @@ test('plain counter incremented by two tasks: found, in the kernel layout', () =
 });
 
 test('the title sorts the two functions; the read is printed second whichever came first', () => {
-  const c = counter();
   const r = runProgram(
     () => {
+      // Made in the run's setup, on its machine (not on whatever machine an earlier test left current).
+      const c = counter();
       spawn_user(
         'reader',
         kfunc(function* zz_reader() {
@@ -162,7 +163,6 @@ test('values: pointers print as their simulated address, booleans as 0/1', () =>
 });
 
 test('the counter under a spinlock or a mutex: not reported', () => {
-  const c = counter();
   const sl = { l: null as ReturnType<typeof spin_lock_init> | null };
   const locked = kfunc(function* locked_inc(x: Counter): KGen {
     const l = sl.l as ReturnType<typeof spin_lock_init>;
@@ -172,8 +172,7 @@ test('the counter under a spinlock or a mutex: not reported', () => {
   });
   const r1 = kcsanTitles(() => {
     sl.l = spin_lock_init('counter_lock');
-    c.n = 0;
-    incrementers(c, locked);
+    incrementers(counter(), locked);
   });
   assert.deepEqual(r1.titles, []);
   const mx = { l: null as ReturnType<typeof mutex_init> | null };
@@ -185,7 +184,7 @@ test('the counter under a spinlock or a mutex: not reported', () => {
   });
   const r2 = kcsanTitles(() => {
     mx.l = mutex_init('counter_mutex');
-    incrementers(c, mlocked);
+    incrementers(counter(), mlocked);
   });
   assert.deepEqual(r2.titles, []);
   // The same schedules without the lock do race.
