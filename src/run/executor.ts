@@ -6,6 +6,7 @@
  * answers `{ hang }` instead of its result.
  */
 import { availableParallelism } from 'node:os';
+import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
 import { TokenError } from '../report/token.js';
 import { UsageError } from '../scenarios/index.js';
@@ -54,32 +55,6 @@ function workerUrl(): string {
   return new URL(ts ? './worker-boot.mjs' : './worker.js', import.meta.url).href;
 }
 
-/** At most `n` holders at once; the others wait in the order they came. */
-export class Slots {
-  private held = 0;
-  private readonly waiting: (() => void)[] = [];
-  private readonly n: number;
-
-  constructor(n: number) {
-    this.n = n;
-  }
-
-  take(): Promise<void> {
-    if (this.held < this.n) {
-      this.held++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  /** Hands the slot to the first waiter (it stays held), else frees it. */
-  give(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.held--;
-  }
-}
-
 export function makeExecutor(o: ExecutorOptions): Executor {
   const ms = o.watchdogMs;
   if (o.jobs <= 1 && ms === undefined) {
@@ -105,10 +80,11 @@ export function makeExecutor(o: ExecutorOptions): Executor {
   // A watched job's heartbeat is 256 KiB of shared memory, and its watchdog a timer: made for
   // every job a plan launched at once (hundreds queued) and freed only when both threads had
   // collected them, they grew the process by ~1.5 MB/s. So at most two jobs per thread are handed
-  // to the pool (one running, one ready to start), the rest wait here in order, and the buffers of
-  // jobs that ended serve the next ones (a hung job's stays with its terminated thread).
+  // to the pool (one running, one ready to start), the rest wait here in order (p-limit's queue),
+  // and the buffers of jobs that ended serve the next ones (a hung job's stays with its terminated
+  // thread).
   const spare: SharedArrayBuffer[] = [];
-  const slots = new Slots(2 * threads);
+  const handOver = pLimit(2 * threads);
   const get = (): Piscina => {
     pool ??= new Piscina({ filename: workerUrl(), maxThreads: threads, minThreads: threads });
     return pool;
@@ -124,26 +100,26 @@ export function makeExecutor(o: ExecutorOptions): Executor {
           throw ownError(e);
         }
       }
-      await slots.take();
-      const heartbeat = spare.pop() ?? heartbeatBuffer();
-      resetHeartbeat(heartbeat);
-      const abort = new AbortController();
-      let hang: Hang | null = null;
-      const stop = watch(heartbeat, ms, (h) => {
-        hang = h;
-        abort.abort();
+      return handOver(async () => {
+        const heartbeat = spare.pop() ?? heartbeatBuffer();
+        resetHeartbeat(heartbeat);
+        const abort = new AbortController();
+        let hang: Hang | null = null;
+        const stop = watch(heartbeat, ms, (h) => {
+          hang = h;
+          abort.abort();
+        });
+        try {
+          const ok = (await get().run({ ...j, heartbeat }, { signal: abort.signal })) as JobResult<J>;
+          spare.push(heartbeat);
+          return { ok };
+        } catch (e) {
+          if (hang) return { hang };
+          throw ownError(e);
+        } finally {
+          stop();
+        }
       });
-      try {
-        const ok = (await get().run({ ...j, heartbeat }, { signal: abort.signal })) as JobResult<J>;
-        spare.push(heartbeat);
-        return { ok };
-      } catch (e) {
-        if (hang) return { hang };
-        throw ownError(e);
-      } finally {
-        stop();
-        slots.give();
-      }
     },
     close: async () => {
       if (pool) await pool.close();

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { decodeToken } from '../../src/report/token.js';
-import { Slots } from '../../src/run/executor.js';
 import { runExploration } from '../../src/run/exploration.js';
 import { exploreCells } from '../../src/run/matrix.js';
 import { KERNEL, SIM, cli, scenarioFile, tmp } from './helpers.js';
@@ -114,26 +113,6 @@ test('the watched thread explores exactly what this thread does (same executions
     assert.equal(watched.executions, here.executions, req.scenario);
     assert.deepEqual(watched.findings, here.findings, req.scenario);
   }
-});
-
-test('watched jobs launched at once: at most n are handed on at a time, in the order they came', async () => {
-  const slots = new Slots(2);
-  const order: number[] = [];
-  let held = 0;
-  let most = 0;
-  await Promise.all(
-    Array.from({ length: 9 }, async (_, i) => {
-      await slots.take();
-      held++;
-      most = Math.max(most, held);
-      order.push(i);
-      await new Promise((r) => setImmediate(r));
-      held--;
-      slots.give();
-    }),
-  );
-  assert.equal(most, 2);
-  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
 });
 
 test('many watched subtree tasks at once on two threads: the same exploration as one thread', async () => {
