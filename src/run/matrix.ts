@@ -121,7 +121,7 @@ export async function exploreCells(
   // As many cells under way as threads: each cell's plan lives on this thread, and a big cell's
   // subtrees keep every thread busy anyway. Full check --jobs 2: 314 s wall, 599 s CPU, 643 MB,
   // against 375 s, 706 s, 812 MB with twice as many (the same JSON, timings aside; the memory
-  // since fell to ~360 MB: run/executor.ts Slots).
+  // since fell to ~360 MB: run/executor.ts, the hand-over limit).
   const lanes = threads > 1 || o.watchdogMs !== undefined ? Math.min(reqs.length, threads) : 1;
   try {
     await Promise.all(Array.from({ length: lanes }, lane));
