@@ -51,7 +51,7 @@ import {
 } from './format.js';
 import { KERNSIM_VERSION, exploreSpecJson, finishExplore, jobsOf, specOf, taskFor, walk } from './explore.js';
 import { type StopReason, type TaskRef, idKey } from '../run/plan.js';
-import { QUEUE, type RedisTarget, connectRedis, parseRedisUrl } from './redis.js';
+import { QUEUE, type RedisTarget, connectRedis, errorName, parseRedisUrl, watchLoss } from './redis.js';
 import { checkSpecJson } from './shard.js';
 
 /** A fleet job's data (`version`: the kernsim that started the run; a worker of another refuses it). */
@@ -101,6 +101,32 @@ interface Producer {
   finished<T>(jobId: string): Promise<T>;
   /** Closes the queue and its connections; never waits long, and not at all once Redis is gone. */
   close(): Promise<void>;
+}
+
+/**
+ * Gives `onLost` the connections BullMQ made of ours (src/fleet/redis.ts watchLoss): QueueEvents
+ * reads the job events (XREAD) on a duplicate of the client it was given, a Worker takes jobs
+ * (BZPOPMIN) on one. Lost for good while ours stay up (a proxy or NAT that drops a long-lived
+ * idle connection and refuses new ones), nothing else would tell: the coordinator would wait for
+ * events that never come, the worker for jobs it can never take. Once `x` is ready; a connection
+ * that failed to get ready is the loss too.
+ */
+async function watchBullmq(x: Queue | QueueEvents | Worker, onLost: (why: string) => void): Promise<void> {
+  try {
+    await x.waitUntilReady();
+    const b = x.getBackend();
+    watchLoss(await b.client, onLost);
+    const blocking = b.blockingClient;
+    if (blocking) watchLoss(await blocking, onLost);
+  } catch (e) {
+    // Redis's own refusals (a version too old, a wrong password) are not a lost connection.
+    if (
+      e instanceof Error &&
+      ((e as NodeJS.ErrnoException).code !== undefined || /Connection is closed/.test(e.message))
+    )
+      onLost(errorName(e));
+    throw e;
+  }
 }
 
 /** How long closing the producer waits for BullMQ at most (Redis there, but not answering). */
@@ -166,7 +192,7 @@ async function producer(t: RedisTarget): Promise<Producer> {
     for (const c of clients) c.disconnect();
   };
   try {
-    await untilLost(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]));
+    await untilLost(Promise.all([watchBullmq(queue, onLost), watchBullmq(events, onLost)]));
   } catch (e) {
     await close();
     throw e;
@@ -420,13 +446,13 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
     fail = reject;
   });
   lost.catch(() => {});
-  const client = await connectRedis(target, (why) =>
+  const onLost = (why: string) =>
     fail(
       new FleetError(
         `fleet work: lost the connection to Redis at ${target.shown} (${why}); the jobs it held go back to the queue when their locks expire`,
       ),
-    ),
-  );
+    );
+  const client = await connectRedis(target, onLost);
   // Check cells run as `kernsim check` runs them (run/matrix.ts cellRunner), watched with the
   // check's --watchdog-ms: one runner per limit, as for the executors below.
   const runners = new Map<number | null, CellRunner>();
@@ -500,6 +526,8 @@ export async function fleetWork(o: FleetWorkOptions): Promise<number> {
   idle();
   void worker.run().catch(() => {});
   try {
+    // Its blocking connection (BZPOPMIN) is BullMQ's duplicate of `client`.
+    await Promise.race([watchBullmq(worker, onLost), lost]);
     await Promise.race([stopped, lost]);
   } finally {
     clearTimeout(idleTimer);

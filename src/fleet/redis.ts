@@ -1,7 +1,9 @@
 /**
  * Redis connections for the fleet (BullMQ 6 takes a constructed ioredis client in ESM). A bad URL
  * or a Redis that cannot be reached is a UsageError (one line, exit 2); a connection that goes
- * away later gives up after a few seconds of retries and calls `onLost`, never a hang.
+ * away later gives up after a few seconds of retries and calls `onLost`, never a hang. BullMQ
+ * makes connections of its own from ours (QueueEvents reads events on a duplicate, a Worker
+ * takes jobs on one): `watchLoss` gives them the same `onLost` (fleet.ts watchBullmq).
  */
 import { Redis } from 'ioredis';
 import { UsageError } from '../scenarios/index.js';
@@ -54,7 +56,6 @@ const RETRIES = 6;
  */
 export async function connectRedis(t: RedisTarget, onLost: (why: string) => void): Promise<Redis> {
   let lastError = '';
-  let ready = false;
   const client = new Redis({
     host: t.host,
     port: t.port,
@@ -68,22 +69,59 @@ export async function connectRedis(t: RedisTarget, onLost: (why: string) => void
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => (times > RETRIES ? null : Math.min(100 * 2 ** times, 1000)),
   });
-  client.on('error', (e: Error) => {
-    lastError = (e as NodeJS.ErrnoException).code ?? e.message;
-  });
-  client.on('end', () => {
-    if (ready) onLost(lastError || 'connection closed');
-  });
+  const onError = (e: Error) => {
+    lastError = errorName(e);
+  };
+  client.on('error', onError);
   try {
     await client.connect();
     await client.ping();
   } catch (e) {
     client.disconnect();
-    const why = lastError || (e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e));
+    const why = lastError || (e instanceof Error ? errorName(e) : String(e));
     throw new UsageError(`cannot reach Redis at ${t.shown} (${why})`);
   }
-  ready = true;
+  client.off('error', onError);
+  watchLoss(client, onLost);
   return client;
+}
+
+/** What an ioredis error is called in a message: its system code (ECONNREFUSED), or its message. */
+export function errorName(e: Error): string {
+  return (e as NodeJS.ErrnoException).code ?? e.message;
+}
+
+/** An ioredis client, or BullMQ's wrapper of one (a Proxy that reads through to it). */
+export interface Watchable {
+  readonly status: string;
+  on(event: string, listener: (e: Error) => void): unknown;
+}
+
+const WATCHED = Symbol('kernsim.watchLoss');
+
+/**
+ * Calls `onLost` when `client` (connected) has given up reconnecting: ioredis ends it once the
+ * retry strategy says no more (connectRedis's, which ioredis's duplicate() copies to BullMQ's
+ * connections). An end asked for (a close, or BullMQ resetting a worker's blocking connection) is
+ * no loss: ioredis counts the retries since the connection was last ready, and an end before
+ * RETRIES of them is a disconnect. Watching a client twice is watching it once.
+ */
+export function watchLoss(client: Watchable, onLost: (why: string) => void): void {
+  // `retryAttempts` is ioredis's own count (private in its types, a plain field at run time; reset
+  // when the connection gets ready). Without it (another ioredis), every end is taken for the loss.
+  const c = client as Watchable & { [WATCHED]?: true; readonly retryAttempts?: unknown };
+  if (c[WATCHED]) return;
+  c[WATCHED] = true;
+  let lastError = '';
+  const gaveUp = () => typeof c.retryAttempts !== 'number' || c.retryAttempts > RETRIES;
+  client.on('error', (e: Error) => {
+    lastError = errorName(e);
+  });
+  client.on('end', () => {
+    if (gaveUp()) onLost(lastError || 'connection closed');
+  });
+  // Ended before it was watched.
+  if (client.status === 'end' && gaveUp()) onLost(lastError || 'connection closed');
 }
 
 /** The queue every kernsim fleet run and worker share. */

@@ -203,6 +203,87 @@ test('Redis going away while a connection is between reconnection attempts: stil
   }
 });
 
+/**
+ * Kills `child` (SIGKILL) if it has not exited after `ms`: a hang then fails the test (exit code
+ * null) instead of holding the test process forever. A safety net, not a timing asserted.
+ */
+function killAfter(child: ReturnType<typeof start>['child'], ms: number): () => void {
+  const t = setTimeout(() => child.kill('SIGKILL'), ms);
+  return () => clearTimeout(t);
+}
+
+test('only the queue-events connection lost for good (the others still up): one line, exit 2, a state file', {
+  skip,
+}, async () => {
+  // BullMQ's QueueEvents reads the 'completed'/'failed' events (XREAD) on its own duplicate of
+  // the coordinator's client. A proxy (or NAT) that drops that long-lived connection and refuses
+  // new ones, while the coordinator's other connections stay up: the coordinator must still say
+  // the connection is lost (it would otherwise wait for job events that never come).
+  const redis = await startRedis();
+  const proxy = await startProxy(redis.port);
+  const q = queueOf(redis.url);
+  const dir = tmp('kernsim-fleet-');
+  const state = join(dir, 'state.ndjson');
+  const args = ['--scenario', 'selftest-lost-update', '--strategy', 'random', '--budget', '4000', '--json'];
+  // The worker goes straight to Redis: only the coordinator's connections pass the proxy.
+  const w = worker(redis.url);
+  const c = start(['fleet', 'run', '--redis', proxy.url, ...args, '--state', state]);
+  const unguard = killAfter(c.child, 60_000);
+  try {
+    await until('some jobs to complete', async () => (await q.getCompletedCount()) >= 3);
+    proxy.refuse();
+    const xread = proxy.connections.filter((p) => /xread/i.test(p.sent()));
+    assert.equal(xread.length, 1, 'one connection reads the events');
+    for (const p of xread) p.cut();
+    const r = await c.done;
+    assert.equal(r.code, 2, `exit ${r.code} (null: killed, it hung): ${r.stderr}`);
+    const said = r.stderr.match(
+      /^kernsim: fleet: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); (\d+) subtrees were done, saved in .*state\.ndjson: run the same command with --state .* to resume\n$/,
+    );
+    assert.ok(said, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(readShardFile(state, 'fleet').tasks.length, Number(said[1]));
+  } finally {
+    unguard();
+    for (const p of proxy.connections) p.cut();
+    c.child.kill('SIGKILL');
+    w.child.kill('SIGKILL');
+    await Promise.all([c.done, w.done]);
+    await q.shut();
+    await redis.stop();
+  }
+});
+
+test("only a worker's blocking connection lost for good (its other one still up): one line, exit 2", {
+  skip,
+}, async () => {
+  // The worker takes jobs (BZPOPMIN) on BullMQ's duplicate of its client: lost for good, the
+  // worker can never take a job again, and must say so rather than wait forever.
+  const redis = await startRedis();
+  const proxy = await startProxy(redis.port);
+  const w = start(['fleet', 'work', '--redis', proxy.url, '--jobs', '1']);
+  const unguard = killAfter(w.child, 60_000);
+  try {
+    await until('the worker to wait for jobs', async () => proxy.connections.some((p) => /bzpopmin/i.test(p.sent())));
+    proxy.refuse();
+    const blocking = proxy.connections.filter((p) => /bzpopmin/i.test(p.sent()));
+    assert.equal(blocking.length, 1, 'one connection takes jobs');
+    for (const p of blocking) p.cut();
+    const r = await w.done;
+    assert.equal(r.code, 2, `exit ${r.code} (null: killed, it hung): ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^kernsim: fleet work: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); the jobs it held go back to the queue when their locks expire\n$/,
+    );
+  } finally {
+    unguard();
+    for (const p of proxy.connections) p.cut();
+    w.child.kill('SIGKILL');
+    await w.done;
+    await redis.stop();
+  }
+});
+
 test('bad URLs and a stopped Redis: one line, exit 2', { skip }, async () => {
   const stopped = `redis://127.0.0.1:${await freePort()}`;
   const cases: [string[], RegExp][] = [
