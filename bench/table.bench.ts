@@ -1,7 +1,8 @@
 /**
  * The figures of issue 11's table, each beside its target. Timings are wall time unless marked CPU;
  * on a shared machine compare ratios measured back to back (the jobs and fast-check rows are).
- * BENCH_FULL=1 adds the full `kernsim check` (wall, --jobs 1 against the default, peak memory) and
+ * BENCH_FULL=1 adds --jobs 2 against --jobs 1 on a long cell (destroy-race/v3/nonrt, 111k executions),
+ * the full `kernsim check` (wall, --jobs 1 against the default, their ratio, peak memory) and
  * two minutes of the stress scenario at bound 0 (complete or not, and how many executions).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -100,10 +101,14 @@ export default async function main(): Promise<void> {
   }
 
   // Through the built CLI, as a user runs it (its workers load the precompiled JavaScript).
-  const cliArgs = (jobs: number): string[] =>
-    `bin/kernsim.js explore --scenario mrelease --variant v2 --config rt --jobs ${jobs} --no-shrink --json`.split(' ');
-  const cli = (jobs: number): { executions: number; elapsed_ms: number } => {
-    const r = spawnSync(process.execPath, cliArgs(jobs), {
+  const cliArgs = (jobs: number, cell = 'mrelease v2 rt'): string[] => {
+    const [scenario, variant, config] = cell.split(' ') as [string, string, string];
+    return `bin/kernsim.js explore --scenario ${scenario} --variant ${variant} --config ${config} --jobs ${jobs} --no-shrink --json`.split(
+      ' ',
+    );
+  };
+  const cli = (jobs: number, cell?: string): { executions: number; elapsed_ms: number } => {
+    const r = spawnSync(process.execPath, cliArgs(jobs, cell), {
       cwd: root,
       encoding: 'utf8',
       maxBuffer: 1 << 26,
@@ -145,11 +150,22 @@ export default async function main(): Promise<void> {
   );
 
   if (process.env.BENCH_FULL === '1') {
+    // A long cell: each thread's JIT warm-up, paid once, weighs less than in mrelease/v2/rt's 8 s.
+    const long = 'destroy-race v3 nonrt';
+    const l1 = cli(1, long);
+    const l2 = cli(2, long);
+    row(
+      '--jobs 2 against --jobs 1, destroy-race/v3/nonrt (kernsim explore)',
+      `${fmt(l2.elapsed_ms)} ms against ${fmt(l1.elapsed_ms)} ms: ${(l1.elapsed_ms / l2.elapsed_ms).toFixed(2)}x (executions ${l2.executions} / ${l1.executions})`,
+      '>= 1.8x',
+    );
+    const wallS: number[] = [];
     for (const jobs of [undefined, '1']) {
       const args = ['bench/rss-child.mjs', 'check', ...(jobs ? ['--jobs', jobs] : [])];
       const t0 = performance.now();
       const r = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
       const ms = performance.now() - t0;
+      wallS.push(ms / 1000);
       const rss = Number(/maxrss-kb (\d+)/.exec(String(r.stderr))?.[1] ?? 0) / 1024;
       row(
         `kernsim check${jobs ? ' --jobs 1' : ''} (exit ${r.status})`,
@@ -157,6 +173,8 @@ export default async function main(): Promise<void> {
         '<= 30 s; <= 500 MB',
       );
     }
+    const [jd, j1s] = wallS as [number, number];
+    row('kernsim check, the default --jobs against --jobs 1', `${(j1s / jd).toFixed(2)}x`, '>= 1.8x');
     // The stress cells: the seed's 20 iterations at bound 0 (the least any cell of it explores).
     const args = ['bin/kernsim.js', 'explore', '--scenario', 'stress', '--variant', 'upstream', '--config', 'nomn'];
     const t0 = performance.now();
