@@ -6,7 +6,6 @@
  * Redis are one line and exit 2. Each test starts its own redis-server (test/fleet/helpers.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Queue } from 'bullmq';
@@ -45,6 +44,33 @@ function queueOf(url: string): Queue & { shut(): Promise<void> } {
 }
 
 const V2 = ['--scenario', 'simple-kvm-reap', '--variant', 'v2', '--config', 'rt'];
+
+/** The run the Redis-going-away tests start (small: random, 4,000 runs) and its state file. */
+const LOST_ARGS = ['--scenario', 'selftest-lost-update', '--strategy', 'random', '--budget', '4000', '--json'];
+const stateFile = (): string => join(tmp('kernsim-fleet-'), 'state.ndjson');
+
+/**
+ * How `fleet run` must end once Redis is gone: exit 2 (null: killed, it hung), nothing on stdout,
+ * the one line, and the state file holding the subtrees the line counts.
+ */
+function assertLostRun(r: { code: number | null; stdout: string; stderr: string }, state: string): void {
+  assert.equal(r.code, 2, `exit ${r.code} (null: killed, it hung): ${r.stderr}`);
+  const said = r.stderr.match(
+    /^kernsim: fleet: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); (\d+) subtrees were done, saved in .*state\.ndjson: run the same command with --state .* to resume\n$/,
+  );
+  assert.ok(said, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.equal(readShardFile(state, 'fleet').tasks.length, Number(said[1]));
+}
+
+/** `fleet work`'s one line once Redis is gone (exit 2). */
+function assertLostWorker(r: { code: number | null; stderr: string }): void {
+  assert.equal(r.code, 2, `exit ${r.code} (null: killed, it hung): ${r.stderr}`);
+  assert.match(
+    r.stderr,
+    /^kernsim: fleet work: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); the jobs it held go back to the queue when their locks expire\n$/,
+  );
+}
 
 test('a fleet run gives the single-machine result (explore, pct, check)', { skip }, async () => {
   const redis = await startRedis();
@@ -119,30 +145,22 @@ test('a worker SIGKILLed mid-job: the job is run again after its lock expires, n
 test('Redis going away: one line, exit 2, a state file; the same command resumes from it', { skip }, async () => {
   const redis = await startRedis();
   const q = queueOf(redis.url);
-  const dir = tmp('kernsim-fleet-');
-  const state = join(dir, 'state.ndjson');
-  const args = ['--scenario', 'selftest-lost-update', '--strategy', 'random', '--budget', '4000', '--json'];
+  const state = stateFile();
   const w = worker(redis.url);
-  const run = kernsim(['fleet', 'run', '--redis', redis.url, ...args, '--state', state]);
+  const run = kernsim(['fleet', 'run', '--redis', redis.url, ...LOST_ARGS, '--state', state]);
   await until('some jobs to complete', async () => (await q.getCompletedCount()) >= 3);
   await q.shut();
   await redis.stop();
   const [r, wr] = await Promise.all([run, w.done]);
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(
-    r.stderr,
-    /^kernsim: fleet: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); \d+ subtrees were done, saved in .*state\.ndjson: run the same command with --state .* to resume\n$/,
-  );
-  assert.equal(wr.code, 2, wr.stderr);
-  assert.match(wr.stderr, /^kernsim: fleet work: lost the connection to Redis/m);
-  assert.ok(existsSync(state));
+  assertLostRun(r, state);
+  assertLostWorker(wr);
   // A fresh Redis (nothing of the first run in it): the state file has what was done.
   const again = await startRedis(redis.port);
   const w2 = worker(again.url);
   try {
     const [f, one] = await Promise.all([
-      kernsim(['fleet', 'run', '--redis', again.url, ...args, '--state', state]),
-      kernsim(['explore', ...args]),
+      kernsim(['fleet', 'run', '--redis', again.url, ...LOST_ARGS, '--state', state]),
+      kernsim(['explore', ...LOST_ARGS]),
     ]);
     assert.equal(f.code, one.code, f.stderr);
     assert.match(f.stderr, /resuming from .*state\.ndjson: [1-9]\d* subtrees done/);
@@ -166,11 +184,9 @@ test('Redis going away while a connection is between reconnection attempts: stil
   const redis = await startRedis();
   const proxy = await startProxy(redis.port);
   const q = queueOf(redis.url);
-  const dir = tmp('kernsim-fleet-');
-  const state = join(dir, 'state.ndjson');
-  const args = ['--scenario', 'selftest-lost-update', '--strategy', 'random', '--budget', '4000', '--json'];
+  const state = stateFile();
   const w = worker(proxy.url);
-  const c = start(['fleet', 'run', '--redis', proxy.url, ...args, '--state', state]);
+  const c = start(['fleet', 'run', '--redis', proxy.url, ...LOST_ARGS, '--state', state]);
   try {
     await until('some jobs to complete', async () => (await q.getCompletedCount()) >= 3);
     proxy.refuse();
@@ -180,19 +196,8 @@ test('Redis going away while a connection is between reconnection attempts: stil
     await new Promise((r) => setTimeout(r, 1500));
     for (const p of proxy.connections) p.cut();
     const [r, wr] = await Promise.all([c.done, w.done]);
-    assert.equal(r.code, 2, r.stderr);
-    const said = r.stderr.match(
-      /^kernsim: fleet: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); (\d+) subtrees were done, saved in .*state\.ndjson: run the same command with --state .* to resume\n$/,
-    );
-    assert.ok(said, r.stderr);
-    assert.equal(r.stdout, '');
-    assert.equal(wr.code, 2, wr.stderr);
-    assert.match(
-      wr.stderr,
-      /^kernsim: fleet work: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); /m,
-    );
-    // The state file has the subtrees the line counts.
-    assert.equal(readShardFile(state, 'fleet').tasks.length, Number(said[1]));
+    assertLostRun(r, state);
+    assertLostWorker(wr);
   } finally {
     for (const p of proxy.connections) p.cut();
     c.child.kill('SIGKILL');
@@ -222,12 +227,10 @@ test('only the queue-events connection lost for good (the others still up): one 
   const redis = await startRedis();
   const proxy = await startProxy(redis.port);
   const q = queueOf(redis.url);
-  const dir = tmp('kernsim-fleet-');
-  const state = join(dir, 'state.ndjson');
-  const args = ['--scenario', 'selftest-lost-update', '--strategy', 'random', '--budget', '4000', '--json'];
+  const state = stateFile();
   // The worker goes straight to Redis: only the coordinator's connections pass the proxy.
   const w = worker(redis.url);
-  const c = start(['fleet', 'run', '--redis', proxy.url, ...args, '--state', state]);
+  const c = start(['fleet', 'run', '--redis', proxy.url, ...LOST_ARGS, '--state', state]);
   const unguard = killAfter(c.child, 60_000);
   try {
     await until('some jobs to complete', async () => (await q.getCompletedCount()) >= 3);
@@ -235,14 +238,7 @@ test('only the queue-events connection lost for good (the others still up): one 
     const xread = proxy.connections.filter((p) => /xread/i.test(p.sent()));
     assert.equal(xread.length, 1, 'one connection reads the events');
     for (const p of xread) p.cut();
-    const r = await c.done;
-    assert.equal(r.code, 2, `exit ${r.code} (null: killed, it hung): ${r.stderr}`);
-    const said = r.stderr.match(
-      /^kernsim: fleet: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); (\d+) subtrees were done, saved in .*state\.ndjson: run the same command with --state .* to resume\n$/,
-    );
-    assert.ok(said, r.stderr);
-    assert.equal(r.stdout, '');
-    assert.equal(readShardFile(state, 'fleet').tasks.length, Number(said[1]));
+    assertLostRun(await c.done, state);
   } finally {
     unguard();
     for (const p of proxy.connections) p.cut();
@@ -269,12 +265,7 @@ test("only a worker's blocking connection lost for good (its other one still up)
     const blocking = proxy.connections.filter((p) => /bzpopmin/i.test(p.sent()));
     assert.equal(blocking.length, 1, 'one connection takes jobs');
     for (const p of blocking) p.cut();
-    const r = await w.done;
-    assert.equal(r.code, 2, `exit ${r.code} (null: killed, it hung): ${r.stderr}`);
-    assert.match(
-      r.stderr,
-      /^kernsim: fleet work: lost the connection to Redis at redis:\/\/127\.0\.0\.1:\d+ \(.*\); the jobs it held go back to the queue when their locks expire\n$/,
-    );
+    assertLostWorker(await w.done);
   } finally {
     unguard();
     for (const p of proxy.connections) p.cut();
