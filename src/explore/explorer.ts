@@ -184,7 +184,7 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
       stoppedBy = 'budget';
       break;
     }
-    if (performance.now() >= deadline) {
+    if (deadline !== Number.POSITIVE_INFINITY && performance.now() >= deadline) {
       stoppedBy = 'time';
       break;
     }
@@ -219,8 +219,10 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
       steps += r.steps;
       if (r.cut) cut++;
       let newOne = false;
-      r.reports.forEach((rep, idx) => {
-        if (seen.has(rep.title)) return;
+      const reports = r.reports;
+      for (let idx = 0; idx < reports.length; idx++) {
+        const rep = reports[idx] as Report;
+        if (seen.has(rep.title)) continue;
         seen.add(rep.title);
         newOne = true;
         findings.push({
@@ -236,7 +238,7 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
           steps: r.steps,
           execution: executions,
         });
-      });
+      }
       if ((newOne || !checkedFirst) && opts.fresh) {
         checkedFirst = true;
         const prelude = r.reports.find((x) => x.prelude)?.prelude ?? [];
@@ -246,8 +248,9 @@ export function explore(search: SearchStrategy, run: RunFn, opts: ExploreOptions
         }
       }
     }
+    if (opts.onProgress === undefined) continue;
     const now = performance.now();
-    if (opts.onProgress && now - lastProgress >= every) {
+    if (now - lastProgress >= every) {
       lastProgress = now;
       opts.onProgress({
         executions,

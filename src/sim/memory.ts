@@ -513,20 +513,50 @@ function wrapMeta(obj: object, alloc: Allocation, base: number, keys: string[], 
   return meta;
 }
 
-/** Where each kind of memory starts (x86_64's layout); other kinds start at 0xdead00000000. */
-const ADDR_BASES: Readonly<Record<string, number>> = {
-  slab: 0x888000100000,
-  vmalloc: 0xc90000100000,
-  stack: 0xc90000f00000,
-  static: 0xffffffff8a000000,
-  page: 0xea0000100000,
-};
+/**
+ * A machine's next free address of each kind of memory (its ext slot ADDR), starting where x86_64's
+ * layout puts that kind; other kinds start at 0xdead00000000. Fields, not a Map: a Map made per run
+ * cost more than all of a small program's allocations.
+ */
+class AddrState {
+  slab = 0x888000100000;
+  vmalloc = 0xc90000100000;
+  stack = 0xc90000f00000;
+  static = 0xffffffff8a000000;
+  page = 0xea0000100000;
+  other: Map<string, number> | null = null;
+}
 
 function nextAddr(m: Machine, kind: string, size: number): number {
-  let state = m.ext.get(ADDR) as Map<string, number> | undefined;
-  if (!state) m.ext.set(ADDR, (state = new Map<string, number>()));
-  const cur = state.get(kind) ?? (Object.hasOwn(ADDR_BASES, kind) ? (ADDR_BASES[kind] as number) : 0xdead00000000);
-  state.set(kind, cur + Math.ceil(Math.max(size, 8) / 64) * 64 + 64);
+  let st = m.ext.get(ADDR) as AddrState | undefined;
+  if (st === undefined) m.ext.set(ADDR, (st = new AddrState()));
+  const step = Math.ceil(Math.max(size, 8) / 64) * 64 + 64;
+  let cur: number;
+  switch (kind) {
+    case 'slab':
+      cur = st.slab;
+      st.slab = cur + step;
+      return cur;
+    case 'vmalloc':
+      cur = st.vmalloc;
+      st.vmalloc = cur + step;
+      return cur;
+    case 'stack':
+      cur = st.stack;
+      st.stack = cur + step;
+      return cur;
+    case 'static':
+      cur = st.static;
+      st.static = cur + step;
+      return cur;
+    case 'page':
+      cur = st.page;
+      st.page = cur + step;
+      return cur;
+  }
+  const other = (st.other ??= new Map<string, number>());
+  cur = other.get(kind) ?? 0xdead00000000;
+  other.set(kind, cur + step);
   return cur;
 }
 

@@ -6,7 +6,6 @@
  * Bit values follow the classic ___GFP_* layout; nothing depends on the exact numbers.
  */
 import { lock_map_acquire, lock_map_release, lockdep_map } from '../locking/lockdep.js';
-import { onBoot } from '../kernel.js';
 import { might_sleep } from '../sched/core.js';
 
 export type gfp_t = number;
@@ -107,12 +106,8 @@ export function gfp_name(gfp: gfp_t): string {
   return parts.length ? parts.join('|') : '0';
 }
 
-/** __fs_reclaim_map (mm/page_alloc.c): lockdep's view of "this context may enter FS reclaim". */
-export let fs_reclaim_map = new lockdep_map('fs_reclaim');
-
-onBoot(() => {
-  fs_reclaim_map = new lockdep_map('fs_reclaim');
-});
+/** __fs_reclaim_map (mm/page_alloc.c): lockdep's view of "this context may enter FS reclaim" (its class only: one for the thread's life). */
+export const fs_reclaim_map = new lockdep_map('fs_reclaim');
 
 /** mm/page_alloc.c: __need_reclaim() */
 function __need_reclaim(gfp: gfp_t): boolean {

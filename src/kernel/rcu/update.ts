@@ -7,15 +7,11 @@
  */
 import { ACCESS_WRITE, type KGen, type Task, current, machine } from '../../sim/index.js';
 import { lock_is_held, lock_map_acquire_read, lock_map_release, lockdep_map } from '../locking/lockdep.js';
-import { kconfig, onBoot } from '../kernel.js';
+import { kconfig } from '../kernel.js';
 import { READ_ONCE, WRITE_ONCE, __WRITE_ONCE } from '../once.js';
 
-/** rcu_lock_map: lockdep's view of rcu_read_lock(). */
-export let rcu_lock_map = new lockdep_map('rcu_read_lock');
-
-onBoot(() => {
-  rcu_lock_map = new lockdep_map('rcu_read_lock');
-});
+/** rcu_lock_map: lockdep's view of rcu_read_lock() (its class only: one for the thread's life). */
+export const rcu_lock_map = new lockdep_map('rcu_read_lock');
 
 /** rcu_callback_t: a callback may be a plain function or a generator (so a buggy one can sleep). */
 export type rcu_callback_t = (head: rcu_head) => KGen | void;

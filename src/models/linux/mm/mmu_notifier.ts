@@ -17,7 +17,6 @@
  */
 import { type KGen, kfunc } from '../../../sim/index.js';
 import { BUG_ON, WARN, WARN_ON, WARN_ON_ONCE, pr_info } from '../../../kernel/bug.js';
-import { onBoot } from '../../../kernel/kernel.js';
 import {
   HLIST_HEAD,
   HLIST_NODE,
@@ -212,10 +211,7 @@ interface mmu_notifier_oom_work {
 
 /* global SRCU for all MMs */
 const srcu: srcu_struct = DEFINE_STATIC_SRCU('srcu');
-let start_map = new lockdep_map('mmu_notifier_invalidate_range_start');
-onBoot(() => {
-  start_map = new lockdep_map('mmu_notifier_invalidate_range_start');
-});
+const start_map = new lockdep_map('mmu_notifier_invalidate_range_start');
 
 /** The mmu-notifier SRCU domain (for tests and scenarios that want to read it). */
 export function mmu_notifier_srcu(): srcu_struct {
