@@ -61,7 +61,7 @@ function installDeadlock(log: RunLog): { atEnd(): void } {
       const first = inCycle[0];
       if (!first) return;
       const title = `DEADLOCK: circular wait in ${locationOf(first.frames, first.entry)}`;
-      if (m.seen.has(title)) return;
+      if (m.reported(title)) return;
       // One simple cycle through the lowest pid, for the headline.
       const cyc = new Set(inCycle);
       const chain = [first];

@@ -67,7 +67,7 @@ function installHungTask(log: RunLog): { atEnd(): void } {
       for (const t of m.tasks) {
         if (!isHung(t)) continue;
         const title = `INFO: task hung in ${locationOf(t.frames, t.entry)}`;
-        if (m.seen.has(title)) continue;
+        if (m.reported(title)) continue;
         if (warnings-- <= 0) break;
         const lines = [
           `INFO: task ${t.comm}:${t.pid} blocked for more than ${config.hung_task_timeout_secs} seconds.`,

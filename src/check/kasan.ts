@@ -117,7 +117,7 @@ function installKasan(log: RunLog): InstalledChecker | undefined {
     const t = m.current;
     const type = bugType(a);
     const title = `BUG: KASAN: ${type} in ${locationOf(t.frames, t.entry)}`;
-    if (m.seen.has(title)) return;
+    if (m.reported(title)) return;
     const addr = a.addr + offset;
     const lines = [
       BANNER,
@@ -139,7 +139,7 @@ function installKasan(log: RunLog): InstalledChecker | undefined {
     const a = ev.alloc;
     const type = a ? 'double-free' : 'invalid-free';
     const title = `BUG: KASAN: ${type} in ${locationOf(t.frames, t.entry)}`;
-    if (m.seen.has(title)) return;
+    if (m.reported(title)) return;
     const lines = [
       BANNER,
       title,

@@ -575,7 +575,7 @@ function installKcsan(log: RunLog): InstalledChecker | undefined {
     const fr = top(r);
     const [f1, f2] = fw < fr ? [fw, fr] : [fr, fw];
     const title = `KCSAN: data-race in ${f1} / ${f2}`;
-    if (m.seen.has(title)) return;
+    if (m.reported(title)) return;
     const obj = now.obj as object;
     const addr = hexAddr(fieldAddress(obj, now.field) ?? (now.alloc as Allocation).addr);
     const lines = [

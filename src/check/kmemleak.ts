@@ -172,7 +172,7 @@ function installKmemleak(log: RunLog): InstalledChecker {
         reached ??= scan(m, live);
         if (reached.has(a)) continue;
         const title = `memory leak in ${locationOf(a.allocFrames)}`;
-        if (m.seen.has(title)) continue;
+        if (m.reported(title)) continue;
         const lines = [
           `unreferenced object 0x${hexAddr(a.addr)} (size ${a.size}):`,
           `  comm "${a.allocComm}", pid ${a.allocPid}, jiffies ${leak.jiffies}`,

@@ -55,7 +55,6 @@ function oopsHandler(log: RunLog): (t: Task, err: unknown) => Report {
     lines.push('Modules linked in:');
     lines.push('---[ end trace 0000000000000000 ]---');
     log.taint('D');
-    m.seen.add(title);
     return { kind: 'oops', title, text: lines.join('\n'), step: m.stepIndex, pid: t.pid };
   };
 }

@@ -24,7 +24,7 @@ function installRcuStall(log: RunLog): void {
     const first = ev.tasks[0];
     if (!first) return;
     const title = `INFO: rcu detected stall in ${locationOf(first.frames, first.entry)}`;
-    if (m.seen.has(title)) return;
+    if (m.reported(title)) return;
     const blockedInReader = ev.tasks.filter((t) => t.rcu_read_lock_nesting > 0);
     const onCpu = ev.tasks.filter((t) => t.rcu_read_lock_nesting === 0);
     const ticks = RCU_CPU_STALL_TIMEOUT * config.HZ + 1;

@@ -2,11 +2,11 @@
  * WARN_ON / WARN_ON_ONCE / WARN / BUG_ON (include/asm-generic/bug.h) and printk.
  * The reports are formatted by check/warn.ts; here we only raise the events.
  */
-import { ACCESS_READ, ACCESS_WRITE, TaskKilled, current, machine } from '../sim/index.js';
+import { ACCESS_READ, ACCESS_WRITE, TaskKilled, current, machine, RunSlot } from '../sim/index.js';
 import { onBoot } from './kernel.js';
 
-const ONCE = Symbol('warn-once');
-const ONCE_ID = Symbol('warn-once-id');
+const ONCE = new RunSlot<Set<string>>('warn-once');
+const ONCE_ID = new RunSlot<number>('warn-once-id');
 
 // The WARN_ON_ONCE() flags (the kernel's __warned bits in .data.once): which task reports a warning
 // two tasks reach depends on their order, so the flags are state with an object id (one for all
@@ -17,7 +17,7 @@ onBoot((k) => {
 
 function once_id(): number {
   const m = machine();
-  let id = m.ext.get(ONCE_ID) as number | undefined;
+  let id = m.ext.get(ONCE_ID);
   if (id === undefined) m.ext.set(ONCE_ID, (id = m.newId()));
   return id;
 }
@@ -35,7 +35,7 @@ export function WARN_ON(cond: boolean, site = '', message = ''): boolean {
 export function WARN_ON_ONCE(cond: boolean, site = '', message = ''): boolean {
   if (!cond) return false;
   const m = machine();
-  let once = m.ext.get(ONCE) as Set<string> | undefined;
+  let once = m.ext.get(ONCE);
   if (!once) m.ext.set(ONCE, (once = new Set()));
   const key = site || current().frames.join('/');
   if (once.has(key)) {

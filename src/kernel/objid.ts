@@ -11,7 +11,7 @@
  * the schedule before that use). Ids belong to one machine: a struct initialised before the
  * running machine (or without one) is given a new id by the running machine.
  */
-import { type Machine, machine, rawOf } from '../sim/index.js';
+import { type Machine, machine, rawOf, RunSlot } from '../sim/index.js';
 
 /**
  * The ids a machine gave, in a map of its own (a slot of Machine.ext): it lives and dies with the
@@ -19,10 +19,10 @@ import { type Machine, machine, rawOf } from '../sim/index.js';
  * finished runs' machines (and all their kernel state) alive through statics that outlive a run
  * (the entry of the last machine that used one), and every scavenge walked its ephemeron table.
  */
-const OBJ_IDS = Symbol('obj-ids');
+const OBJ_IDS = new RunSlot<Map<object, number>>('obj-ids');
 
 function idsOf(m: Machine): Map<object, number> {
-  let ids = m.ext.get(OBJ_IDS) as Map<object, number> | undefined;
+  let ids = m.ext.get(OBJ_IDS);
   if (ids === undefined) m.ext.set(OBJ_IDS, (ids = new Map<object, number>()));
   return ids;
 }

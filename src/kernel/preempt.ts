@@ -3,7 +3,7 @@
  * migration and non_block sections (include/linux/preempt.h,
  * include/linux/irqflags.h, include/linux/bottom_half.h, include/linux/kernel.h).
  */
-import { type KGen, PREEMPT_OFFSET, SOFTIRQ_DISABLE_OFFSET, current, machine } from '../sim/index.js';
+import { type KGen, PREEMPT_OFFSET, SOFTIRQ_DISABLE_OFFSET, current, machine, RunSlot } from '../sim/index.js';
 import { kconfig, onBoot } from './kernel.js';
 import { spin_lock, spin_lock_init, spin_unlock, type spinlock_t } from './locking/spinlock.js';
 import { WARN_ON } from './bug.js';
@@ -61,7 +61,7 @@ export function irqs_disabled(): boolean {
 }
 
 /** softirq_ctrl.lock (kernel/softirq.c, PREEMPT_RT): one per CPU, created at boot (object ids in boot order). */
-const SOFTIRQ_CTRL = Symbol('softirq_ctrl.lock');
+const SOFTIRQ_CTRL = new RunSlot<spinlock_t[]>('softirq_ctrl.lock');
 
 onBoot((k) => {
   if (!k.config.PREEMPT_RT) return;

@@ -26,6 +26,7 @@ import {
   markedRead,
   markedWrite,
   track,
+  RunSlot,
 } from '../sim/index.js';
 
 interface cpu_irq {
@@ -63,11 +64,11 @@ interface SmpState {
   readonly csd: call_single_data[];
 }
 
-const SMP = Symbol('kernel.smp');
+const SMP = new RunSlot<SmpState>('kernel.smp');
 
 function smp(): SmpState {
   const m = machine();
-  let s = m.ext.get(SMP) as SmpState | undefined;
+  let s = m.ext.get(SMP);
   if (!s) {
     s = { irq: [], csd: [] };
     for (let cpu = 0; cpu < m.nrCpus; cpu++) {

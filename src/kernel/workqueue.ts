@@ -30,10 +30,12 @@ import {
   marked,
   markedRead,
   markedWrite,
+  RunSlot,
 } from '../sim/index.js';
 import { WARN_ON_ONCE } from './bug.js';
 import { completion, complete_nosched, wait_for_completion } from './completion.js';
 import { jiffiesToNs, onBoot } from './kernel.js';
+import type { LockClass } from './events.js';
 import { lock_map_acquire, lock_map_release, lockdep_map } from './locking/lockdep.js';
 import { kmemleak_add_root, kmemleak_del_root } from './mm/kmemleak.js';
 import { timer_softirq_add } from './time/timer.js';
@@ -86,22 +88,23 @@ export interface work_struct {
 }
 
 /**
- * The names of the lockdep maps of work items and workqueues, by the item's or queue's name: built
- * once per name (a string built per boot is hashed again at every class look-up).
+ * The lockdep classes of work items and workqueues, by the item's or queue's name, looked up once
+ * per name (a name built per boot was hashed again at every class look-up). Each item and queue
+ * still has its own lockdep_map, as each work_struct embeds its own in the kernel.
  */
-const workMapNames = new Map<string, string>();
-const wqMapNames = new Map<string, string>();
+const workClasses = new Map<string, LockClass>();
+const wqClasses = new Map<string, LockClass>();
 
-function workMapName(name: string): string {
-  let s = workMapNames.get(name);
-  if (s === undefined) workMapNames.set(name, (s = `(work_completion)(${name})`));
-  return s;
+function workMap(name: string): lockdep_map {
+  let c = workClasses.get(name);
+  if (c === undefined) workClasses.set(name, (c = new lockdep_map(`(work_completion)(${name})`).cls));
+  return new lockdep_map(c);
 }
 
-function wqMapName(name: string): string {
-  let s = wqMapNames.get(name);
-  if (s === undefined) wqMapNames.set(name, (s = `(wq_completion)${name}`));
-  return s;
+function wqMap(name: string): lockdep_map {
+  let c = wqClasses.get(name);
+  if (c === undefined) wqClasses.set(name, (c = new lockdep_map(`(wq_completion)${name}`).cls));
+  return new lockdep_map(c);
 }
 
 function new_work_struct(func: work_func_t, name: string = func.name || 'work'): work_struct {
@@ -113,7 +116,7 @@ function new_work_struct(func: work_func_t, name: string = func.name || 'work'):
     disable: 0,
     pool: null,
     dwork: null,
-    lockdep_map: new lockdep_map(workMapName(name)),
+    lockdep_map: workMap(name),
     barrier: null,
   };
 }
@@ -179,7 +182,7 @@ export class workqueue_struct {
     this.name = name;
     this.flags = flags;
     this.max_active = max_active;
-    this.lockdep_map = new lockdep_map(wqMapName(name));
+    this.lockdep_map = wqMap(name);
     // alloc_and_link_pwqs(): every CPU's pool exists from the start (its worker does not).
     for (let cpu = 0; cpu < m.nrCpus; cpu++) this.pools.push(new worker_pool(this, cpu));
     // On the global `workqueues` list: its worklists are what kmemleak's scan reaches queued work from.
@@ -210,11 +213,11 @@ onBoot(() => {
   system_unbound_wq = alloc_workqueue('events_unbound', WQ_UNBOUND);
 });
 
-const KWORKER_IDS = Symbol('kworker-ids');
+const KWORKER_IDS = new RunSlot<number[]>('kworker-ids');
 
 function worker_name(cpu: number): string {
   const m = machine();
-  let ids = m.ext.get(KWORKER_IDS) as number[] | undefined;
+  let ids = m.ext.get(KWORKER_IDS);
   if (!ids) m.ext.set(KWORKER_IDS, (ids = []));
   const n = ids[cpu] ?? 0;
   ids[cpu] = n + 1;

@@ -16,6 +16,7 @@ import {
   kfuncNameList,
   machine,
   setKfuncOverrides,
+  RunSlot,
 } from '../sim/index.js';
 import type { ConfigDefinition, Scenario } from './types.js';
 import { type NamedConfig, findConfig } from './configs.js';
@@ -223,7 +224,7 @@ export function installPatches(m: Machine, v: VariantInfo | undefined): void {
   setKfuncOverrides(m, t);
 }
 
-const KNOBS = Symbol('scenarios.variant-knobs');
+const KNOBS = new RunSlot<Readonly<Record<string, KnobValue>>>('scenarios.variant-knobs');
 
 /** Installs a variant's patches on a run's machine and records its knobs for the patch bodies (before setup()). */
 export function installVariant(
@@ -237,7 +238,7 @@ export function installVariant(
 
 /** The running variant's effective knobs (api.ts variantKnobs()). */
 export function runKnobs(): Readonly<Record<string, KnobValue>> {
-  return (machine().ext.get(KNOBS) as Readonly<Record<string, KnobValue>> | undefined) ?? {};
+  return machine().ext.get(KNOBS) ?? {};
 }
 
 /** The effective knob values of a variant: defaults with `overrides` over them. */

@@ -6,6 +6,7 @@
  * Nothing here knows about Linux subsystems.
  */
 import { removeAt } from './array.js';
+import { RunSlots } from './slot.js';
 import type { ChoicePoint, HeldCpu, StepRecord, Strategy } from './strategy.js';
 import { ACCESS_ACQUIRE, ACCESS_ACQUIRE_SHARED, ACCESS_READ, ACCESS_RELEASE, ACCESS_WRITE } from './strategy.js';
 import { type Pending, type TaskBody, type Waitable, Task, TASK_RUNNING, TASK_DEAD } from './task.js';
@@ -209,7 +210,7 @@ export class Machine {
    */
   readonly limitHooks: (() => void)[] = [];
   /** Per-run data slots for upper layers, keyed by a symbol they own. */
-  readonly ext = new Map<symbol, unknown>();
+  readonly ext = new RunSlots();
   onException: ExceptionHandler | null = null;
 
   /** Virtual time in nanoseconds. */
@@ -257,8 +258,6 @@ export class Machine {
   /** Step index of the last spawn, exit, block or wake (progress for the livelock window). */
   private lastProgress = 0;
   private stopped = false;
-  /** Titles reported in this run. */
-  readonly seen = new Set<string>();
   private rrCpu = 0;
   private digestA = 0x811c9dc5;
   private digestB = 0x12345678;
@@ -377,8 +376,14 @@ export class Machine {
     this.footprint[this.fpLen++] = id * 8 + kind;
   }
 
+  /** Whether a report with this title was made in this run (a run makes a few: a scan beats a Set made per run). */
+  reported(title: string): boolean {
+    const rs = this.reports;
+    for (let i = 0; i < rs.length; i++) if ((rs[i] as Report).title === title) return true;
+    return false;
+  }
+
   report(r: Omit<Report, 'step' | 'pid'>): void {
-    this.seen.add(r.title);
     // Built field by field when there is no prelude (a spread was a sizeable part of a small run's report).
     const full: Report =
       r.prelude === undefined
@@ -807,7 +812,6 @@ export class Machine {
           pid: t.pid,
         };
     this.reports.push(rep);
-    this.seen.add(rep.title);
     this.emit({ type: 'report', report: rep } as SimEvent);
   }
 

@@ -11,6 +11,7 @@
  */
 import { ACCESS_READ, ACCESS_WRITE } from './strategy.js';
 import { type Machine, machine } from './machine.js';
+import { RunSlot } from './slot.js';
 
 export interface Allocation {
   readonly id: number;
@@ -73,9 +74,9 @@ export interface FieldAccess {
  */
 export type AccessObserver = (a: FieldAccess) => void;
 
-const BAD_ACCESS = Symbol('bad-access');
-const ACCESS_OBSERVER = Symbol('access-observer');
-const ADDR = Symbol('next-addr');
+const BAD_ACCESS = new RunSlot<BadAccessHook>('bad-access');
+const ACCESS_OBSERVER = new RunSlot<AccessObserver>('access-observer');
+const ADDR = new RunSlot<AddrState>('next-addr');
 
 /**
  * The field positions of one key list (Object.keys() order): shared by every object wrapped with the
@@ -206,7 +207,7 @@ export function setAccessObserver(m: Machine, fn: AccessObserver | null): void {
 
 /** The machine's access observer, if any (to chain another after it). */
 export function getAccessObserver(m: Machine): AccessObserver | null {
-  return (m.ext.get(ACCESS_OBSERVER) as AccessObserver | undefined) ?? null;
+  return m.ext.get(ACCESS_OBSERVER) ?? null;
 }
 
 // The observer of the machine last seen, cached so that an access costs one comparison when no
@@ -217,7 +218,7 @@ let observer: AccessObserver | null = null;
 function observerOf(m: Machine): AccessObserver | null {
   if (m !== observedMachine) {
     observedMachine = m;
-    observer = (m.ext.get(ACCESS_OBSERVER) as AccessObserver | undefined) ?? null;
+    observer = m.ext.get(ACCESS_OBSERVER) ?? null;
   }
   return observer;
 }
@@ -408,7 +409,7 @@ function touch(meta: Meta, key: string, kind: number): Machine {
   }
   m.access(id, kind);
   if (!meta.alloc.live) {
-    const hook = m.ext.get(BAD_ACCESS) as BadAccessHook | undefined;
+    const hook = m.ext.get(BAD_ACCESS);
     hook?.(meta.alloc, offsetOf(meta, key), key, kind === ACCESS_WRITE);
   }
   // Set last: the bad-access hook may make accesses of its own.
@@ -528,7 +529,7 @@ class AddrState {
 }
 
 function nextAddr(m: Machine, kind: string, size: number): number {
-  let st = m.ext.get(ADDR) as AddrState | undefined;
+  let st = m.ext.get(ADDR);
   if (st === undefined) m.ext.set(ADDR, (st = new AddrState()));
   const step = Math.ceil(Math.max(size, 8) / 64) * 64 + 64;
   let cur: number;

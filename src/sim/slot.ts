@@ -42,3 +42,42 @@ export class Slot<V> {
     }
   }
 }
+
+/**
+ * A per-run data slot of every machine (Machine.ext), owned by the upper layer that made it: what a
+ * symbol key of a Map made per machine was, as an index into a short array (the Map, made per run,
+ * and its look-ups were a measurable part of a small program's run).
+ */
+export class RunSlot<V> {
+  /** Its index in every machine's slots (slots are made at module load, a handful per thread). */
+  readonly index: number;
+  readonly name: string;
+  constructor(name: string) {
+    this.name = name;
+    this.index = runSlots++;
+  }
+  /** For the type only: what the slot holds. */
+  declare readonly value?: V;
+}
+
+let runSlots = 0;
+
+/** A machine's per-run slots (Machine.ext), by RunSlot. */
+export class RunSlots {
+  readonly #values: unknown[] = [];
+
+  get<V>(slot: RunSlot<V>): V | undefined {
+    return this.#values[slot.index] as V | undefined;
+  }
+
+  set<V>(slot: RunSlot<V>, v: V): void {
+    const vs = this.#values;
+    // Kept packed: filled up to the slot's index.
+    while (vs.length < slot.index) vs.push(undefined);
+    vs[slot.index] = v;
+  }
+
+  delete(slot: RunSlot<unknown>): void {
+    if (slot.index < this.#values.length) this.#values[slot.index] = undefined;
+  }
+}

@@ -42,8 +42,9 @@ export function waitTypeOf(type: string): string {
 /** struct lockdep_map: a pseudo-lock (fs_reclaim, mmu_notifier_invalidate_range_start, srcu, rcu_read_lock). */
 export class lockdep_map {
   readonly cls: LockClass;
-  constructor(name: string, type = 'lockdep_map') {
-    this.cls = lockClass(name, type, '{0:0}');
+  /** `name`: the class's name, or the class itself (a caller that keeps it skips the look-up). */
+  constructor(name: string | LockClass, type = 'lockdep_map') {
+    this.cls = typeof name === 'string' ? lockClass(name, type, '{0:0}') : name;
   }
 }
 

@@ -8,9 +8,9 @@
  * (kmemleak_add_root / kmemleak_del_root), and check/kmemleak.ts scans from them. Registration
  * only says where a scan starts; it never marks an object as referenced by itself.
  */
-import { machine, removeAt } from '../../sim/index.js';
+import { machine, removeAt, RunSlot } from '../../sim/index.js';
 
-const ROOTS = Symbol('kmemleak-roots');
+const ROOTS = new RunSlot<Roots>('kmemleak-roots');
 
 /** Past this many roots, a Set (an array's look-ups would grow with the count). */
 const SMALL_ROOTS = 32;
@@ -55,7 +55,7 @@ class Roots {
 
 function roots(): Roots {
   const m = machine();
-  let s = m.ext.get(ROOTS) as Roots | undefined;
+  let s = m.ext.get(ROOTS);
   if (!s) m.ext.set(ROOTS, (s = new Roots()));
   return s;
 }

@@ -26,6 +26,7 @@ import {
   current,
   machine,
   markInternal,
+  RunSlot,
 } from '../../sim/index.js';
 import { complete_nosched, completion, wait_for_completion, wait_for_completion_noyield } from '../completion.js';
 import { jiffiesToNs, kconfig, onBoot } from '../kernel.js';
@@ -78,7 +79,7 @@ interface rcu_state_t {
   barrier_cpu_cnt: number;
 }
 
-const RCU_STATE = Symbol('rcu_state');
+const RCU_STATE = new RunSlot<rcu_state_t>('rcu_state');
 
 onBoot((k) => {
   rcu_gp_wq = alloc_workqueue('rcu_gp', WQ_MEM_RECLAIM | WQ_PERCPU);
@@ -105,7 +106,7 @@ const rcu_on_spawn: Observer = Object.assign(
  */
 function rcu_check_stall(): void {
   const m = machine();
-  const rs = m.ext.get(RCU_STATE) as rcu_state_t | undefined;
+  const rs = m.ext.get(RCU_STATE);
   if (!rs?.in_progress) return;
   const blockers = rs.holdouts.filter((h) => !passed_qs(h)).map((h) => h.task);
   if (blockers.length === 0) return;
@@ -121,7 +122,7 @@ function perCpuLists(n: number): rcu_cb[][] {
 
 function rcu_state(): rcu_state_t {
   const m = machine();
-  let rs = m.ext.get(RCU_STATE) as rcu_state_t | undefined;
+  let rs = m.ext.get(RCU_STATE);
   if (!rs) {
     rs = {
       id: m.newId(),
@@ -188,7 +189,7 @@ function cb_event(phase: SrcuCbEvent['phase'], cb: rcu_cb, cpu: number): void {
 
 set_rcu_read_unlock_hook((t: Task) => {
   const m = machine();
-  const rs = m.ext.get(RCU_STATE) as rcu_state_t | undefined;
+  const rs = m.ext.get(RCU_STATE);
   if (!rs) return;
   m.access(rs.id, ACCESS_READ);
   if (!rs.in_progress) return;

@@ -5,7 +5,7 @@
  * per-task quiescent-state counter. Grace periods (synchronize_rcu,
  * call_rcu) live in kernel/rcu/tree.ts, SRCU in kernel/rcu/srcutree.ts.
  */
-import { ACCESS_WRITE, type KGen, type Task, current, machine } from '../../sim/index.js';
+import { ACCESS_WRITE, type KGen, type Task, current, machine, RunSlot } from '../../sim/index.js';
 import { lock_is_held, lock_map_acquire_read, lock_map_release, lockdep_map } from '../locking/lockdep.js';
 import { kconfig } from '../kernel.js';
 import { READ_ONCE, WRITE_ONCE, __WRITE_ONCE } from '../once.js';
@@ -88,7 +88,7 @@ export function rcu_read_lock_any_held(): boolean {
   return rcu_read_lock_held() || !current().preemptible();
 }
 
-const RCU_WARNED = Symbol('rcu-lockdep-warned');
+const RCU_WARNED = new RunSlot<Set<string>>('rcu-lockdep-warned');
 
 /**
  * RCU_LOCKDEP_WARN(c, s) (include/linux/rcupdate.h): with CONFIG_PROVE_RCU,
@@ -98,7 +98,7 @@ const RCU_WARNED = Symbol('rcu-lockdep-warned');
 export function RCU_LOCKDEP_WARN(cond: boolean, site: string, message: string): boolean {
   if (!cond || !kconfig().PROVE_RCU) return false;
   const m = machine();
-  let warned = m.ext.get(RCU_WARNED) as Set<string> | undefined;
+  let warned = m.ext.get(RCU_WARNED);
   if (!warned) m.ext.set(RCU_WARNED, (warned = new Set()));
   if (warned.has(site)) return true;
   warned.add(site);

@@ -8,7 +8,7 @@
  * every difference is a named parameter below. A user variant (defineVariant, based on
  * one of these) changes the same parameters by name.
  */
-import { machine } from '../../sim/index.js';
+import { machine, RunSlot } from '../../sim/index.js';
 import { kernel } from '../../kernel/kernel.js';
 import { PATCH_RT_NONBLOCK_SLEEPING_LOCKS } from '../../kernel/sched/core.js';
 import type { KnobValue, VariantInfo } from '../variant.js';
@@ -143,7 +143,7 @@ export const VARIANTS: readonly VariantDef[] = [
   },
 ];
 
-const DESIGN = Symbol('models.linux.design');
+const DESIGN = new RunSlot<Design>('models.linux.design');
 
 /** Selects the design for this run (called by a scenario's setup). */
 export function select_design(variant: VariantInfo | undefined, knobs: Readonly<Record<string, KnobValue>>): Design {
@@ -158,7 +158,7 @@ export function select_design(variant: VariantInfo | undefined, knobs: Readonly<
 
 /** The design of the running model (mainline when no scenario selected one). */
 export function design(): Design {
-  return (machine().ext.get(DESIGN) as Design | undefined) ?? BASE_DESIGN;
+  return machine().ext.get(DESIGN) ?? BASE_DESIGN;
 }
 
 /** Counters the tests read to see which paths a run took (not kernel state). */
@@ -184,11 +184,11 @@ export interface ModelStats {
   notifier_freed: number;
 }
 
-const STATS = Symbol('models.linux.stats');
+const STATS = new RunSlot<ModelStats>('models.linux.stats');
 
 export function model_stats(): ModelStats {
   const m = machine();
-  let s = m.ext.get(STATS) as ModelStats | undefined;
+  let s = m.ext.get(STATS);
   if (!s)
     m.ext.set(
       STATS,

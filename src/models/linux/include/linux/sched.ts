@@ -6,7 +6,7 @@
  *
  * The kernel-side state of a simulated task lives in `Task.data.ts`.
  */
-import { ACCESS_READ, ACCESS_WRITE, type Task, current, machine } from '../../../../sim/index.js';
+import { ACCESS_READ, ACCESS_WRITE, type Task, current, machine, RunSlot } from '../../../../sim/index.js';
 import { assign_obj_id, obj_id } from '../../../../kernel/objid.js';
 import { ATOMIC_INIT, type atomic_t } from '../../../../kernel/once.js';
 import {
@@ -157,12 +157,12 @@ export function new_task_struct(t: Task, mm: mm_struct | null, signal: signal_st
   return ts;
 }
 
-const PROCESSES = Symbol('models.linux.processes');
+const PROCESSES = new RunSlot<signal_struct[]>('models.linux.processes');
 
 /** The thread groups of this run (for_each_process). */
 export function processes(): signal_struct[] {
   const m = machine();
-  let l = m.ext.get(PROCESSES) as signal_struct[] | undefined;
+  let l = m.ext.get(PROCESSES);
   if (!l) m.ext.set(PROCESSES, (l = []));
   return l;
 }
