@@ -253,8 +253,8 @@ export class Machine {
   private cancelledPending = 0;
   /** The task a timer interrupt interrupted: the CPU returns to it when the callback is done. */
   private interrupted: Task | null = null;
-  /** Step index since which each pid has been enabled without running (-1: not waiting). */
-  private readonly readySince: number[] = [];
+  /** Step index since which each pid has been enabled without running (-1: not waiting); one entry per pid. */
+  private readonly readySince: number[] = [-1];
   /** Step index of the last spawn, exit, block or wake (progress for the livelock window). */
   private lastProgress = 0;
   private stopped = false;
@@ -335,6 +335,7 @@ export class Machine {
     }
     this.tasks.push(t);
     this.byPid[pid] = t;
+    this.readySince.push(-1);
     this.spawnedAt[pid] = this.running ? this.stepIndex : -1;
     this.access(t.stateId, ACCESS_WRITE);
     this.lastProgress = this.stepIndex;
@@ -605,8 +606,6 @@ export class Machine {
     let prev = -1;
     let runLength = 0;
     const readySince = this.readySince;
-    /** enStamp[q] === stepIndex + 1: q is enabled at this step. */
-    const enStamp: number[] = [];
     const windowStart: number[] = [];
     for (;;) {
       if (this.stopped) {
@@ -642,14 +641,18 @@ export class Machine {
       } else this.interrupted = null;
       runLength = pid === prev ? runLength + 1 : 1;
       prev = pid;
-      const stamp = this.stepIndex + 1;
-      for (let i = 0; i < en.length; i++) {
-        const q = en[i] as number;
-        enStamp[q] = stamp;
-        if (q !== pid && !((readySince[q] ?? -1) >= 0)) readySince[q] = this.stepIndex;
+      // One pass over the pids (en is in ascending pid order: the timer task, then tasks in spawn
+      // order): an enabled pid that did not run keeps or starts its wait, every other pid has none.
+      const step = this.stepIndex;
+      const nEn = en.length;
+      let j = 0;
+      for (let q = 0; q < readySince.length; q++) {
+        if (j < nEn && en[j] === q) {
+          j++;
+          if (q === pid) readySince[q] = -1;
+          else if ((readySince[q] as number) < 0) readySince[q] = step;
+        } else if (readySince[q] !== -1) readySince[q] = -1;
       }
-      readySince[pid] = -1;
-      for (let q = 0; q < readySince.length; q++) if (readySince[q] !== -1 && enStamp[q] !== stamp) readySince[q] = -1;
       const t = this.byPid[pid] as Task;
       this.execute(t);
       const fp = stepFootprint(this.footprint, this.fpLen);
@@ -743,7 +746,7 @@ export class Machine {
     let since = Number.POSITIVE_INFINITY;
     for (const q of en) {
       if (q === not) continue;
-      const r = this.readySince[q] ?? -1;
+      const r = this.readySince[q] as number;
       const s = r < 0 ? this.stepIndex : r;
       if (s < since) {
         since = s;
