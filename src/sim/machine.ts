@@ -228,7 +228,7 @@ export class Machine {
    * what keeps the run from ending (an RCU stall) through report().
    */
   readonly limitHooks: (() => void)[] = [];
-  /** Per-run data slots for upper layers, keyed by a symbol they own. */
+  /** Per-run data slots for upper layers, keyed by a RunSlot each owns (sim/slot.ts). */
   readonly ext = new RunSlots();
   onException: ExceptionHandler | null = null;
 
