@@ -95,16 +95,21 @@ export interface work_struct {
 const workClasses = new Map<string, LockClass>();
 const wqClasses = new Map<string, LockClass>();
 
-function workMap(name: string): lockdep_map {
-  let c = workClasses.get(name);
-  if (c === undefined) workClasses.set(name, (c = new lockdep_map(`(work_completion)(${name})`).cls));
+/** A new lockdep_map of class `${before}${name}${after}`, the class looked up in `classes` by name. */
+function mapOf(classes: Map<string, LockClass>, name: string, before: string, after: string): lockdep_map {
+  let c = classes.get(name);
+  if (c === undefined) classes.set(name, (c = new lockdep_map(`${before}${name}${after}`).cls));
   return new lockdep_map(c);
 }
 
+/** (work_completion)(name) */
+function workMap(name: string): lockdep_map {
+  return mapOf(workClasses, name, '(work_completion)(', ')');
+}
+
+/** (wq_completion)name */
 function wqMap(name: string): lockdep_map {
-  let c = wqClasses.get(name);
-  if (c === undefined) wqClasses.set(name, (c = new lockdep_map(`(wq_completion)${name}`).cls));
-  return new lockdep_map(c);
+  return mapOf(wqClasses, name, '(wq_completion)', '');
 }
 
 function new_work_struct(func: work_func_t, name: string = func.name || 'work'): work_struct {

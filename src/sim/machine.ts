@@ -171,28 +171,14 @@ function mixB(b: number, v: number): number {
 }
 
 /**
- * By length: the array a step's consumers get as its footprint (StepRecord.accesses, the step
- * hooks' argument), reused by every step of that length on this thread (they are valid during the
- * call only, and runs on a thread never interleave).
+ * By length: arrays reused by every step on this thread (valid until the next step, and runs on a
+ * thread never interleave), so that a list a step hands on has exactly its length without cutting
+ * one array at every step (a runtime call; V8 also frees the store of an array cut to under half its
+ * size, to grow it again at the next long one):
+ *  - footprints: a step's footprint for its consumers (StepRecord.accesses, the step hooks' argument);
+ *  - enabledLists, unstartedLists: a schedule point's enabled and unstarted pids.
  */
 const footprints: number[][] = [];
-
-/** fp[0..n) in the thread's reused array of length n. */
-function stepFootprint(fp: readonly number[], n: number): readonly number[] {
-  let out = footprints[n];
-  if (out === undefined) {
-    out = [];
-    for (let i = 0; i < n; i++) out.push(fp[i] as number);
-    footprints[n] = out;
-  } else for (let i = 0; i < n; i++) out[i] = fp[i] as number;
-  return out;
-}
-
-/**
- * By length: the arrays a schedule point's enabled and unstarted pids are given in, reused by every
- * step on this thread (like footprints above: cutting one array to its length at every step was a
- * runtime call, ~1.5% of a small program's run).
- */
 const enabledLists: number[][] = [];
 const unstartedLists: number[][] = [];
 
@@ -241,7 +227,7 @@ export class Machine {
   /**
    * The running step's access codes: footprint[0..fpLen). One array for the whole run, written in
    * place (a fresh array per step was ~150 bytes per step) and never cut: the step's consumers get
-   * a copy in stepFootprint() (cutting this one to fpLen at every step was a runtime call, and V8
+   * a copy in sized() (cutting this one to fpLen at every step was a runtime call, and V8
    * frees the store of an array cut to under half its size, to grow it again at the next big step).
    */
   private readonly footprint: number[] = [];
@@ -670,7 +656,7 @@ export class Machine {
       }
       const t = this.byPid[pid] as Task;
       this.execute(t);
-      const fp = stepFootprint(this.footprint, this.fpLen);
+      const fp: readonly number[] = sized(footprints, this.footprint, this.fpLen);
       stepRec.index = this.stepIndex;
       stepRec.pid = pid;
       stepRec.accesses = fp;

@@ -514,17 +514,22 @@ function wrapMeta(obj: object, alloc: Allocation, base: number, keys: string[], 
   return meta;
 }
 
+/** Where each kind of memory starts (x86_64's layout); other kinds start at 0xdead00000000. */
+const ADDR_BASES: readonly number[] = [
+  0x888000100000, 0xc90000100000, 0xc90000f00000, 0xffffffff8a000000, 0xea0000100000,
+];
+const ADDR_KINDS: ReadonlyMap<string, number> = new Map(
+  ['slab', 'vmalloc', 'stack', 'static', 'page'].map((k, i) => [k, i] as const),
+);
+const OTHER_BASE = 0xdead00000000;
+
 /**
- * A machine's next free address of each kind of memory (its ext slot ADDR), starting where x86_64's
- * layout puts that kind; other kinds start at 0xdead00000000. Fields, not a Map: a Map made per run
- * cost more than all of a small program's allocations.
+ * A machine's next free address of each kind (its ext slot ADDR): the known kinds by their index in
+ * ADDR_BASES, others in a Map made at the first (a Map made per run cost more than all of a small
+ * program's allocations).
  */
 class AddrState {
-  slab = 0x888000100000;
-  vmalloc = 0xc90000100000;
-  stack = 0xc90000f00000;
-  static = 0xffffffff8a000000;
-  page = 0xea0000100000;
+  readonly next: number[] = ADDR_BASES.slice();
   other: Map<string, number> | null = null;
 }
 
@@ -532,31 +537,14 @@ function nextAddr(m: Machine, kind: string, size: number): number {
   let st = m.ext.get(ADDR);
   if (st === undefined) m.ext.set(ADDR, (st = new AddrState()));
   const step = Math.ceil(Math.max(size, 8) / 64) * 64 + 64;
-  let cur: number;
-  switch (kind) {
-    case 'slab':
-      cur = st.slab;
-      st.slab = cur + step;
-      return cur;
-    case 'vmalloc':
-      cur = st.vmalloc;
-      st.vmalloc = cur + step;
-      return cur;
-    case 'stack':
-      cur = st.stack;
-      st.stack = cur + step;
-      return cur;
-    case 'static':
-      cur = st.static;
-      st.static = cur + step;
-      return cur;
-    case 'page':
-      cur = st.page;
-      st.page = cur + step;
-      return cur;
+  const i = ADDR_KINDS.get(kind);
+  if (i !== undefined) {
+    const cur = st.next[i] as number;
+    st.next[i] = cur + step;
+    return cur;
   }
   const other = (st.other ??= new Map<string, number>());
-  cur = other.get(kind) ?? 0xdead00000000;
+  const cur = other.get(kind) ?? OTHER_BASE;
   other.set(kind, cur + step);
   return cur;
 }
