@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { analysisFigure } from './dpor-analysis.bench.js';
 import { spaceText, stressCells, stressSpace } from './space.bench.js';
 import type { Comparison } from './random-vs-fastcheck.js';
-import { measureModel } from './model-steps.bench.js';
+import { measureFloor, measureModel } from './model-steps.bench.js';
 import { measure as measureSteps } from './steps.bench.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +49,16 @@ export default async function main(): Promise<void> {
     'mrelease/v2/rt throughput (CPU time)',
     `${fmt(mr.executions / cpuS)} executions/s, ${fmt(mr.steps / cpuS)} steps/s (${mr.executions} executions, ${fmt(mr.steps / mr.executions)} steps each)`,
     '>= 15,000 executions/s and >= 1,000,000 steps/s',
+  );
+
+  // The floor under that figure: random runs of the same cell (no race analysis), with its
+  // sanitizers and with none (bench/model-steps.bench.ts measureFloor).
+  const fl = await measureFloor('mrelease', 'v2', 'rt', 3000);
+  const perSec = (f: { steps: number; cpuMs: number }): number => f.steps / (f.cpuMs / 1000);
+  row(
+    'mrelease/v2/rt without DPOR (3,000 random runs, CPU time): every sanitizer / none',
+    `${fmt(perSec(fl.sanitized))} / ${fmt(perSec(fl.bare))} steps/s (${((1e6 * fl.bare.cpuMs) / 1000 / fl.bare.steps).toFixed(2)} µs a step with no checker and no explorer)`,
+    '(the ceiling of the 1,000,000 steps/s row for this way of running a model)',
   );
 
   const st = measureSteps(2000, 1);
