@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { analysisFigure } from './dpor-analysis.bench.js';
 import { spaceText, stressCells, stressSpace } from './space.bench.js';
 import type { Comparison } from './random-vs-fastcheck.js';
-import { measureFloor, measureModel } from './model-steps.bench.js';
+import type { FloorFigure } from './floor.js';
+import { measureModel } from './model-steps.bench.js';
 import { measure as measureSteps } from './steps.bench.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,8 +53,13 @@ export default async function main(): Promise<void> {
   );
 
   // The floor under that figure: random runs of the same cell (no race analysis), with its
-  // sanitizers and with none (bench/model-steps.bench.ts measureFloor).
-  const fl = await measureFloor('mrelease', 'v2', 'rt', 3000);
+  // sanitizers and with none, in a process of its own (bench/floor.ts says why).
+  const fr = spawnSync(process.execPath, [...process.execArgv, 'bench/floor.ts', 'mrelease', 'v2', 'rt', '3000'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (fr.status !== 0) throw new Error(`floor: ${fr.stderr}`);
+  const fl = JSON.parse(fr.stdout) as FloorFigure;
   const perSec = (f: { steps: number; cpuMs: number }): number => f.steps / (f.cpuMs / 1000);
   row(
     'mrelease/v2/rt without DPOR (3,000 random runs, CPU time): every sanitizer / none',
