@@ -7,7 +7,13 @@
  * here (importing a value would load zod, about 70 ms, at every start-up); kernsim/explore
  * (run/index.ts) exports the schemas, made with the same zod a script imports.
  */
+import * as zodModule from 'zod';
 import { z } from 'zod';
+
+// The zod the schemas are made with, for the modules that load it lazily (report/token.ts,
+// scenarios/params.ts): once this module is loaded, the library's replay() and a user file's
+// declarations use this copy instead of loading a second one through require() (~70 ms).
+(globalThis as Record<symbol, unknown>)[Symbol.for('kernsim.zod')] = zodModule;
 
 export const StrategyNameSchema = z.enum(['dpor', 'pct', 'random']);
 

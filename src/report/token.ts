@@ -60,7 +60,9 @@ let schema: ReturnType<typeof makeSchema> | undefined;
 
 /** The payload's schema, made (and zod loaded) at the first call. */
 function payloadSchema(): ReturnType<typeof makeSchema> {
-  schema ??= makeSchema(createRequire(import.meta.url)('zod') as typeof Z);
+  // report/json.ts's zod when it is loaded (library use), else zod through require().
+  const loaded = (globalThis as Record<symbol, unknown>)[Symbol.for('kernsim.zod')] as typeof Z | undefined;
+  schema ??= makeSchema(loaded ?? (createRequire(import.meta.url)('zod') as typeof Z));
   return schema;
 }
 

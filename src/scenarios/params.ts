@@ -13,9 +13,11 @@ import type { KnobValue, ParamDecl } from '../models/variant.js';
 
 let zod: typeof Z | undefined;
 
-/** zod, loaded at the first call. */
+/** zod, loaded at the first call: report/json.ts's when it is loaded (library use), else through require(). */
 function loadZod(): typeof Z {
-  zod ??= createRequire(import.meta.url)('zod') as typeof Z;
+  zod ??=
+    ((globalThis as Record<symbol, unknown>)[Symbol.for('kernsim.zod')] as typeof Z | undefined) ??
+    (createRequire(import.meta.url)('zod') as typeof Z);
   return zod;
 }
 

@@ -125,3 +125,36 @@ export default defineScenario({ name: 'plain', description: 'no declarations', v
   );
   assert.deepEqual(zod(r.modules), [], 'explore --scenario FILE loads no zod');
 });
+
+test('the library loads one zod: replay() checks the token with the copy its schemas are made with', () => {
+  // bin/kernsim.js rebuilds dist/ when a source is newer; the script imports the built entry.
+  assert.equal(loads(['list']).status, 0);
+  const script = join(dir, 'library-replay.mjs');
+  writeFileSync(
+    script,
+    `import { explore, replay } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/run/index.js')).href)};
+const r = await explore('selftest-lost-update', { jobs: 1 });
+const again = await replay(r.findings[0].token);
+if (again.finding?.title !== r.findings[0].title) throw new Error('replay gave ' + again.finding?.title);
+`,
+  );
+  const out = join(dir, `loads-${n++}.txt`);
+  writeFileSync(out, '');
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'loads.mjs')).href, script], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    timeout: 120_000,
+    env: { ...process.env, NO_COLOR: '1', KERNSIM_TEST_LOADS: out },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const z = zod(readFileSync(out, 'utf8').split('\n').filter(Boolean));
+  assert.ok(
+    z.some((m) => m.startsWith('import ')),
+    'the schemas load zod as an ES module',
+  );
+  assert.deepEqual(
+    z.filter((m) => m.startsWith('require ')),
+    [],
+    'and nothing loads a second copy through require()',
+  );
+});
