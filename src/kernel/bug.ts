@@ -5,7 +5,7 @@
 import { ACCESS_READ, ACCESS_WRITE, TaskKilled, current, machine, RunSlot } from '../sim/index.js';
 import { onBoot } from './kernel.js';
 
-const ONCE = new RunSlot<Set<string>>('warn-once');
+const ONCE = new RunSlot('warn-once', () => new Set<string>());
 const ONCE_ID = new RunSlot<number>('warn-once-id');
 
 // The WARN_ON_ONCE() flags (the kernel's __warned bits in .data.once): which task reports a warning
@@ -35,8 +35,7 @@ export function WARN_ON(cond: boolean, site = '', message = ''): boolean {
 export function WARN_ON_ONCE(cond: boolean, site = '', message = ''): boolean {
   if (!cond) return false;
   const m = machine();
-  let once = m.ext.get(ONCE);
-  if (!once) m.ext.set(ONCE, (once = new Set()));
+  const once = m.ext.of(ONCE);
   const key = site || current().frames.join('/');
   if (once.has(key)) {
     m.access(once_id(), ACCESS_READ);

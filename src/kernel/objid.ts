@@ -19,12 +19,10 @@ import { type Machine, machine, rawOf, RunSlot } from '../sim/index.js';
  * finished runs' machines (and all their kernel state) alive through statics that outlive a run
  * (the entry of the last machine that used one), and every scavenge walked its ephemeron table.
  */
-const OBJ_IDS = new RunSlot<Map<object, number>>('obj-ids');
+const OBJ_IDS = new RunSlot('obj-ids', () => new Map<object, number>());
 
 function idsOf(m: Machine): Map<object, number> {
-  let ids = m.ext.get(OBJ_IDS);
-  if (ids === undefined) m.ext.set(OBJ_IDS, (ids = new Map<object, number>()));
-  return ids;
+  return m.ext.of(OBJ_IDS);
 }
 
 /** Gives `obj` (a plain struct, before or after it is embedded in tracked memory) an object id now. */

@@ -218,12 +218,11 @@ onBoot(() => {
   system_unbound_wq = alloc_workqueue('events_unbound', WQ_UNBOUND);
 });
 
-const KWORKER_IDS = new RunSlot<number[]>('kworker-ids');
+const KWORKER_IDS = new RunSlot('kworker-ids', (): number[] => []);
 
 function worker_name(cpu: number): string {
   const m = machine();
-  let ids = m.ext.get(KWORKER_IDS);
-  if (!ids) m.ext.set(KWORKER_IDS, (ids = []));
+  const ids = m.ext.of(KWORKER_IDS);
   const n = ids[cpu] ?? 0;
   ids[cpu] = n + 1;
   return `kworker/${cpu}:${n}`;

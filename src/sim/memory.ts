@@ -76,7 +76,7 @@ export type AccessObserver = (a: FieldAccess) => void;
 
 const BAD_ACCESS = new RunSlot<BadAccessHook>('bad-access');
 const ACCESS_OBSERVER = new RunSlot<AccessObserver>('access-observer');
-const ADDR = new RunSlot<AddrState>('next-addr');
+const ADDR = new RunSlot('next-addr', () => new AddrState());
 
 /**
  * The field positions of one key list (Object.keys() order): shared by every object wrapped with the
@@ -534,8 +534,7 @@ class AddrState {
 }
 
 function nextAddr(m: Machine, kind: string, size: number): number {
-  let st = m.ext.get(ADDR);
-  if (st === undefined) m.ext.set(ADDR, (st = new AddrState()));
+  const st = m.ext.of(ADDR);
   const step = Math.ceil(Math.max(size, 8) / 64) * 64 + 64;
   const i = ADDR_KINDS.get(kind);
   if (i !== undefined) {

@@ -52,8 +52,11 @@ export class RunSlot<V> {
   /** Its index in every machine's slots (slots are made at module load, a handful per thread). */
   readonly index: number;
   readonly name: string;
-  constructor(name: string) {
+  /** What RunSlots.of() puts in the slot at a run's first use (none: only set() fills it). */
+  readonly init: (() => V) | undefined;
+  constructor(name: string, init?: () => V) {
     this.name = name;
+    this.init = init;
     this.index = runSlots++;
   }
   /** For the type only: what the slot holds. */
@@ -68,6 +71,17 @@ export class RunSlots {
 
   get<V>(slot: RunSlot<V>): V | undefined {
     return this.#values[slot.index] as V | undefined;
+  }
+
+  /** The slot's value, made by its init() at the run's first use. */
+  of<V>(slot: RunSlot<V>): V {
+    let v = this.#values[slot.index] as V | undefined;
+    if (v === undefined) {
+      const init = slot.init;
+      if (init === undefined) throw new Error(`run slot '${slot.name}' has no init: set() it first`);
+      this.set(slot, (v = init()));
+    }
+    return v;
   }
 
   set<V>(slot: RunSlot<V>, v: V): void {

@@ -10,7 +10,7 @@
  */
 import { machine, removeAt, RunSlot } from '../../sim/index.js';
 
-const ROOTS = new RunSlot<Roots>('kmemleak-roots');
+const ROOTS = new RunSlot('kmemleak-roots', () => new Roots());
 
 /** Past this many roots, a Set (an array's look-ups would grow with the count). */
 const SMALL_ROOTS = 32;
@@ -55,9 +55,7 @@ class Roots {
 
 function roots(): Roots {
   const m = machine();
-  let s = m.ext.get(ROOTS);
-  if (!s) m.ext.set(ROOTS, (s = new Roots()));
-  return s;
+  return m.ext.of(ROOTS);
 }
 
 /** The scan roots of the running machine, in registration order. */

@@ -88,7 +88,7 @@ export function rcu_read_lock_any_held(): boolean {
   return rcu_read_lock_held() || !current().preemptible();
 }
 
-const RCU_WARNED = new RunSlot<Set<string>>('rcu-lockdep-warned');
+const RCU_WARNED = new RunSlot('rcu-lockdep-warned', () => new Set<string>());
 
 /**
  * RCU_LOCKDEP_WARN(c, s) (include/linux/rcupdate.h): with CONFIG_PROVE_RCU,
@@ -98,8 +98,7 @@ const RCU_WARNED = new RunSlot<Set<string>>('rcu-lockdep-warned');
 export function RCU_LOCKDEP_WARN(cond: boolean, site: string, message: string): boolean {
   if (!cond || !kconfig().PROVE_RCU) return false;
   const m = machine();
-  let warned = m.ext.get(RCU_WARNED);
-  if (!warned) m.ext.set(RCU_WARNED, (warned = new Set()));
+  const warned = m.ext.of(RCU_WARNED);
   if (warned.has(site)) return true;
   warned.add(site);
   const [file = '', line = '0'] = site.split(':');

@@ -184,26 +184,22 @@ export interface ModelStats {
   notifier_freed: number;
 }
 
-const STATS = new RunSlot<ModelStats>('models.linux.stats');
+const STATS = new RunSlot(
+  'models.linux.stats',
+  (): ModelStats => ({
+    stub_calls: {},
+    after_oom_unregister: 0,
+    reaped: 0,
+    vm_destroyed: 0,
+    detached: 0,
+    eagain_hlist: 0,
+    eagain_itree: 0,
+    unwind_end: 0,
+    itree_invalidate: 0,
+    notifier_freed: 0,
+  }),
+);
 
 export function model_stats(): ModelStats {
-  const m = machine();
-  let s = m.ext.get(STATS);
-  if (!s)
-    m.ext.set(
-      STATS,
-      (s = {
-        stub_calls: {},
-        after_oom_unregister: 0,
-        reaped: 0,
-        vm_destroyed: 0,
-        detached: 0,
-        eagain_hlist: 0,
-        eagain_itree: 0,
-        unwind_end: 0,
-        itree_invalidate: 0,
-        notifier_freed: 0,
-      }),
-    );
-  return s;
+  return machine().ext.of(STATS);
 }

@@ -157,14 +157,12 @@ export function new_task_struct(t: Task, mm: mm_struct | null, signal: signal_st
   return ts;
 }
 
-const PROCESSES = new RunSlot<signal_struct[]>('models.linux.processes');
+const PROCESSES = new RunSlot('models.linux.processes', (): signal_struct[] => []);
 
 /** The thread groups of this run (for_each_process). */
 export function processes(): signal_struct[] {
   const m = machine();
-  let l = m.ext.get(PROCESSES);
-  if (!l) m.ext.set(PROCESSES, (l = []));
-  return l;
+  return m.ext.of(PROCESSES);
 }
 
 /** find_task_by_vpid() */
